@@ -1,0 +1,106 @@
+"""The pydantic models every wrapper's config builds on.
+
+A wrapper declares `config_class`, a subclass of `ModelConfig` (or of
+`RemoteModelConfig` for anything reached over the network). Unknown keys are
+errors; secrets are `SecretStr`; AgentScope's spellings of a base URL
+(`client_args.base_url`, `host`, `api_url`, `api_base`) are folded into
+`base_url` so its config files load unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+__all__ = ["ConfigModel", "ModelConfig", "RemoteModelConfig"]
+
+# The AgentScope spellings of `base_url`, in the order they are looked for.
+BASE_URL_ALIASES = ("host", "api_url", "api_base")
+# Where AgentScope and smolagents put SDK client arguments (a base_url among them).
+CLIENT_ARGS_KEYS = ("client_args", "client_kwargs")
+
+
+class ConfigModel(BaseModel):
+    """Base of every config model: strict keys, frozen, no input echoed in errors."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+        protected_namespaces=(),
+    )
+
+
+class ModelConfig(ConfigModel):
+    """What every model config has."""
+
+    config_name: str = Field(min_length=1, description="Unique name code asks for.")
+    model_type: str = Field(min_length=1, description="Entry-point name of the wrapper.")
+    model_name: str | None = Field(
+        default=None, description="The provider's model name; defaults to config_name.")
+    generate_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Default generation arguments; per-call keyword arguments override them.")
+    budget: float | None = Field(
+        default=None, ge=0,
+        description="Accepted for AgentScope configs; modelhub does not enforce a budget.")
+
+    @model_validator(mode="after")
+    def _default_model_name(self) -> ModelConfig:
+        if self.model_name is None:
+            object.__setattr__(self, "model_name", self.config_name)
+        return self
+
+
+class RemoteModelConfig(ModelConfig):
+    """A model reached over the network."""
+
+    api_key: SecretStr | None = Field(default=None, description="The API key (a secret).")
+    base_url: str | None = Field(
+        default=None, description="The API's base URL, as the provider's own SDK means it.")
+    timeout: float | None = Field(
+        default=60.0, gt=0, description="Seconds to wait for an answer (None: no limit).")
+    max_retries: int = Field(
+        default=2, ge=0, le=20,
+        description="Retries on 429, 5xx, timeouts and connection errors.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers sent with every request.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_base_url_aliases(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        found = {k: data[k] for k in ("base_url", *BASE_URL_ALIASES) if data.get(k) is not None}
+        nested = [k for k in CLIENT_ARGS_KEYS if isinstance(data.get(k), dict)
+                  and data[k].get("base_url") is not None]
+        found.update({f"{k}.base_url": data[k]["base_url"] for k in nested})
+        if not found:
+            return data
+        if len(set(map(str, found.values()))) > 1:
+            raise ValueError(
+                "base URL given more than once with different values: "
+                + ", ".join(repr(k) for k in found))
+        data = {k: v for k, v in data.items() if k not in BASE_URL_ALIASES}
+        for k in nested:
+            data[k] = {key: v for key, v in data[k].items() if key != "base_url"}
+        data["base_url"] = next(iter(found.values()))
+        return data
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return value
+
+    def secret_values(self) -> list[str]:
+        """Every secret this config holds, to be redacted from any text shown."""
+        from modelhub._secrets import is_secret_key
+
+        values = [self.api_key.get_secret_value()] if self.api_key else []
+        values += [v for k, v in self.headers.items() if is_secret_key(k)]
+        # "Bearer sk-..." headers: the bare token is a secret too.
+        values += [v.split(" ", 1)[1] for v in list(values) if v.startswith("Bearer ")]
+        return values

@@ -1,0 +1,311 @@
+"""Reading config sources: dicts, lists, JSON/YAML files, folders, lists of paths.
+
+Each config comes back as a `RawConfig` with the file and line of the config and of
+every key in it, so a later error can point at the exact line. Every problem in every
+file is collected and raised together as one `ConfigError`. No value of a config is
+ever put into a message: values may be secrets.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import json.decoder
+import json.scanner
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from modelhub.errors import ConfigError, ConfigIssue
+
+__all__ = ["ConfigSource", "Location", "RawConfig", "read_configs"]
+
+ConfigSource = Union[Mapping[str, Any], Sequence[Union[Mapping[str, Any], str, "os.PathLike[str]"]],
+                     str, "os.PathLike[str]"]
+FieldPath = tuple[Union[str, int], ...]
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a config came from: its file, its line, and the line of every key."""
+
+    path: str
+    line: int | None
+    key_lines: Mapping[FieldPath, int] = field(default_factory=dict)
+
+    def line_of(self, field_path: Sequence[str | int]) -> int | None:
+        """Line of the field, else of its nearest known parent, else the config's."""
+        path = tuple(field_path)
+        while path:
+            line = self.key_lines.get(path)
+            if line is not None:
+                return line
+            path = path[:-1]
+        return self.line
+
+
+@dataclass(slots=True)
+class RawConfig:
+    """One config as read, before expansion and validation."""
+
+    data: dict[str, Any]
+    location: Location | None
+    index: int = 0
+
+    def describe(self) -> str:
+        """`path:line` of the config, or `<memory>#index`."""
+        if self.location is None:
+            return f"<memory>#{self.index}"
+        loc = self.location
+        return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
+
+
+class _Problems(list[ConfigIssue]):
+    def add(self, message: str, path: str | None = None, line: int | None = None,
+            config_name: Any = None) -> None:
+        self.append(ConfigIssue(message, path=path, line=line,
+                                config_name=config_name if isinstance(config_name, str)
+                                else None))
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number", type(None): "null"}.get(type(value),
+                                                                         type(value).__name__)
+
+
+# -- YAML --------------------------------------------------------------------------------
+def _yaml_documents(text: str, path: str, problems: _Problems
+                    ) -> list[tuple[Any, dict[int, tuple[int, dict[FieldPath, int]]]]]:
+    """(data, {id(mapping): (line, key_lines)}) per document."""
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+    loader = (loader_cls or yaml.SafeLoader)(text)
+    docs = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            lines: dict[int, tuple[int, dict[FieldPath, int]]] = {}
+            _walk_yaml(node, data, path, problems, lines)
+            docs.append((data, lines))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problems.add(f"YAML syntax error: {exc.problem or exc.context}", path,
+                     mark.line + 1 if mark else None)
+        return []
+    except yaml.YAMLError as exc:
+        problems.add(f"YAML error: {type(exc).__name__}", path)
+        return []
+    finally:
+        loader.dispose()
+    return docs
+
+
+def _walk_yaml(node: Any, data: Any, path: str, problems: _Problems,
+               out: dict[int, tuple[int, dict[FieldPath, int]]]) -> None:
+    """Record, for every mapping of `data`, its line and the lines of its keys (nested)."""
+    import yaml
+
+    def keys(node: Any, data: Any, prefix: FieldPath, acc: dict[FieldPath, int]) -> None:
+        if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key = getattr(key_node, "value", None)
+                line = key_node.start_mark.line + 1
+                if key in seen and key != "<<":
+                    problems.add(f"duplicate key {key!r} (lines {seen[key]} and {line})",
+                                 path, line, data.get("config_name"))
+                seen[key] = line
+                if key in data:
+                    acc[(*prefix, key)] = line
+                    keys(value_node, data[key], (*prefix, key), acc)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
+            for i, (item_node, item) in enumerate(zip(node.value, data)):
+                acc[(*prefix, i)] = item_node.start_mark.line + 1
+                keys(item_node, item, (*prefix, i), acc)
+
+    def configs(node: Any, data: Any) -> None:
+        if isinstance(data, dict):
+            acc: dict[FieldPath, int] = {}
+            keys(node, data, (), acc)
+            out[id(data)] = (node.start_mark.line + 1, acc)
+        elif isinstance(data, list) and isinstance(node, yaml.SequenceNode):
+            for item_node, item in zip(node.value, data):
+                if isinstance(item, dict):
+                    configs(item_node, item)
+                else:
+                    out[id(item)] = (item_node.start_mark.line + 1, {})
+
+    configs(node, data)
+
+
+# -- JSON --------------------------------------------------------------------------------
+class _PositionDecoder(json.JSONDecoder):
+    """json.JSONDecoder that remembers where every object and value starts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # id(container) -> (start offset, [offset of each value, in order], keys in order)
+        self.spans: dict[int, tuple[int, list[int], list[str]]] = {}
+        self.duplicates: list[tuple[str, int, int]] = []
+        self._keep: list[Any] = []  # keep containers alive so ids stay unique
+        self.parse_object = self._parse_object  # type: ignore[assignment]
+        self.parse_array = self._parse_array  # type: ignore[assignment]
+        self.scan_once = json.scanner.py_make_scanner(self)
+
+    def _parse_object(self, s_and_end: tuple[str, int], strict: bool, scan_once: Any,
+                      object_hook: Any, object_pairs_hook: Any, memo: Any = None,
+                      *args: Any) -> tuple[Any, int]:
+        starts: list[int] = []
+
+        def recording_scan(string: str, idx: int) -> Any:
+            starts.append(idx)
+            return scan_once(string, idx)
+
+        pairs_seen: list[list[tuple[str, Any]]] = []
+
+        def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            pairs_seen.append(pairs)
+            return dict(pairs)
+
+        result, end = json.decoder.JSONObject(s_and_end, strict, recording_scan, None,
+                                              pairs_hook, memo)
+        pairs = pairs_seen[0] if pairs_seen else []
+        first: dict[str, int] = {}
+        for (key, _), start in zip(pairs, starts):
+            if key in first:
+                self.duplicates.append((key, first[key], start))
+            first.setdefault(key, start)
+        self.spans[id(result)] = (s_and_end[1] - 1, starts, [k for k, _ in pairs])
+        self._keep.append(result)
+        return result, end
+
+    def _parse_array(self, s_and_end: tuple[str, int], scan_once: Any) -> tuple[Any, int]:
+        starts: list[int] = []
+
+        def recording_scan(string: str, idx: int) -> Any:
+            starts.append(idx)
+            return scan_once(string, idx)
+
+        result, end = json.decoder.JSONArray(s_and_end, recording_scan)
+        self.spans[id(result)] = (s_and_end[1] - 1, starts, [])
+        self._keep.append(result)
+        return result, end
+
+
+def _json_document(text: str, path: str, problems: _Problems
+                   ) -> list[tuple[Any, dict[int, tuple[int, dict[FieldPath, int]]]]]:
+    decoder = _PositionDecoder()
+    try:
+        data = decoder.decode(text)
+    except json.JSONDecodeError as exc:
+        problems.add(f"JSON syntax error: {exc.msg} (column {exc.colno})", path, exc.lineno)
+        return []
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+
+    def line(offset: int) -> int:
+        return bisect.bisect_left(newlines, offset) + 1
+
+    for key, first, again in decoder.duplicates:
+        problems.add(f"duplicate key {key!r} (lines {line(first)} and {line(again)})",
+                     path, line(again))
+
+    def keys(value: Any, prefix: FieldPath, acc: dict[FieldPath, int]) -> None:
+        span = decoder.spans.get(id(value))
+        if span is None:
+            return
+        _, starts, names = span
+        items = list(zip(names, value.values())) if isinstance(value, dict) \
+            else list(enumerate(value))
+        for (key, item), start in zip(items, starts):
+            acc[(*prefix, key)] = line(start)
+            keys(item, (*prefix, key), acc)
+
+    out: dict[int, tuple[int, dict[FieldPath, int]]] = {}
+    for item in data if isinstance(data, list) else [data]:
+        span = decoder.spans.get(id(item))
+        acc: dict[FieldPath, int] = {}
+        if isinstance(item, dict):
+            keys(item, (), acc)
+        out[id(item)] = (line(span[0]) if span else 1, acc)
+    return [(data, out)]
+
+
+# -- files and folders ---------------------------------------------------------------------
+def _read_file(path: Path, problems: _Problems, configs: list[RawConfig]) -> None:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.add(f"cannot read the file: {type(exc).__name__}: {exc.args[-1]}", where)
+        return
+    reader = _json_document if path.suffix.lower() == ".json" else _yaml_documents
+    for data, lines in reader(text, where, problems):
+        if data is None:
+            continue
+        items = data if isinstance(data, list) else [data]
+        for item in items:
+            line, key_lines = lines.get(id(item), (None, {}))
+            if not isinstance(item, dict):
+                problems.add(f"expected a mapping (a model config), got {_kind(item)}",
+                             where, line)
+                continue
+            bad = [k for k in item if not isinstance(k, str)]
+            if bad:
+                problems.add(f"keys must be strings, got {_kind(bad[0])} key", where, line,
+                             item.get("config_name"))
+                continue
+            configs.append(RawConfig(item, Location(where, line, key_lines), len(configs)))
+
+
+def _read_path(source: str | os.PathLike[str], problems: _Problems,
+               configs: list[RawConfig]) -> None:
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir()
+                       if p.suffix.lower() in SUFFIXES and p.is_file()
+                       and not p.name.startswith("."))
+        for file in files:
+            _read_file(file, problems, configs)
+    elif path.is_file():
+        if path.suffix.lower() not in SUFFIXES:
+            problems.add(f"unsupported file type {path.suffix or '(none)'!r}: config files "
+                         f"end in {', '.join(SUFFIXES)}", str(path))
+        else:
+            _read_file(path, problems, configs)
+    else:
+        problems.add("no such file or folder", str(path))
+
+
+def read_configs(source: ConfigSource) -> list[RawConfig]:
+    """Every config in `source`, in order; raises ConfigError listing every problem.
+
+    `source` is a mapping (one config), a path to a .json/.yaml/.yml file (one config
+    or a list of them; YAML may hold several documents), a folder (its config files,
+    sorted by name), or a list mixing mappings and paths.
+    """
+    problems = _Problems()
+    configs: list[RawConfig] = []
+    items: Sequence[Any] = [source] if isinstance(source, (Mapping, str, os.PathLike)) \
+        else source
+    if not isinstance(items, Sequence):
+        raise ConfigError(f"model_configs must be a dict, a list, or a path, "
+                          f"got {type(source).__name__}")
+    for item in items:
+        if isinstance(item, Mapping):
+            if not all(isinstance(k, str) for k in item):
+                problems.add("config keys must be strings")
+                continue
+            configs.append(RawConfig(dict(item), None, len(configs)))
+        elif isinstance(item, (str, os.PathLike)):
+            _read_path(item, problems, configs)
+        else:
+            problems.add(f"expected a config mapping or a path, got {type(item).__name__}")
+    if problems:
+        raise ConfigError(list(problems))
+    return configs

@@ -1,0 +1,253 @@
+"""The one exception tree of modelhub.
+
+Every error modelhub raises is a :class:`ModelhubError`::
+
+    ModelhubError
+    ├── ConfigError                 a config could not be loaded or validated
+    │   └── UnknownModelTypeError   its model_type names no known wrapper
+    ├── ConfigNotFoundError         get() of a config_name that is not loaded
+    ├── PluginLoadError             a plugin's entry point failed to import
+    │   └── MissingDependencyError  a wrapper's SDK extra is not installed
+    ├── ModelAPIError               the provider answered with an error
+    │   ├── BadRequestError         400, 422
+    │   ├── AuthenticationError     401
+    │   ├── PermissionDeniedError   403
+    │   ├── NotFoundError           404
+    │   ├── RateLimitError          429 (carries retry_after)
+    │   └── ServerError             5xx
+    ├── ModelTimeoutError           no answer in time
+    ├── ModelConnectionError        the provider could not be reached
+    └── ResponseParseError          the answer could not be understood
+
+Provider modules map their SDK's exceptions onto this tree in one place each.
+No message here ever holds a secret: callers redact before raising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConfigIssue",
+    "ConfigNotFoundError",
+    "MissingDependencyError",
+    "ModelAPIError",
+    "ModelConnectionError",
+    "ModelTimeoutError",
+    "ModelhubError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PluginLoadError",
+    "RateLimitError",
+    "ResponseParseError",
+    "ServerError",
+    "UnknownModelTypeError",
+    "error_class_for_status",
+]
+
+
+class ModelhubError(Exception):
+    """Base class of every error modelhub raises."""
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem found in one config: where it is and what would be valid."""
+
+    message: str
+    config_name: str | None = None
+    field: str | None = None
+    path: str | None = None
+    line: int | None = None
+    error: BaseException | None = dataclass_field(default=None, compare=False, repr=False)
+
+    def where(self) -> str:
+        """`path:line` of the problem, or '' when the config came from memory."""
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def __str__(self) -> str:
+        parts = []
+        if self.where():
+            parts.append(self.where())
+        subject = f"config {self.config_name!r}" if self.config_name else "config"
+        if self.field:
+            subject += f", field {self.field!r}"
+        parts.append(subject)
+        return f"{': '.join(parts)}: {self.message}"
+
+
+class ConfigError(ModelhubError, ValueError):
+    """One or more configs are invalid; `issues` lists every problem found."""
+
+    def __init__(self, issues: list[ConfigIssue] | ConfigIssue | str) -> None:
+        if isinstance(issues, str):
+            issues = [ConfigIssue(issues)]
+        elif isinstance(issues, ConfigIssue):
+            issues = [issues]
+        self.issues: list[ConfigIssue] = list(issues)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        if len(self.issues) == 1:
+            return str(self.issues[0])
+        lines = [f"{len(self.issues)} config errors:"]
+        lines += [f"  - {issue}" for issue in self.issues]
+        return "\n".join(lines)
+
+    @property
+    def config_name(self) -> str | None:
+        """The config of the first issue (convenient when there is only one)."""
+        return self.issues[0].config_name if self.issues else None
+
+    @property
+    def field(self) -> str | None:
+        """The field of the first issue."""
+        return self.issues[0].field if self.issues else None
+
+    @property
+    def path(self) -> str | None:
+        """The file of the first issue, if it came from a file."""
+        return self.issues[0].path if self.issues else None
+
+    @property
+    def line(self) -> int | None:
+        """The line of the first issue, if it came from a file."""
+        return self.issues[0].line if self.issues else None
+
+
+class UnknownModelTypeError(ConfigError):
+    """A config's model_type is not registered; the message lists the known ones."""
+
+    def __init__(self, issues: list[ConfigIssue] | ConfigIssue, model_type: str,
+                 known: list[str]) -> None:
+        self.model_type = model_type
+        self.known_types = sorted(known)
+        super().__init__(issues)
+
+
+class ConfigNotFoundError(ModelhubError, KeyError):
+    """No config of that name is loaded; the message suggests the closest names."""
+
+    def __init__(self, config_name: str, suggestions: list[str], loaded: int) -> None:
+        self.config_name = config_name
+        self.suggestions = suggestions
+        msg = f"no model config named {config_name!r} is loaded"
+        if suggestions:
+            msg += "; did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+        elif loaded == 0:
+            msg += "; no configs are loaded: call modelhub.init(model_configs=...) first"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError would quote the message otherwise
+        return str(self.args[0])
+
+
+class PluginLoadError(ModelhubError, ImportError):
+    """A plugin's entry point could not be imported; only its own model types fail."""
+
+    def __init__(self, message: str, *, distribution: str | None = None,
+                 model_type: str | None = None) -> None:
+        self.distribution = distribution
+        self.model_type = model_type
+        super().__init__(message)
+
+
+class MissingDependencyError(PluginLoadError):
+    """A wrapper's SDK is not installed; the message names the extra to install."""
+
+    def __init__(self, message: str, *, extra: str | None = None,
+                 model_type: str | None = None) -> None:
+        self.extra = extra
+        super().__init__(message, distribution="modelhub", model_type=model_type)
+
+
+class ModelAPIError(ModelhubError):
+    """The provider answered with an error status, or an error inside a stream."""
+
+    status_code: int | None
+
+    def __init__(self, message: str, *, status_code: int | None = None,
+                 provider: str | None = None, body: Any = None,
+                 code: str | None = None) -> None:
+        self.status_code = status_code
+        self.provider = provider
+        self.body = body
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        head = f"{self.provider} " if self.provider else ""
+        status = f"HTTP {self.status_code}: " if self.status_code is not None else ""
+        return f"{head}{status}{self.message}".strip()
+
+
+class BadRequestError(ModelAPIError):
+    """The request was rejected as malformed (400, 422)."""
+
+
+class AuthenticationError(ModelAPIError):
+    """The credentials were rejected (401)."""
+
+
+class PermissionDeniedError(ModelAPIError):
+    """The credentials lack permission (403)."""
+
+
+class NotFoundError(ModelAPIError):
+    """The model or endpoint does not exist (404)."""
+
+
+class RateLimitError(ModelAPIError):
+    """Too many requests (429); `retry_after` is the server's hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ServerError(ModelAPIError):
+    """The provider failed (5xx)."""
+
+
+class ModelTimeoutError(ModelhubError, TimeoutError):
+    """The provider did not answer in time."""
+
+
+class ModelConnectionError(ModelhubError, ConnectionError):
+    """The provider could not be reached."""
+
+
+class ResponseParseError(ModelhubError, ValueError):
+    """The provider's answer could not be understood; `response` holds what was read."""
+
+    def __init__(self, message: str, *, response: Any = None) -> None:
+        self.response = response
+        super().__init__(message)
+
+
+_STATUS_CLASSES: dict[int, type[ModelAPIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status_code: int | None) -> type[ModelAPIError]:
+    """The error class for an HTTP status code (5xx -> ServerError)."""
+    if status_code is None:
+        return ModelAPIError
+    if status_code >= 500:
+        return ServerError
+    return _STATUS_CLASSES.get(status_code, ModelAPIError)

@@ -1,0 +1,132 @@
+"""Config models of the OpenAI family (importing this never imports httpx).
+
+They accept AgentScope's keys (`client_args`, `organization`, `stream`, `budget`) and
+smolagents' OpenAIServerModel / AzureOpenAIServerModel options (`client_kwargs`,
+`project`, `api_version`, `azure_endpoint`, `custom_role_conversions`,
+`flatten_messages_as_text`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+
+from modelhub.config.schema import ConfigModel, RemoteModelConfig
+
+__all__ = [
+    "AzureOpenAIChatConfig",
+    "AzureOpenAIEmbeddingConfig",
+    "OpenAIChatConfig",
+    "OpenAIClientArgs",
+    "OpenAIConfig",
+    "OpenAIDallEConfig",
+    "OpenAIEmbeddingConfig",
+]
+
+
+class OpenAIClientArgs(ConfigModel):
+    """What AgentScope's `client_args` / smolagents' `client_kwargs` may hold: the
+    `openai.OpenAI(...)` arguments that mean something over the wire."""
+
+    api_key: SecretStr | None = None
+    organization: str | None = None
+    project: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    max_retries: int | None = Field(default=None, ge=0, le=20)
+    default_headers: dict[str, str] | None = None
+    default_query: dict[str, str] | None = None
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+    azure_deployment: str | None = None
+
+
+# Top-level field each client_args key lands in when folded.
+_FOLDED = {"api_key": "api_key", "organization": "organization", "project": "project",
+           "timeout": "timeout", "max_retries": "max_retries", "default_headers": "headers",
+           "default_query": "default_query", "azure_endpoint": "azure_endpoint",
+           "api_version": "api_version", "azure_deployment": "azure_deployment"}
+
+
+class OpenAIConfig(RemoteModelConfig):
+    """Shared by every OpenAI-protocol config."""
+
+    organization: str | None = Field(default=None, description="OpenAI-Organization header.")
+    project: str | None = Field(default=None, description="OpenAI-Project header.")
+    default_query: dict[str, str] = Field(
+        default_factory=dict, description="Query parameters sent with every request.")
+    client_args: OpenAIClientArgs | None = Field(
+        default=None, validation_alias=AliasChoices("client_args", "client_kwargs"),
+        description="openai.OpenAI(...) arguments (AgentScope client_args, smolagents "
+                    "client_kwargs); folded into the top-level fields.")
+    verify_ssl: bool = Field(default=True, description="Verify TLS certificates.")
+    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL.")
+
+    @model_validator(mode="after")
+    def _fold_client_args(self) -> OpenAIConfig:
+        if self.client_args is None:
+            return self
+        defaults = type(self).model_fields
+        for key, target in _FOLDED.items():
+            value = getattr(self.client_args, key)
+            if value is None or target not in defaults:
+                if value is not None:
+                    raise ValueError(f"client_args.{key} is not valid for {self.model_type}")
+                continue
+            current = getattr(self, target)
+            if target in self.model_fields_set and current != value:
+                raise ValueError(f"{target!r} is given both at top level and as "
+                                 f"client_args.{key}, with different values")
+            object.__setattr__(self, target, value)
+        return self
+
+    def api_key_value(self, *env_names: str) -> str | None:
+        """The API key: the config's, else the first environment variable set."""
+        import os
+
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return next((os.environ[n] for n in env_names if os.environ.get(n)), None)
+
+
+class OpenAIChatConfig(OpenAIConfig):
+    """`openai_chat`: any OpenAI-compatible chat completions server."""
+
+    stream: bool = Field(default=False, description="Stream by default (AgentScope).")
+    stream_usage: bool = Field(
+        default=True, description="Ask for usage in streams (stream_options.include_usage); "
+                                  "turn off for servers that reject stream_options.")
+    custom_role_conversions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Rename roles the server rejects, e.g. {'tool-response': 'user'}.")
+    flatten_messages_as_text: bool = Field(
+        default=False, description="Send content as plain text instead of parts.")
+
+
+class OpenAIEmbeddingConfig(OpenAIConfig):
+    """`openai_embedding`: the /embeddings endpoint."""
+
+    dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
+    encoding_format: Literal["float", "base64"] = Field(
+        default="float", description="Wire encoding; base64 is decoded for you.")
+
+
+class OpenAIDallEConfig(OpenAIConfig):
+    """`openai_dall_e`: the /images/generations endpoint."""
+
+
+class _AzureMixin(ConfigModel):
+    azure_endpoint: str | None = Field(
+        default=None, description="https://<resource>.openai.azure.com "
+                                  "(else AZURE_OPENAI_ENDPOINT).")
+    api_version: str | None = Field(default=None, description="Else OPENAI_API_VERSION.")
+    azure_deployment: str | None = Field(
+        default=None, description="The deployment; defaults to model_name.")
+
+
+class AzureOpenAIChatConfig(_AzureMixin, OpenAIChatConfig):
+    """`azure_openai_chat`: chat completions on an Azure OpenAI deployment."""
+
+
+class AzureOpenAIEmbeddingConfig(_AzureMixin, OpenAIEmbeddingConfig):
+    """`azure_openai_embedding`: embeddings on an Azure OpenAI deployment."""

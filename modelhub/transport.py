@@ -1,0 +1,85 @@
+"""Shared HTTP connection pools.
+
+Building an httpx client costs a TLS context (tens of milliseconds), so wrappers whose
+transport settings match share one client: one per (verify, proxy) for sync calls,
+and one per event loop and (verify, proxy) for async calls (an async client cannot
+outlive or cross its loop). httpx is imported on first use, never by
+`import modelhub`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["TransportKey", "async_client", "close_all", "sync_client"]
+
+# (verify, proxy): what makes two clients different. Timeouts, headers and URLs are
+# per request, so they do not split the pool.
+TransportKey = tuple[Any, str | None]
+
+MAX_CONNECTIONS = 1000
+MAX_KEEPALIVE = 200
+
+_lock = threading.Lock()
+_sync: dict[TransportKey, httpx.Client] = {}
+_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                  dict[TransportKey, httpx.AsyncClient]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _client_kwargs(key: TransportKey) -> dict[str, Any]:
+    import httpx
+
+    verify, proxy = key
+    return {
+        "verify": verify,
+        "proxy": proxy,
+        "timeout": None,  # set per request
+        "limits": httpx.Limits(max_connections=MAX_CONNECTIONS,
+                               max_keepalive_connections=MAX_KEEPALIVE),
+        "follow_redirects": False,
+        "trust_env": proxy is None,
+    }
+
+
+def sync_client(key: TransportKey = (True, None)) -> httpx.Client:
+    """The shared sync client for these transport settings."""
+    client = _sync.get(key)
+    if client is None:
+        with _lock:
+            client = _sync.get(key)
+            if client is None or client.is_closed:
+                import httpx
+
+                client = httpx.Client(**_client_kwargs(key))
+                _sync[key] = client
+    return client
+
+
+def async_client(key: TransportKey = (True, None)) -> httpx.AsyncClient:
+    """The shared async client of the running event loop for these settings."""
+    loop = asyncio.get_running_loop()
+    clients = _async.get(loop)
+    if clients is None:
+        clients = _async.setdefault(loop, {})
+    client = clients.get(key)
+    if client is None or client.is_closed:
+        import httpx
+
+        client = httpx.AsyncClient(**_client_kwargs(key))
+        clients[key] = client
+    return client
+
+
+def close_all() -> None:
+    """Close every shared sync client (async ones close with their loop)."""
+    with _lock:
+        for client in _sync.values():
+            client.close()
+        _sync.clear()

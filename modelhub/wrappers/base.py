@@ -1,0 +1,94 @@
+"""`ModelWrapperBase`: what every wrapper, built-in or plugin, is."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+from typing import Any, ClassVar
+
+from modelhub.config.schema import ModelConfig
+from modelhub.errors import MissingDependencyError
+from modelhub.retry import RetryPolicy
+
+__all__ = ["ModelWrapperBase"]
+
+
+class ModelWrapperBase:
+    """Base of every model wrapper.
+
+    A subclass sets `model_type` (its canonical entry-point name), `config_class`
+    (the pydantic model its config is validated against) and, if it needs an SDK,
+    `required_modules` and `extra` (the pip extra that installs them). It is built
+    from a validated config, or from keyword arguments as AgentScope's wrappers are:
+    ``OpenAIChatWrapper(config_name="gpt", model_name="gpt-4o")``.
+    """
+
+    model_type: ClassVar[str] = ""
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    required_modules: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
+
+    config: ModelConfig
+    _retry: RetryPolicy
+
+    def __init__(self, config: ModelConfig | None = None, /, **kwargs: Any) -> None:
+        if config is None:
+            from modelhub.config.validate import validate_mapping
+
+            config = validate_mapping(
+                self.config_class, {"model_type": self.model_type, **kwargs})
+        elif kwargs:
+            raise TypeError("pass either a config object or keyword arguments, not both")
+        elif not isinstance(config, self.config_class):
+            raise TypeError(f"{type(self).__name__} needs a {self.config_class.__name__}, "
+                            f"got {type(config).__name__}")
+        self.check_dependencies()
+        self.config = config
+        self._retry = RetryPolicy(getattr(config, "max_retries", 0),
+                                  label=f"{self.model_type} {config.config_name!r}")
+        self.setup()
+
+    @classmethod
+    @functools.cache
+    def check_dependencies(cls) -> None:
+        """Raise MissingDependencyError naming the extra if an SDK is not installed."""
+        missing = [m for m in cls.required_modules if importlib.util.find_spec(m) is None]
+        if missing:
+            install = f"pip install 'modelhub[{cls.extra}]'" if cls.extra else \
+                "pip install " + " ".join(missing)
+            raise MissingDependencyError(
+                f"model type {cls.model_type or cls.__name__!r} needs "
+                f"{', '.join(repr(m) for m in missing)}, which is not installed: {install}",
+                extra=cls.extra, model_type=cls.model_type)
+
+    def setup(self) -> None:
+        """Prepare clients once the config is set (override; runs at build time)."""
+
+    @property
+    def config_name(self) -> str:
+        """The config_name this wrapper was built from."""
+        return self.config.config_name
+
+    @property
+    def model_name(self) -> str:
+        """The provider's model name."""
+        return self.config.model_name or self.config.config_name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the model (each kind of wrapper defines its own arguments)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement __call__")
+
+    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+        """The async twin of `__call__`; by default runs the sync call in a thread."""
+        return await asyncio.to_thread(functools.partial(self, *args, **kwargs))
+
+    def format(self, *args: Any, multi_agent_mode: bool = False) -> list[dict[str, Any]]:
+        """Turn agent messages into this provider's message list (OpenAI shape here)."""
+        from modelhub.wrappers.formatting import format_messages
+
+        return format_messages(*args, multi_agent_mode=multi_agent_mode)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(config_name={self.config_name!r}, "
+                f"model_name={self.model_name!r})")

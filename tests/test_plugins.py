@@ -1,0 +1,116 @@
+"""Entry-point plugins end to end, with the test distributions installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any, ClassVar
+
+import pytest
+
+import modelhub
+from modelhub import errors, plugins
+from modelhub.config.schema import ModelConfig
+from modelhub.registry import Registry
+from modelhub.wrappers.base import ModelWrapperBase
+
+
+def test_builtins_are_entry_points_of_modelhub() -> None:
+    infos = {i.model_type: i for i in plugins.list_plugins()}
+    for name in ("openai_chat", "openai", "openai_embedding", "openai_dall_e",
+                 "azure_openai_chat", "azure_openai_embedding"):
+        assert infos[name].distribution == "modelhub"
+
+
+def test_third_party_plugin_resolves_from_its_distribution() -> None:
+    info = next(i for i in plugins.list_plugins() if i.model_type == "echo_chat")
+    assert (info.distribution, info.version) == ("modelhub-testplugin", "1.2.3")
+    assert plugins.resolve("echo_chat").__name__ == "EchoChatWrapper"
+
+
+def test_broken_plugin_names_its_distribution_and_spares_the_others() -> None:
+    with pytest.raises(errors.PluginLoadError) as info:
+        plugins.resolve("broken_chat")
+    assert info.value.distribution == "modelhub-testplugin"
+    assert "modelhub_missing_dependency_for_tests" in str(info.value)
+    reg = Registry()
+    with pytest.raises(errors.ConfigError) as cfg_info:
+        reg.init([{"config_name": "b", "model_type": "broken_chat"},
+                  {"config_name": "e", "model_type": "echo_chat"}])
+    [issue] = cfg_info.value.issues
+    assert issue.config_name == "b" and isinstance(issue.error, errors.PluginLoadError)
+    assert reg.init({"config_name": "e", "model_type": "echo_chat"}) == ["e"]
+
+
+def test_entry_point_that_is_not_a_wrapper_class() -> None:
+    with pytest.raises(errors.PluginLoadError, match="not a ModelWrapperBase subclass"):
+        plugins.resolve("not_a_wrapper")
+
+
+def test_two_distributions_claiming_one_type_names_both() -> None:
+    with pytest.raises(errors.PluginLoadError) as info:
+        plugins.resolve("dup_chat")
+    assert "modelhub-testplugin" in str(info.value)
+    assert "modelhub-testplugin-rival" in str(info.value)
+
+
+class _Cfg(ModelConfig):
+    size: int = 1
+
+
+class _Runtime(ModelWrapperBase):
+    model_type: ClassVar[str] = "runtime_thing"
+    config_class: ClassVar[type[ModelConfig]] = _Cfg
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return modelhub.ModelResponse(text=str(self.config.size))  # type: ignore[attr-defined]
+
+
+def test_register_at_run_time() -> None:
+    modelhub.register("runtime_thing", _Runtime)
+    try:
+        reg = Registry()
+        reg.init({"config_name": "r", "model_type": "runtime_thing", "size": 3})
+        assert reg.get("r")().text == "3"
+        with pytest.raises(ValueError, match="already registered"):
+            modelhub.register("runtime_thing", type("Other", (_Runtime,), {}))
+        with pytest.raises(TypeError):
+            modelhub.register("x", object)  # type: ignore[arg-type]
+    finally:
+        modelhub.unregister("runtime_thing")
+    with pytest.raises(errors.UnknownModelTypeError):
+        plugins.resolve("runtime_thing")
+
+
+def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NeedsSDK(_Runtime):
+        model_type: ClassVar[str] = "needs_sdk"
+        required_modules: ClassVar[tuple[str, ...]] = ("modelhub_no_such_sdk",)
+        extra: ClassVar[str | None] = "nosuch"
+
+    modelhub.register("needs_sdk", NeedsSDK)
+    try:
+        reg = Registry()
+        assert reg.init({"config_name": "n", "model_type": "needs_sdk"}) == ["n"]
+        with pytest.raises(errors.MissingDependencyError) as info:
+            reg.get("n")
+        assert "pip install 'modelhub[nosuch]'" in str(info.value)
+        assert info.value.extra == "nosuch"
+    finally:
+        modelhub.unregister("needs_sdk")
+
+
+def test_import_and_init_load_no_provider_sdk() -> None:
+    code = (
+        "import sys, modelhub\n"
+        "modelhub.init([{'config_name': f'c{i}', 'model_type': t, 'base_url': 'http://127.0.0.1:1/v1',"
+        " 'azure_endpoint': 'https://x', 'api_version': 'v'} if t.startswith('azure') else"
+        " {'config_name': f'c{i}', 'model_type': t, 'base_url': 'http://127.0.0.1:1/v1'}"
+        " for i, t in enumerate(['openai_chat', 'openai', 'openai_embedding', 'openai_dall_e',"
+        " 'azure_openai_chat', 'azure_openai_embedding'])])\n"
+        "heavy = ['httpx', 'openai', 'dashscope', 'anthropic', 'litellm', 'torch', 'transformers',"
+        " 'click', 'httpcore']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
