@@ -48,21 +48,61 @@ _runtime: dict[str, type[ModelWrapperBase]] = {}
 _loaded: dict[str, type[ModelWrapperBase]] = {}
 
 
+def _dist_name(ep: Any) -> str | None:
+    dist = getattr(ep, "dist", None)
+    return dist.metadata["Name"] if dist is not None else None
+
+
+def _info(ep: Any) -> PluginInfo:
+    dist = getattr(ep, "dist", None)
+    return PluginInfo(ep.name, ep.value, _dist_name(ep), dist.version if dist else None)
+
+
 def _scan() -> dict[str, list[PluginInfo]]:
     from importlib.metadata import entry_points
 
-    found: dict[str, list[PluginInfo]] = {}
-    seen: set[tuple[str, str | None]] = set()
+    by_name: dict[str, list[Any]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        dist_name = dist.metadata["Name"] if dist is not None else None
-        # The same distribution can be visible twice (e.g. two sys.path entries).
-        if (ep.name, dist_name) in seen:
+        by_name.setdefault(ep.name, []).append(ep)
+    found: dict[str, list[PluginInfo]] = {}
+    for name, eps in by_name.items():
+        if len(eps) == 1:
+            # Reading a distribution's metadata is slow: defer it for the common case.
+            found[name] = [_LazyInfo(eps[0])]  # type: ignore[list-item]
             continue
-        seen.add((ep.name, dist_name))
-        found.setdefault(ep.name, []).append(
-            PluginInfo(ep.name, ep.value, dist_name, dist.version if dist else None))
+        # The same distribution can be visible twice (e.g. two sys.path entries).
+        infos: dict[str | None, PluginInfo] = {}
+        for ep in eps:
+            infos.setdefault(_dist_name(ep), _info(ep))
+        found[name] = list(infos.values())
     return found
+
+
+class _LazyInfo:
+    """A PluginInfo whose distribution name and version are read on first use."""
+
+    __slots__ = ("_ep", "_info", "model_type", "value")
+
+    def __init__(self, ep: Any) -> None:
+        self._ep = ep
+        self._info: PluginInfo | None = None
+        self.model_type: str = ep.name
+        self.value: str = ep.value
+
+    def _full(self) -> PluginInfo:
+        if self._info is None:
+            self._info = _info(self._ep)
+        return self._info
+
+    @property
+    def distribution(self) -> str | None:
+        """The distribution that declares the entry point."""
+        return self._full().distribution
+
+    @property
+    def version(self) -> str | None:
+        """That distribution's version."""
+        return self._full().version
 
 
 def _entry_point_table() -> dict[str, list[PluginInfo]]:
@@ -91,7 +131,8 @@ def known_model_types() -> list[str]:
 
 def list_plugins() -> list[PluginInfo]:
     """Every entry point of the group, including run-time registrations."""
-    infos = [info for infos in _entry_point_table().values() for info in infos]
+    infos = [info if isinstance(info, PluginInfo) else info._full()  # type: ignore[attr-defined]
+             for infos in _entry_point_table().values() for info in infos]
     infos += [PluginInfo(name, f"{cls.__module__}:{cls.__qualname__}", None, None)
               for name, cls in _runtime.items()]
     return sorted(infos, key=lambda i: (i.model_type, i.distribution or ""))

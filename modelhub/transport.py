@@ -9,12 +9,13 @@ outlive or cross its loop). httpx is imported on first use, never by
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
 __all__ = ["TransportKey", "async_client", "close_all", "sync_client"]
@@ -64,6 +65,8 @@ def sync_client(key: TransportKey = (True, None)) -> httpx.Client:
 
 def async_client(key: TransportKey = (True, None)) -> httpx.AsyncClient:
     """The shared async client of the running event loop for these settings."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     clients = _async.get(loop)
     if clients is None:

@@ -24,11 +24,14 @@ CLIENT_ARGS_KEYS = ("client_args", "client_kwargs")
 class ConfigModel(BaseModel):
     """Base of every config model: strict keys, frozen, no input echoed in errors."""
 
+    # defer_build: a schema is built when a class first validates, so base classes
+    # and unused model types cost nothing at import.
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         hide_input_in_errors=True,
         protected_namespaces=(),
+        defer_build=True,
     )
 
 

@@ -74,7 +74,9 @@ class OpenAIConfig(RemoteModelConfig):
                     raise ValueError(f"client_args.{key} is not valid for {self.model_type}")
                 continue
             current = getattr(self, target)
-            if target in self.model_fields_set and current != value:
+            if isinstance(value, dict):  # headers / query: merged, top-level keys win
+                value = {**value, **current}
+            elif target in self.model_fields_set and current != value:
                 raise ValueError(f"{target!r} is given both at top level and as "
                                  f"client_args.{key}, with different values")
             object.__setattr__(self, target, value)

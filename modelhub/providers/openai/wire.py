@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from modelhub._secrets import redact, redact_any
@@ -73,6 +72,7 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         pass
     try:
         import time
+        from email.utils import parsedate_to_datetime
 
         return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
     except (TypeError, ValueError, IndexError, OverflowError):

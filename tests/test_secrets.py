@@ -1,0 +1,74 @@
+"""A canary key must appear on no surface: repr, str, errors, logs, exports."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from modelhub import errors
+from modelhub._secrets import MASK, mask_secrets
+from modelhub.registry import Registry
+
+CANARY = "sk-canary-7f3a9c1e5b"
+
+
+def chat_config(**extra: object) -> dict[str, object]:
+    return {"config_name": "c", "model_type": "openai_chat", "model_name": "m",
+            "api_key": CANARY, "base_url": "http://127.0.0.1:9/v1", **extra}
+
+
+def test_config_and_wrapper_reprs_hold_no_key() -> None:
+    reg = Registry()
+    reg.init(chat_config())
+    entry = reg.entry("c")
+    wrapper = reg.get("c")
+    for text in (repr(entry), str(entry), repr(entry.config), str(entry.config),
+                 repr(wrapper), str(vars(wrapper)), repr(wrapper.endpoint.secrets and "")):
+        assert CANARY not in text
+
+
+def test_export_masks_keys_and_secret_headers() -> None:
+    reg = Registry()
+    reg.init(chat_config(headers={"X-Api-Key": CANARY, "X-Trace": "t1"},
+                         client_args={"default_headers": {"Authorization": f"Bearer {CANARY}"}}))
+    [exported] = reg.export("c")
+    assert CANARY not in repr(exported)
+    assert exported["api_key"] == MASK and exported["headers"]["X-Trace"] == "t1"
+
+
+def test_config_errors_never_echo_values(tmp_path: Path) -> None:
+    f = tmp_path / "m.yaml"
+    f.write_text(f"- config_name: c\n  model_type: openai_chat\n  api_key: [{CANARY}]\n"
+                 f"  timeout: {CANARY}\n  bogus_key: {CANARY}\n"
+                 f"- config_name: d\n  model_type: nope\n  api_key: {CANARY}\n")
+    with pytest.raises(errors.ConfigError) as info:
+        Registry().init(f)
+    assert len(info.value.issues) >= 3
+    assert CANARY not in str(info.value) and CANARY not in repr(info.value.issues)
+
+
+def test_malformed_file_error_holds_no_value(tmp_path: Path) -> None:
+    f = tmp_path / "m.json"
+    f.write_text('[{"config_name": "c", "api_key": "' + CANARY + '" "x": 1}]')
+    with pytest.raises(errors.ConfigError) as info:
+        Registry().init(f)
+    assert CANARY not in str(info.value)
+
+
+def test_retry_and_connection_logs_hold_no_key(caplog: pytest.LogCaptureFixture) -> None:
+    reg = Registry()
+    reg.init(chat_config(max_retries=1, base_url="http://127.0.0.1:1/v1",
+                         headers={"Authorization": f"Bearer {CANARY}"}))
+    with caplog.at_level(logging.DEBUG), pytest.raises(errors.ModelConnectionError) as info:
+        reg.get("c")("hi")
+    assert CANARY not in caplog.text and CANARY not in str(info.value)
+    assert "retry 1/1" in caplog.text
+
+
+def test_mask_secrets_walks_nested_values() -> None:
+    from pydantic import SecretStr
+
+    masked = mask_secrets({"a": [{"token": "t0ken"}], "b": SecretStr("x"), "c": "plain"})
+    assert masked == {"a": [{"token": MASK}], "b": MASK, "c": "plain"}
