@@ -43,7 +43,7 @@ class PluginInfo:
 
 
 _lock = threading.RLock()
-_entry_points: dict[str, list[PluginInfo]] | None = None
+_entry_points: dict[str, list[Any]] | None = None
 _runtime: dict[str, type[ModelWrapperBase]] = {}
 _loaded: dict[str, type[ModelWrapperBase]] = {}
 
@@ -58,17 +58,17 @@ def _info(ep: Any) -> PluginInfo:
     return PluginInfo(ep.name, ep.value, _dist_name(ep), dist.version if dist else None)
 
 
-def _scan() -> dict[str, list[PluginInfo]]:
+def _scan() -> dict[str, list[Any]]:
     from importlib.metadata import entry_points
 
     by_name: dict[str, list[Any]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         by_name.setdefault(ep.name, []).append(ep)
-    found: dict[str, list[PluginInfo]] = {}
+    found: dict[str, list[Any]] = {}  # PluginInfo, or _LazyInfo for unclaimed names
     for name, eps in by_name.items():
         if len(eps) == 1:
             # Reading a distribution's metadata is slow: defer it for the common case.
-            found[name] = [_LazyInfo(eps[0])]  # type: ignore[list-item]
+            found[name] = [_LazyInfo(eps[0])]
             continue
         # The same distribution can be visible twice (e.g. two sys.path entries).
         infos: dict[str | None, PluginInfo] = {}
@@ -105,7 +105,7 @@ class _LazyInfo:
         return self._full().version
 
 
-def _entry_point_table() -> dict[str, list[PluginInfo]]:
+def _entry_point_table() -> dict[str, list[Any]]:
     global _entry_points
     table = _entry_points
     if table is None:
@@ -131,7 +131,7 @@ def known_model_types() -> list[str]:
 
 def list_plugins() -> list[PluginInfo]:
     """Every entry point of the group, including run-time registrations."""
-    infos = [info if isinstance(info, PluginInfo) else info._full()  # type: ignore[attr-defined]
+    infos = [info if isinstance(info, PluginInfo) else info._full()
              for infos in _entry_point_table().values() for info in infos]
     infos += [PluginInfo(name, f"{cls.__module__}:{cls.__qualname__}", None, None)
               for name, cls in _runtime.items()]

@@ -24,8 +24,13 @@ __all__ = ["ConfigSource", "Location", "RawConfig", "read_configs"]
 
 ConfigSource = Union[Mapping[str, Any], Sequence[Union[Mapping[str, Any], str, "os.PathLike[str]"]],
                      str, "os.PathLike[str]"]
-FieldPath = tuple[Union[str, int], ...]
+FieldPath = tuple[str | int, ...]
 SUFFIXES = (".json", ".yaml", ".yml")
+
+# json's pure-Python parsing pieces (not in typeshed).
+_PY_MAKE_SCANNER: Any = getattr(json.scanner, "py_make_scanner")  # noqa: B009
+_JSON_OBJECT: Any = getattr(json.decoder, "JSONObject")  # noqa: B009
+_JSON_ARRAY: Any = getattr(json.decoder, "JSONArray")  # noqa: B009
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +127,14 @@ def _walk_yaml(node: Any, data: Any, path: str, problems: _Problems,
                                  path, line, data.get("config_name"))
                 seen[key] = line
                 if key in data:
-                    acc[(*prefix, key)] = line
-                    keys(value_node, data[key], (*prefix, key), acc)
+                    path_key: FieldPath = (*prefix, str(key))
+                    acc[path_key] = line
+                    keys(value_node, data[key], path_key, acc)
         elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
             for i, (item_node, item) in enumerate(zip(node.value, data)):
-                acc[(*prefix, i)] = item_node.start_mark.line + 1
-                keys(item_node, item, (*prefix, i), acc)
+                item_key: FieldPath = (*prefix, i)
+                acc[item_key] = item_node.start_mark.line + 1
+                keys(item_node, item, item_key, acc)
 
     def configs(node: Any, data: Any) -> None:
         if isinstance(data, dict):
@@ -154,9 +161,10 @@ class _PositionDecoder(json.JSONDecoder):
         self.spans: dict[int, tuple[int, list[int], list[str]]] = {}
         self.duplicates: list[tuple[str, int, int]] = []
         self._keep: list[Any] = []  # keep containers alive so ids stay unique
-        self.parse_object = self._parse_object  # type: ignore[assignment]
-        self.parse_array = self._parse_array  # type: ignore[assignment]
-        self.scan_once = json.scanner.py_make_scanner(self)
+        self.parse_object = self._parse_object
+        self.parse_array = self._parse_array
+        # The pure-Python scanner, so that our parse_object/parse_array are used.
+        self.scan_once = _PY_MAKE_SCANNER(self)
 
     def _parse_object(self, s_and_end: tuple[str, int], strict: bool, scan_once: Any,
                       object_hook: Any, object_pairs_hook: Any, memo: Any = None,
@@ -173,7 +181,7 @@ class _PositionDecoder(json.JSONDecoder):
             pairs_seen.append(pairs)
             return dict(pairs)
 
-        result, end = json.decoder.JSONObject(s_and_end, strict, recording_scan, None,
+        result, end = _JSON_OBJECT(s_and_end, strict, recording_scan, None,
                                               pairs_hook, memo)
         pairs = pairs_seen[0] if pairs_seen else []
         first: dict[str, int] = {}
@@ -192,7 +200,7 @@ class _PositionDecoder(json.JSONDecoder):
             starts.append(idx)
             return scan_once(string, idx)
 
-        result, end = json.decoder.JSONArray(s_and_end, recording_scan)
+        result, end = _JSON_ARRAY(s_and_end, recording_scan)
         self.spans[id(result)] = (s_and_end[1] - 1, starts, [])
         self._keep.append(result)
         return result, end
@@ -220,11 +228,13 @@ def _json_document(text: str, path: str, problems: _Problems
         if span is None:
             return
         _, starts, names = span
-        items = list(zip(names, value.values())) if isinstance(value, dict) \
-            else list(enumerate(value))
+        items: list[tuple[str | int, Any]] = (
+            list(zip(names, value.values())) if isinstance(value, dict)
+            else list(enumerate(value)))
         for (key, item), start in zip(items, starts):
-            acc[(*prefix, key)] = line(start)
-            keys(item, (*prefix, key), acc)
+            item_path: FieldPath = (*prefix, key)
+            acc[item_path] = line(start)
+            keys(item, item_path, acc)
 
     out: dict[int, tuple[int, dict[FieldPath, int]]] = {}
     for item in data if isinstance(data, list) else [data]:

@@ -15,9 +15,8 @@ from pydantic import BaseModel, ValidationError
 from modelhub.errors import ConfigError, ConfigIssue
 
 if TYPE_CHECKING:
-    from modelhub.config.sources import Location
-
     from modelhub.config.schema import ModelConfig
+    from modelhub.config.sources import Location
 
 __all__ = ["issues_from_validation_error", "validate_config", "validate_mapping"]
 
