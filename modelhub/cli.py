@@ -1,0 +1,230 @@
+"""The `modelhub` command line: list, validate, show, plugins, schema, chat.
+
+Configs come from `--config PATH` (repeatable) or the MODELHUB_CONFIG variable.
+Errors are printed without a traceback: exit 1 for a modelhub error, 2 for usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+try:
+    import click
+except ImportError:  # pragma: no cover - depends on the install
+    sys.exit("the modelhub command line needs click: pip install 'modelhub[cli]'")
+
+from modelhub.errors import ConfigError, ModelhubError
+from modelhub.registry import CONFIG_ENV_VAR, Registry
+
+__all__ = ["main"]
+
+
+def _load(sources: tuple[str, ...]) -> Registry:
+    registry = Registry()
+    if sources:
+        registry.init(list(sources))
+    elif os.environ.get(CONFIG_ENV_VAR):
+        registry.init()
+    else:
+        raise click.UsageError(f"no configs: pass --config PATH or set {CONFIG_ENV_VAR}")
+    return registry
+
+
+def _registry(ctx: click.Context) -> Registry:
+    registry = ctx.obj.get("registry")
+    if registry is None:
+        registry = _load(ctx.obj["sources"])
+        ctx.obj["registry"] = registry
+    return registry  # type: ignore[no-any-return]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "sources", multiple=True, type=click.Path(),
+              help=f"A config file or folder (repeatable); default: ${CONFIG_ENV_VAR}.")
+@click.version_option(package_name="modelhub")
+@click.pass_context
+def cli(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """modelhub: one config file, every model vendor."""
+    ctx.ensure_object(dict)
+    ctx.obj["sources"] = sources
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the loaded configs and where each came from."""
+    registry = _registry(ctx)
+    rows = []
+    for name in registry.list_configs():
+        entry = registry.entry(name)
+        rows.append({"config_name": name, "model_type": entry.config.model_type,
+                     "model_name": entry.config.model_name, "source": entry.where()})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    headers = ["config_name", "model_type", "model_name", "source"]
+    widths = [max([len(h), *(len(str(r[h])) for r in rows)]) for h in headers]
+    click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        click.echo("  ".join(str(row[h]).ljust(w) for h, w in zip(headers, widths)).rstrip())
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def validate(paths: tuple[str, ...]) -> None:
+    """Check config files and folders; print every error, exit 1 on any."""
+    issues = []
+    for path in paths:
+        try:
+            names = Registry().init(path)
+        except ConfigError as error:
+            issues.extend(error.issues)
+            continue
+        click.echo(f"{path}: {len(names)} config{'s' if len(names) != 1 else ''} OK")
+    if issues:
+        raise ConfigError(issues)
+
+
+@cli.command()
+@click.argument("name")
+@click.pass_context
+def show(ctx: click.Context, name: str) -> None:
+    """Show one config as YAML, secrets masked."""
+    import yaml
+
+    registry = _registry(ctx)
+    entry = registry.entry(name)
+    [exported] = registry.export(name)
+    cls = entry.wrapper_class
+    click.echo(f"# source: {entry.where()}")
+    click.echo(f"# wrapper: {cls.__module__}:{cls.__qualname__}")
+    click.echo(yaml.safe_dump(exported, sort_keys=False, allow_unicode=True).rstrip())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List the model types: entry points, their distributions, whether each loads."""
+    from modelhub import plugins as plugin_registry
+
+    rows = []
+    for info in plugin_registry.list_plugins():
+        try:
+            plugin_registry.resolve(info.model_type)
+            status = "ok"
+        except ModelhubError as error:
+            status = f"error: {error}"
+        rows.append({"model_type": info.model_type, "distribution": info.distribution,
+                     "version": info.version, "value": info.value, "status": status})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        dist = f"{row['distribution'] or '(run time)'} {row['version'] or ''}".strip()
+        click.echo(f"{row['model_type']:<26} {dist:<32} {row['value']}")
+        if row["status"] != "ok":
+            click.echo(f"{'':<26} {row['status']}")
+
+
+def _config_schema(model_type: str) -> dict[str, Any]:
+    from modelhub import plugins as plugin_registry
+
+    schema = plugin_registry.resolve(model_type).config_class.model_json_schema()
+    schema.setdefault("properties", {})["model_type"] = {"const": model_type,
+                                                         "title": "Model Type"}
+    return schema
+
+
+def _file_schema() -> dict[str, Any]:
+    from modelhub import plugins as plugin_registry
+
+    variants, defs = [], {}
+    for model_type in plugin_registry.known_model_types():
+        try:
+            schema = _config_schema(model_type)
+        except ModelhubError as error:
+            click.echo(f"warning: skipping {model_type}: {error}", err=True)
+            continue
+        defs.update(schema.pop("$defs", {}))
+        variants.append(schema)
+    config = {"oneOf": variants}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "modelhub config file", "$defs": defs,
+            "oneOf": [config, {"type": "array", "items": config}]}
+
+
+@cli.command()
+@click.argument("model_type", required=False)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+def schema(model_type: str | None, output: str | None) -> None:
+    """JSON Schema of one model type's config, or of a whole config file."""
+    document = _config_schema(model_type) if model_type else _file_schema()
+    text = json.dumps(document, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("prompt", required=False)
+@click.option("--system", help="A system message.")
+@click.option("--no-stream", is_flag=True, help="Wait for the whole answer.")
+@click.option("--temperature", type=float)
+@click.option("--max-tokens", type=int)
+@click.option("--usage", "show_usage", is_flag=True, help="Print token usage to stderr.")
+@click.pass_context
+def chat(ctx: click.Context, name: str, prompt: str | None, system: str | None,
+         no_stream: bool, temperature: float | None, max_tokens: int | None,
+         show_usage: bool) -> None:
+    """Ask a chat model; streams the answer. Reads the prompt from stdin if not given."""
+    if prompt is None:
+        prompt = sys.stdin.read()
+    if not prompt.strip():
+        raise click.UsageError("empty prompt")
+    model = _registry(ctx).get(name)
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": prompt})
+    kwargs: dict[str, Any] = {}
+    if temperature is not None:
+        kwargs["temperature"] = temperature
+    if max_tokens is not None:
+        kwargs["max_tokens"] = max_tokens
+    if no_stream:
+        result = model(messages, stream=False, **kwargs)
+        click.echo(result.text or "")
+    else:
+        result = model(messages, stream=True, **kwargs)
+        for delta in result:
+            click.echo(delta, nl=False)
+        click.echo()
+    if show_usage and result.usage is not None:
+        u = result.usage
+        click.echo(f"usage: {u.input_tokens} in, {u.output_tokens} out, "
+                   f"{u.total_tokens} total", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    try:
+        cli.main(args=argv, prog_name="modelhub", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except ModelhubError as error:
+        click.echo(f"error: {error}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
