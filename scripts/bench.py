@@ -1,0 +1,331 @@
+"""modelhub benchmark: every figure is a ratio against its floor, measured in the same run.
+
+    python scripts/bench.py            # about two minutes
+    python scripts/bench.py --quick    # fewer repetitions
+
+A minimal asyncio HTTP/1.1 server (keep-alive, precomputed answers) runs in its own
+process on 127.0.0.1, so client cost dominates. Run on demand, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# -- the server ------------------------------------------------------------------------------
+
+
+def _answers() -> tuple[bytes, bytes]:
+    completion = json.dumps({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there!"},
+                     "finish_reason": "stop", "logprobs": None}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}).encode()
+    plain = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+             % len(completion)) + completion
+    events = []
+    for i in range(200):
+        delta = {"role": "assistant", "content": ""} if i == 0 else {"content": f"tok{i} "}
+        events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                       "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                   "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 199,
+                                            "total_tokens": 204}})
+    body = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
+    body += b"data: [DONE]\n\n"
+    stream = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n"
+              % len(body)) + body
+    return plain, stream
+
+
+class _Protocol(asyncio.Protocol):
+    PLAIN, STREAM = _answers()
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = self.buffer[:head_end].lower()
+            start = head.find(b"content-length:")
+            length = int(head[start + 15:head.find(b"\r\n", start) if head.find(b"\r\n", start) > 0
+                              else None]) if start >= 0 else 0
+            if len(self.buffer) < head_end + 4 + length:
+                return
+            body = self.buffer[head_end + 4:head_end + 4 + length]
+            self.buffer = self.buffer[head_end + 4 + length:]
+            streaming = b'"stream":true' in body or b'"stream": true' in body
+            self.transport.write(self.STREAM if streaming else self.PLAIN)
+
+
+def _serve(port: int, ready: Any, lifetime: float) -> None:
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_Protocol, "127.0.0.1", port, backlog=2048)
+        ready.set()
+        await asyncio.sleep(lifetime)  # watchdog: stops by itself
+        server.close()
+
+    asyncio.run(run())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+
+def _fresh(code: str, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _interleaved(a: str, b: str, runs: int) -> tuple[float, float]:
+    ta, tb = [], []
+    for _ in range(runs):
+        ta += _fresh(a, 1)
+        tb += _fresh(b, 1)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def _per_call(fn: Callable[[], Any], n: int) -> float:
+    for _ in range(min(50, n)):
+        fn()
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def _best_of(fn: Callable[[], float], repeats: int) -> float:
+    return min(fn() for _ in range(repeats))
+
+
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def report(label: str, ours: float, floor: float, target: str, unit: str = "ms") -> None:
+    """Print and record one figure as a ratio against its floor."""
+    ratio = ours / floor if floor else float("nan")
+    scale = {"ms": 1e3, "ns": 1e9}[unit]
+    shown = f"{ours * scale:.2f} {unit} vs {floor * scale:.2f} {unit}"
+    ROWS.append((label, f"{ratio:.2f}x", target, shown))
+    print(f"  {label}: {ratio:.2f}x  ({shown}; target {target})", flush=True)
+
+
+def _configs(base_url: str) -> list[dict[str, Any]]:
+    types = ["openai_chat", "openai", "openai_embedding", "openai_dall_e", "azure_openai_chat",
+             "azure_openai_embedding"]
+    out = []
+    for i in range(100):
+        t = types[i % len(types)]
+        config: dict[str, Any] = {"config_name": f"c{i}", "model_type": t, "model_name": "m",
+                                  "api_key": "${BENCH_KEY:-sk-bench}", "base_url": base_url,
+                                  "generate_args": {"temperature": 0.5}, "max_retries": 0}
+        if t.startswith("azure"):
+            config.update(azure_endpoint="https://x.example", api_version="2024-10-21")
+        out.append(config)
+    return out
+
+
+def main() -> None:
+    """Run every benchmark and print a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    runs, calls, streams = (7, 300, 30) if args.quick else (15, 2000, 150)
+
+    import yaml
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/v1"
+    ready = multiprocessing.Event()
+    server = multiprocessing.Process(target=_serve, args=(port, ready, 900), daemon=True)
+    server.start()
+    ready.wait(10)
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        config_file = tmp / "models.yaml"
+        config_file.write_text(yaml.safe_dump(_configs(base), sort_keys=False))
+        body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "Hi"}]})
+
+        print("(a) fresh process: import modelhub + init() of 100 configs", flush=True)
+        ours, floor = _interleaved(
+            f"import modelhub; modelhub.init({str(config_file)!r})",
+            "import pydantic, yaml", runs)
+        report("(a) import + init 100 configs vs `import pydantic, yaml`", ours, floor, "<= 1.5x")
+        loaded = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(f"""
+                import sys, modelhub; modelhub.init({str(config_file)!r})
+                heavy = ['httpx', 'httpcore', 'openai', 'anthropic', 'litellm', 'torch']
+                print(','.join(m for m in heavy if m in sys.modules) or 'none')""")],
+            capture_output=True, text=True, check=True).stdout.strip()
+        print(f"  provider SDKs in sys.modules after init: {loaded}")
+
+        print("(b) fresh process: import + init + one openai_chat call", flush=True)
+        ours, floor = _interleaved(
+            textwrap.dedent(f"""
+                import modelhub
+                modelhub.init([{{"config_name": "c", "model_type": "openai_chat",
+                                 "model_name": "m", "base_url": {base!r}, "api_key": "k"}}])
+                modelhub.get("c")("Hi")"""),
+            f"import httpx; httpx.post({base + '/chat/completions'!r}, content={body!r}, "
+            "headers={'authorization': 'Bearer k', 'content-type': 'application/json'}).json()",
+            runs)
+        report("(b) import + init + 1 call vs raw httpx process", ours, floor, "<= 1.5x")
+        sdk = statistics.median(_fresh(
+            f"import openai; openai.OpenAI(base_url={base!r}, api_key='k').chat.completions"
+            ".create(model='m', messages=[{'role': 'user', 'content': 'Hi'}])", max(3, runs // 3)))
+        print(f"  for context: openai SDK process {sdk * 1000:.0f} ms = {sdk / floor:.2f}x")
+
+        import httpx
+        import openai
+
+        import modelhub
+
+        modelhub.init([{"config_name": "chat", "model_type": "openai_chat", "model_name": "m",
+                        "base_url": base, "api_key": "k", "max_retries": 0}])
+        model = modelhub.get("chat")
+        raw = httpx.Client()
+        url = base + "/chat/completions"
+        headers = {"authorization": "Bearer k", "content-type": "application/json"}
+        payload = body.encode()
+
+        print("(c) sequential chat calls", flush=True)
+        floor = _best_of(lambda: _per_call(
+            lambda: json.loads(raw.post(url, content=payload, headers=headers).content), calls), 3)
+        ours = _best_of(lambda: _per_call(lambda: model("Hi"), calls), 3)
+        report("(c) sequential openai_chat call vs raw httpx.Client", ours, floor, "<= 1.3x")
+        client = openai.OpenAI(base_url=base, api_key="k", max_retries=0)
+        sdk = _best_of(lambda: _per_call(lambda: client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "Hi"}]), calls), 3)
+        print(f"  for context: openai SDK {sdk * 1e6:.0f} us/call = {sdk / floor:.2f}x")
+
+        print("(d) 200-chunk stream, time to the last chunk", flush=True)
+        stream_body = json.dumps({"model": "m", "stream": True,
+                                  "messages": [{"role": "user", "content": "Hi"}]}).encode()
+
+        def raw_stream() -> None:
+            with raw.stream("POST", url, content=stream_body, headers=headers) as r:
+                for line in r.iter_lines():
+                    if line.startswith("data: ") and line != "data: [DONE]":
+                        json.loads(line[6:])
+
+        def our_stream() -> None:
+            for _ in model("Hi", stream=True):
+                pass
+
+        floor = _best_of(lambda: _per_call(raw_stream, streams), 3)
+        ours = _best_of(lambda: _per_call(our_stream, streams), 3)
+        report("(d) 200-chunk stream vs raw httpx iter_lines + json", ours, floor, "<= 2x")
+
+        def sdk_stream() -> None:
+            for _ in client.chat.completions.create(model="m", stream=True, messages=[
+                    {"role": "user", "content": "Hi"}]):
+                pass
+
+        sdk = _best_of(lambda: _per_call(sdk_stream, streams), 3)
+        print(f"  for context: openai SDK stream {sdk * 1000:.2f} ms = {sdk / floor:.2f}x")
+
+        print("(e) 500 concurrent acalls, 100 in flight, cold pool", flush=True)
+
+        async def run_ours() -> float:
+            sem = asyncio.Semaphore(100)
+
+            async def one() -> None:
+                async with sem:
+                    await model.acall("Hi")
+
+            start = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(500)))
+            return time.perf_counter() - start
+
+        async def run_raw() -> float:
+            sem = asyncio.Semaphore(100)
+            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1000,
+                                                             max_keepalive_connections=200)) as c:
+                async def one() -> None:
+                    async with sem:
+                        r = await c.post(url, content=payload, headers=headers)
+                        json.loads(r.content)
+
+                start = time.perf_counter()
+                await asyncio.gather(*(one() for _ in range(500)))
+                return time.perf_counter() - start
+
+        floor_times, our_times = [], []
+        for _ in range(3 if args.quick else 5):
+            floor_times.append(asyncio.run(run_raw()))
+            our_times.append(asyncio.run(run_ours()))
+        floor_t, ours_t = statistics.median(floor_times), statistics.median(our_times)
+        ROWS.append(("(e) 500 acalls, 100 in flight: throughput vs httpx.AsyncClient",
+                     f"{floor_t / ours_t:.2f}x", ">= 0.9x",
+                     f"{500 / ours_t:.0f} vs {500 / floor_t:.0f} calls/s"))
+        print(f"  throughput {floor_t / ours_t:.2f}x ({500 / ours_t:.0f} vs "
+              f"{500 / floor_t:.0f} calls/s; target >= 0.9x)")
+
+        print("(f) get() with 10,000 configs vs 10; building 100 wrappers", flush=True)
+        from modelhub.registry import Registry
+
+        small, big = Registry(), Registry()
+        template = {"model_type": "openai_chat", "model_name": "m", "base_url": base}
+        small.init([{"config_name": f"s{i}", **template} for i in range(10)])
+        big.init([{"config_name": f"b{i}", **template} for i in range(10_000)])
+        small.get("s5")
+        big.get("b5000")
+        n = 200_000
+        t_small = _best_of(lambda: _per_call(lambda: small.get("s5"), n), 5)
+        t_big = _best_of(lambda: _per_call(lambda: big.get("b5000"), n), 5)
+        report("(f) get() with 10,000 configs vs with 10", t_big, t_small, "<= ~1x", unit="ns")
+        fresh = Registry()
+        fresh.init([{"config_name": f"w{i}", **template} for i in range(101)])
+        fresh.get("w0")
+        start = time.perf_counter()
+        for i in range(1, 101):
+            fresh.get(f"w{i}")
+        build = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(100):
+            openai.OpenAI(base_url=base, api_key="k")
+        sdk = time.perf_counter() - start
+        ROWS.append(("(f) build 100 more openai_chat wrappers", f"{build * 1000:.1f} ms",
+                     "<= 100 ms", f"100 openai.OpenAI() clients: {sdk * 1000:.0f} ms"))
+        print(f"  100 wrappers built in {build * 1000:.1f} ms (target <= 100 ms); "
+              f"100 openai.OpenAI() clients: {sdk * 1000:.0f} ms")
+    finally:
+        server.terminate()
+        server.join(5)
+
+    print("\n| figure | measured | target | detail |\n| --- | --- | --- | --- |")
+    for row in ROWS:
+        print("| " + " | ".join(row) + " |")
+    print(f"\n(python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
