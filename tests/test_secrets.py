@@ -72,3 +72,28 @@ def test_mask_secrets_walks_nested_values() -> None:
 
     masked = mask_secrets({"a": [{"token": "t0ken"}], "b": SecretStr("x"), "c": "plain"})
     assert masked == {"a": [{"token": MASK}], "b": MASK, "c": "plain"}
+
+
+def test_key_echoed_by_the_provider_is_redacted(openai_server: object,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    from tests.openai_server import OpenAIServer, error_reply, sse_reply
+
+    assert isinstance(openai_server, OpenAIServer)
+    reg = Registry()
+    reg.init(chat_config(base_url=openai_server.base_url, max_retries=0))
+    model = reg.get("c")
+    openai_server.enqueue(error_reply(401, f"Incorrect API key provided: {CANARY}.",
+                                      code="invalid_api_key"))
+    with caplog.at_level(logging.DEBUG), pytest.raises(errors.AuthenticationError) as info:
+        model("hi")
+    assert CANARY not in str(info.value) and CANARY not in repr(info.value.body)
+    assert MASK in str(info.value)
+    openai_server.enqueue(sse_reply([{"error": {"message": f"bad key {CANARY}",
+                                                "type": "invalid_request_error"}}], done=False))
+    with caplog.at_level(logging.DEBUG), pytest.raises(errors.BadRequestError) as stream_info:
+        list(model("hi", stream=True))
+    assert CANARY not in str(stream_info.value)
+    with caplog.at_level(logging.DEBUG):
+        model("a normal call")  # httpx and httpcore log requests at DEBUG
+    assert openai_server.last.headers["authorization"] == f"Bearer {CANARY}"  # it was sent
+    assert CANARY not in caplog.text

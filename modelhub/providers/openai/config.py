@@ -29,6 +29,7 @@ class OpenAIClientArgs(ConfigModel):
     """What AgentScope's `client_args` / smolagents' `client_kwargs` may hold: the
     `openai.OpenAI(...)` arguments that mean something over the wire."""
 
+    base_url: str | None = None  # folded into the top-level base_url before validation
     api_key: SecretStr | None = None
     organization: str | None = None
     project: str | None = None
