@@ -72,7 +72,7 @@ def test_paths_suffixes_and_empty_files(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("ignored in a folder")
     (tmp_path / ".hidden.yaml").write_text("- broken: [")
     assert read_configs(tmp_path) == []
-    with pytest.raises(errors.ConfigError, match="unsupported file type '.txt'"):
+    with pytest.raises(errors.ConfigError, match=r"unsupported file type '\.txt'"):
         read_configs(tmp_path / "notes.txt")
     with pytest.raises(errors.ConfigError, match="no such file"):
         read_configs(tmp_path / "missing.yaml")
