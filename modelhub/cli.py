@@ -61,7 +61,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     rows = []
     for name in registry.list_configs():
         entry = registry.entry(name)
-        rows.append({"config_name": name, "model_type": entry.config.model_type,
+        rows.append({"config_name": name, "model_type": entry.model_type,
                      "model_name": entry.config.model_name, "source": entry.where()})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -80,7 +80,7 @@ def validate(paths: tuple[str, ...]) -> None:
     issues = []
     for path in paths:
         try:
-            names = Registry().init(path)
+            names = Registry(use_receipts=False).init(path)
         except ConfigError as error:
             issues.extend(error.issues)
             continue

@@ -135,14 +135,18 @@ class UnknownModelTypeError(ConfigError):
 class ConfigNotFoundError(ModelhubError, KeyError):
     """No config of that name is loaded; the message suggests the closest names."""
 
-    def __init__(self, config_name: str, suggestions: list[str], loaded: int) -> None:
+    def __init__(self, config_name: str, suggestions: list[str], loaded: list[str]) -> None:
         self.config_name = config_name
         self.suggestions = suggestions
         msg = f"no model config named {config_name!r} is loaded"
         if suggestions:
             msg += "; did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
-        elif loaded == 0:
+        elif not loaded:
             msg += "; no configs are loaded: call modelhub.init(model_configs=...) first"
+        else:
+            shown = ", ".join(loaded[:10])
+            more = f" and {len(loaded) - 10} more" if len(loaded) > 10 else ""
+            msg += f"; loaded: {shown}{more}"
         super().__init__(msg)
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise

@@ -2,13 +2,13 @@
 registrations.
 
 An entry point's name is a model_type and its value `module:Class`. Entry points are
-listed once (cheap: no plugin is imported) and each is imported the first time its
-model_type is asked for, so a broken plugin affects only its own model types.
+listed once (no plugin is imported; the table is cached on disk while `sys.path` is
+unchanged, see `modelhub.cache`) and each is imported the first time its model_type is
+asked for, so a broken plugin affects only its own model types.
 """
 
 from __future__ import annotations
 
-import difflib
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginInfo",
+    "claim",
     "known_model_types",
     "list_plugins",
     "refresh",
@@ -43,69 +44,51 @@ class PluginInfo:
 
 
 _lock = threading.RLock()
-_entry_points: dict[str, list[Any]] | None = None
+_entry_points: dict[str, list[PluginInfo]] | None = None
 _runtime: dict[str, type[ModelWrapperBase]] = {}
 _loaded: dict[str, type[ModelWrapperBase]] = {}
 
-
-def _dist_name(ep: Any) -> str | None:
-    dist = getattr(ep, "dist", None)
-    return dist.metadata["Name"] if dist is not None else None
+_CACHE_NAME = "entry-points.json"
 
 
-def _info(ep: Any) -> PluginInfo:
-    dist = getattr(ep, "dist", None)
-    return PluginInfo(ep.name, ep.value, _dist_name(ep), dist.version if dist else None)
-
-
-def _scan() -> dict[str, list[Any]]:
+def _scan_metadata() -> dict[str, list[PluginInfo]]:
+    """The entry points of the group, read through importlib.metadata."""
     from importlib.metadata import entry_points
 
-    by_name: dict[str, list[Any]] = {}
+    dists: dict[int, tuple[str | None, str | None]] = {}  # reading METADATA is slow: once each
+    found: dict[str, list[PluginInfo]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        by_name.setdefault(ep.name, []).append(ep)
-    found: dict[str, list[Any]] = {}  # PluginInfo, or _LazyInfo for unclaimed names
-    for name, eps in by_name.items():
-        if len(eps) == 1:
-            # Reading a distribution's metadata is slow: defer it for the common case.
-            found[name] = [_LazyInfo(eps[0])]
-            continue
+        dist = getattr(ep, "dist", None)
+        if id(dist) not in dists:
+            dists[id(dist)] = (dist.metadata["Name"], dist.version) if dist else (None, None)
+        name, version = dists[id(dist)]
+        infos = found.setdefault(ep.name, [])
         # The same distribution can be visible twice (e.g. two sys.path entries).
-        infos: dict[str | None, PluginInfo] = {}
-        for ep in eps:
-            infos.setdefault(_dist_name(ep), _info(ep))
-        found[name] = list(infos.values())
+        if all(i.distribution != name for i in infos):
+            infos.append(PluginInfo(ep.name, ep.value, name, version))
     return found
 
 
-class _LazyInfo:
-    """A PluginInfo whose distribution name and version are read on first use."""
+def _scan() -> dict[str, list[PluginInfo]]:
+    """The entry-point table: from the cache while sys.path is unchanged, else scanned."""
+    from modelhub import cache
 
-    __slots__ = ("_ep", "_info", "model_type", "value")
-
-    def __init__(self, ep: Any) -> None:
-        self._ep = ep
-        self._info: PluginInfo | None = None
-        self.model_type: str = ep.name
-        self.value: str = ep.value
-
-    def _full(self) -> PluginInfo:
-        if self._info is None:
-            self._info = _info(self._ep)
-        return self._info
-
-    @property
-    def distribution(self) -> str | None:
-        """The distribution that declares the entry point."""
-        return self._full().distribution
-
-    @property
-    def version(self) -> str | None:
-        """That distribution's version."""
-        return self._full().version
+    key = cache.path_fingerprint()
+    stored = cache.read(_CACHE_NAME)
+    if isinstance(stored, dict) and stored.get("key") == key:
+        try:
+            return {name: [PluginInfo(name, *row) for row in rows]
+                    for name, rows in stored["table"].items()}
+        except (KeyError, TypeError, AttributeError):
+            pass  # not what we wrote: scan again
+    table = _scan_metadata()
+    cache.write(_CACHE_NAME, {"key": key, "table": {
+        name: [[i.value, i.distribution, i.version] for i in infos]
+        for name, infos in table.items()}})
+    return table
 
 
-def _entry_point_table() -> dict[str, list[Any]]:
+def _entry_point_table() -> dict[str, list[PluginInfo]]:
     global _entry_points
     table = _entry_points
     if table is None:
@@ -117,8 +100,11 @@ def _entry_point_table() -> dict[str, list[Any]]:
 
 
 def refresh() -> None:
-    """Forget what was discovered, so newly installed plugins are seen."""
+    """Forget what was discovered, so newly installed or edited plugins are seen."""
     global _entry_points
+    from modelhub import cache
+
+    cache.refresh()
     with _lock:
         _entry_points = None
         _loaded.clear()
@@ -131,11 +117,19 @@ def known_model_types() -> list[str]:
 
 def list_plugins() -> list[PluginInfo]:
     """Every entry point of the group, including run-time registrations."""
-    infos = [info if isinstance(info, PluginInfo) else info._full()
-             for infos in _entry_point_table().values() for info in infos]
+    infos = [info for infos in _entry_point_table().values() for info in infos]
     infos += [PluginInfo(name, f"{cls.__module__}:{cls.__qualname__}", None, None)
               for name, cls in _runtime.items()]
     return sorted(infos, key=lambda i: (i.model_type, i.distribution or ""))
+
+
+def claim(model_type: str) -> PluginInfo | None:
+    """The one entry point behind `model_type`; None when it is registered at run time,
+    unknown, or claimed by more than one distribution."""
+    if model_type in _runtime:
+        return None
+    infos = _entry_point_table().get(model_type)
+    return infos[0] if infos and len(infos) == 1 else None
 
 
 def _is_wrapper_class(obj: Any) -> bool:
@@ -156,6 +150,8 @@ def resolve(model_type: str) -> type[ModelWrapperBase]:
         return cls
     infos = _entry_point_table().get(model_type)
     if not infos:
+        import difflib
+
         known = known_model_types()
         close = difflib.get_close_matches(model_type, known, n=1, cutoff=0.6)
         msg = f"unknown model_type {model_type!r}"

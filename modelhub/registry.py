@@ -8,11 +8,10 @@ from a dict without locking.
 
 from __future__ import annotations
 
-import difflib
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from modelhub import plugins
@@ -25,6 +24,7 @@ from modelhub.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelhub.config.receipts import Receipts
     from modelhub.config.schema import ModelConfig
     from modelhub.config.sources import ConfigSource, Location, RawConfig
     from modelhub.wrappers.base import ModelWrapperBase
@@ -34,13 +34,71 @@ __all__ = ["ConfigEntry", "Registry", "default_registry"]
 CONFIG_ENV_VAR = "MODELHUB_CONFIG"
 
 
-@dataclass(frozen=True, slots=True)
 class ConfigEntry:
-    """A loaded config: validated, with its wrapper class and where it came from."""
+    """A loaded config: its name, model_type and where it came from, with its validated
+    config and wrapper class.
 
-    config: ModelConfig
-    wrapper_class: type[ModelWrapperBase]
-    location: Location | None
+    A config that a receipt vouched for at load (see `modelhub.config.receipts`) is
+    validated, and its wrapper class imported, on first use of `config`; should that
+    fail, the ConfigError names the file and line as init() would have.
+    """
+
+    __slots__ = ("_config", "_data", "_receipt", "_receipts", "_wrapper_class",
+                 "config_name", "location", "model_type")
+
+    def __init__(self, config_name: str, model_type: str, location: Location | None, *,
+                 config: ModelConfig | None = None,
+                 wrapper_class: type[ModelWrapperBase] | None = None,
+                 data: Mapping[str, Any] | None = None, receipt: str | None = None,
+                 receipts: Receipts | None = None) -> None:
+        if config is None and data is None:
+            raise ValueError("a ConfigEntry needs a validated config or the data to validate")
+        self.config_name = config_name
+        self.model_type = model_type
+        self.location = location
+        self._config = config
+        self._wrapper_class = wrapper_class
+        self._data = data
+        self._receipt = receipt
+        self._receipts = receipts
+
+    @property
+    def wrapper_class(self) -> type[ModelWrapperBase]:
+        """The wrapper class of the config's model_type."""
+        cls = self._wrapper_class
+        if cls is None:
+            try:
+                cls = self._wrapper_class = plugins.resolve(self.model_type)
+            except ModelhubError:
+                self._withdraw()
+                raise
+        return cls
+
+    @property
+    def config(self) -> ModelConfig:
+        """The validated config."""
+        config = self._config
+        if config is None:
+            from modelhub.config.validate import validate_config
+
+            assert self._data is not None
+            config, issues = validate_config(self.wrapper_class.config_class, self._data,
+                                             self.location)
+            if config is None:
+                self._withdraw()
+                raise ConfigError(issues)
+            self._config, self._data = config, None
+        return config
+
+    @property
+    def validated(self) -> bool:
+        """Whether the config was validated in this process (False while a receipt
+        stands in for it)."""
+        return self._config is not None
+
+    def _withdraw(self) -> None:
+        if self._receipts is not None and self._receipt is not None:
+            self._receipts.withdraw(self._receipt)
 
     def where(self) -> str:
         """`path:line`, or '<memory>' for a config given as a dict."""
@@ -48,6 +106,15 @@ class ConfigEntry:
             return "<memory>"
         loc = self.location
         return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
+
+    def __repr__(self) -> str:
+        return (f"ConfigEntry(config_name={self.config_name!r}, "
+                f"model_type={self.model_type!r}, source={self.where()!r})")
+
+
+def _under(field: str | None, paths: list[str]) -> bool:
+    """Whether a dotted field path is one of `paths` or lies inside one of them."""
+    return field is not None and any(field == p or field.startswith(p + ".") for p in paths)
 
 
 def _issue(raw: RawConfig, message: str, field: str | None = None,
@@ -63,7 +130,10 @@ def _issue(raw: RawConfig, message: str, field: str | None = None,
 class Registry:
     """A table of model configs and the wrappers built from them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, use_receipts: bool = True) -> None:
+        """`use_receipts=False` validates every config in full at load, even one that
+        validated before (what `modelhub validate` does)."""
+        self._use_receipts = use_receipts
         self._lock = threading.RLock()
         self._entries: dict[str, ConfigEntry] = {}
         self._instances: dict[str, ModelWrapperBase] = {}
@@ -92,14 +162,19 @@ class Registry:
                     f"no model_configs given and {CONFIG_ENV_VAR} is not set: pass a dict, "
                     "a list, or a path to a JSON/YAML file or folder")
         raws = read_configs(model_configs)
+        receipts = None
+        if self._use_receipts:
+            from modelhub.config.receipts import Receipts
+
+            receipts = Receipts()
         prepared: dict[str, ConfigEntry] = {}
         issues: list[ConfigIssue] = []
         for raw in raws:
-            entry, found = self._prepare(raw, env)
+            entry, found = self._prepare(raw, env, receipts)
             issues += found
             if entry is None:
                 continue
-            name = entry.config.config_name
+            name = entry.config_name
             earlier = prepared.get(name)
             if earlier is None and not clear_existing:
                 earlier = self._entries.get(name)
@@ -121,36 +196,54 @@ class Registry:
             else:
                 self._entries = {**self._entries, **prepared}
             self._initialised = True
+        if receipts is not None:
+            receipts.save()
         return list(prepared)
 
-    def _prepare(self, raw: RawConfig, env: Mapping[str, str]
+    def _prepare(self, raw: RawConfig, env: Mapping[str, str], receipts: Receipts | None
                  ) -> tuple[ConfigEntry | None, list[ConfigIssue]]:
         from modelhub.config.expand import expand_env
-        from modelhub.config.validate import validate_config
 
-        data = raw.data
-        name = data.get("config_name")
+        expanded, problems = expand_env(raw.data, env)
+        env_issues = [self._env_issue(raw, problem) for problem in problems]
+        # Fields whose variable is missing hold the reference itself: report the variable,
+        # not what its placeholder fails to be.
+        missing = [issue.field for issue in env_issues if issue.field]
+        if "model_type" in missing:
+            return None, env_issues  # nothing to validate the rest against
+        name = expanded.get("config_name")
         if not isinstance(name, str) or not name:
-            return None, [_issue(raw, "config_name is required: a non-empty string naming "
-                                      "this config", "config_name")]
-        model_type = data.get("model_type")
+            return None, [*env_issues, _issue(
+                raw, "config_name is required: a non-empty string naming this config",
+                "config_name")]
+        model_type = expanded.get("model_type")
         if not isinstance(model_type, str) or not model_type:
             known = ", ".join(plugins.known_model_types())
-            return None, [_issue(raw, f"model_type is required; known model types: {known}",
-                                 "model_type")]
-        expanded, problems = expand_env(data, env)
-        issues = [self._env_issue(raw, problem) for problem in problems]
+            return None, [*env_issues, _issue(
+                raw, f"model_type is required; known model types: {known}", "model_type")]
+        receipt = None
+        if receipts is not None and not env_issues:
+            receipt = receipts.digest(model_type, expanded)
+            if receipt is not None and receipt in receipts:
+                return ConfigEntry(name, model_type, raw.location, data=expanded,
+                                   receipt=receipt, receipts=receipts), []
         try:
             wrapper_class = plugins.resolve(model_type)
         except ModelhubError as error:
             message = error.issues[0].message if isinstance(error, ConfigError) else str(error)
-            return None, [*issues, _issue(raw, message, "model_type", error)]
-        if issues:
-            return None, issues
+            return None, [*env_issues, _issue(raw, message, "model_type", error)]
+        from modelhub.config.validate import validate_config
+
         config, issues = validate_config(wrapper_class.config_class, expanded, raw.location)
+        if env_issues:
+            return None, env_issues + [i for i in issues if not _under(i.field, missing)]
         if config is None:
             return None, issues
-        return ConfigEntry(config, wrapper_class, raw.location), []
+        if receipt is not None:
+            assert receipts is not None
+            receipts.add(receipt)
+        return ConfigEntry(name, model_type, raw.location, config=config,
+                           wrapper_class=wrapper_class), []
 
     @staticmethod
     def _env_issue(raw: RawConfig, problem: Any) -> ConfigIssue:
@@ -197,8 +290,11 @@ class Registry:
         if entry is None:
             if not isinstance(config_name, str):
                 raise TypeError(f"config_name must be a str, got {type(config_name).__name__}")
-            close = difflib.get_close_matches(config_name, list(self._entries), n=3, cutoff=0.5)
-            raise ConfigNotFoundError(config_name, close, len(self._entries))
+            import difflib
+
+            loaded = list(self._entries)
+            close = difflib.get_close_matches(config_name, loaded, n=3, cutoff=0.5)
+            raise ConfigNotFoundError(config_name, close, loaded)
         return entry
 
     def entry(self, config_name: str) -> ConfigEntry:

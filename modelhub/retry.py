@@ -3,8 +3,6 @@ connection errors. Exponential backoff with jitter, bounded in count and delay."
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +19,6 @@ from modelhub.errors import (
 __all__ = ["RetryPolicy", "is_retryable"]
 
 T = TypeVar("T")
-log = logging.getLogger("modelhub")
 
 RETRYABLE: tuple[type[ModelhubError], ...] = (
     RateLimitError, ServerError, ModelTimeoutError, ModelConnectionError)
@@ -57,8 +54,11 @@ class RetryPolicy:
         return backoff * (0.75 + random.random() / 2)
 
     def _log(self, attempt: int, error: BaseException, wait: float) -> None:
-        log.info("%s: %s; retry %d/%d in %.2fs", self.label or "model call",
-                 type(error).__name__, attempt, self.max_retries, wait)
+        import logging
+
+        logging.getLogger("modelhub").info(
+            "%s: %s; retry %d/%d in %.2fs", self.label or "model call",
+            type(error).__name__, attempt, self.max_retries, wait)
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run `fn`, retrying transient failures."""
@@ -86,4 +86,6 @@ class RetryPolicy:
                 if wait is None:
                     raise
                 self._log(attempt, error, wait)
+                import asyncio
+
                 await asyncio.sleep(wait)

@@ -3,12 +3,14 @@
 Building an httpx client costs a TLS context (tens of milliseconds), so wrappers whose
 transport settings match share one client: one per (verify, proxy) for sync calls,
 and one per event loop and (verify, proxy) for async calls (an async client cannot
-outlive or cross its loop). httpx is imported on first use, never by
+outlive or cross its loop). Plain-HTTP endpoints, such as a local model server, need
+no TLS context at all (see `transport_key`). httpx is imported on first use, never by
 `import modelhub`.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -18,11 +20,15 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["TransportKey", "async_client", "close_all", "sync_client"]
+__all__ = ["TransportKey", "async_client", "close_all", "sync_client", "transport_key"]
 
 # (verify, proxy): what makes two clients different. Timeouts, headers and URLs are
 # per request, so they do not split the pool.
 TransportKey = tuple[Any, str | None]
+
+# The environment variables through which httpx may send a plain-HTTP request via a
+# proxy (which may itself be reached over TLS).
+_HTTP_PROXY_VARS = ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 
 MAX_CONNECTIONS = 1000
 MAX_KEEPALIVE = 200
@@ -47,6 +53,19 @@ def _client_kwargs(key: TransportKey) -> dict[str, Any]:
         "follow_redirects": False,
         "trust_env": proxy is None,
     }
+
+
+def transport_key(url: str, verify: Any = True, proxy: str | None = None) -> TransportKey:
+    """The client settings for requests to `url`.
+
+    A plain-HTTP URL that no proxy carries never opens a TLS connection (redirects are
+    not followed), so it goes through a client built without a TLS context, which
+    saves loading the CA bundle.
+    """
+    if url.startswith("http://") and proxy is None \
+            and not any(os.environ.get(var) for var in _HTTP_PROXY_VARS):
+        return (False, None)
+    return (verify, proxy)
 
 
 def sync_client(key: TransportKey = (True, None)) -> httpx.Client:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from tests.openai_server import OpenAIServer
+
+# modelhub's on-disk cache (entry points, validation receipts) goes to a folder of this
+# test process's own, never the user's; subprocesses inherit it.
+os.environ["MODELHUB_CACHE_DIR"] = tempfile.mkdtemp(prefix="modelhub-test-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -326,6 +326,22 @@ def test_wrappers_share_one_connection_pool(openai_server: OpenAIServer) -> None
     assert a.endpoint._key == b.endpoint._key  # type: ignore[attr-defined]
 
 
+def test_plain_http_endpoints_skip_the_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelhub.transport import transport_key
+
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.invalid:443")  # not for http:// URLs
+    assert transport_key("http://127.0.0.1:8080/v1") == (False, None)
+    assert transport_key("https://api.example.invalid/v1") == (True, None)
+    assert transport_key("https://api.example.invalid/v1", verify=False) == (False, None)
+    # A proxy may be reached over TLS: then the client verifies as configured.
+    assert transport_key("http://127.0.0.1/v1", proxy="https://p.invalid") == \
+        (True, "https://p.invalid")
+    monkeypatch.setenv("ALL_PROXY", "https://proxy.invalid:443")
+    assert transport_key("http://127.0.0.1:8080/v1") == (True, None)
+
+
 def test_json_body_round_trips_unicode(openai_server: OpenAIServer) -> None:
     model(openai_server)("héllo ✓ 日本")
     assert json.loads(openai_server.last.body)["messages"][0]["content"] == "héllo ✓ 日本"

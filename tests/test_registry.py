@@ -115,6 +115,34 @@ def test_env_expansion_and_missing_variable(monkeypatch: pytest.MonkeyPatch) -> 
     assert "MH_UNSET_VAR" in issue.message
 
 
+def test_missing_variable_does_not_hide_the_configs_other_errors(tmp_path: Path) -> None:
+    f = tmp_path / "m.yaml"
+    f.write_text("- config_name: c\n"              # 1
+                 "  model_type: openai_chat\n"     # 2
+                 "  timeout: fast\n"               # 3
+                 "  api_key: ${MH_UNSET_VAR}\n"    # 4
+                 "  base_url: ${MH_UNSET_URL}\n"   # 5
+                 "  generate_args: [1, 2]\n")      # 6
+    with pytest.raises(errors.ConfigError) as info:
+        Registry().init(f)
+    found = sorted((i.field, i.line) for i in info.value.issues)
+    # base_url's placeholder is not a URL: that is not reported, its variable is.
+    assert found == [("api_key", 4), ("base_url", 5), ("generate_args", 6), ("timeout", 3)]
+
+
+def test_model_type_and_config_name_may_come_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MH_TYPE", "echo_chat")
+    monkeypatch.setenv("MH_NAME", "from-env")
+    reg = Registry()
+    assert reg.init({"config_name": "${MH_NAME}", "model_type": "${MH_TYPE}"}) == ["from-env"]
+    assert reg.get("from-env")("x").text == "echo: x"
+    with pytest.raises(errors.ConfigError) as info:
+        reg.init({"config_name": "x", "model_type": "${MH_UNSET_TYPE}"})
+    assert [i.field for i in info.value.issues] == ["model_type"]
+    assert "MH_UNSET_TYPE" in info.value.issues[0].message
+
+
 def test_modelhub_config_env_is_the_default_source(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "m.yaml"
@@ -136,6 +164,8 @@ def test_get_unknown_name_suggests_closest() -> None:
     assert info.value.suggestions == ["gpt-4o"]
     assert "did you mean 'gpt-4o'" in str(info.value)
     assert isinstance(info.value, KeyError)
+    with pytest.raises(errors.ConfigNotFoundError, match=r"loaded: gpt-4o, qwen$"):
+        reg.get("completely-else")
 
 
 def test_get_is_cached_and_built_once_under_32_threads(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib.util
 from typing import Any, ClassVar
@@ -81,6 +80,8 @@ class ModelWrapperBase:
 
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
         """The async twin of `__call__`; by default runs the sync call in a thread."""
+        import asyncio
+
         return await asyncio.to_thread(functools.partial(self, *args, **kwargs))
 
     def format(self, *args: Any, multi_agent_mode: bool = False) -> list[dict[str, Any]]:

@@ -7,13 +7,34 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
+from pydantic import Field
+
+from modelhub.config.schema import ConfigModel
 from modelhub.errors import ConfigError, ConfigIssue
 from modelhub.providers.openai.base import OpenAIWrapperBase
 from modelhub.providers.openai.chat import OpenAIChatWrapper
-from modelhub.providers.openai.config import AzureOpenAIChatConfig, AzureOpenAIEmbeddingConfig
-from modelhub.providers.openai.embedding import OpenAIEmbeddingWrapper
+from modelhub.providers.openai.config import OpenAIChatConfig
+from modelhub.providers.openai.embedding import OpenAIEmbeddingConfig, OpenAIEmbeddingWrapper
 
-__all__ = ["AzureOpenAIChatWrapper", "AzureOpenAIEmbeddingWrapper"]
+__all__ = ["AzureOpenAIChatConfig", "AzureOpenAIChatWrapper", "AzureOpenAIEmbeddingConfig",
+           "AzureOpenAIEmbeddingWrapper"]
+
+
+class _AzureMixin(ConfigModel):
+    azure_endpoint: str | None = Field(
+        default=None, description="https://<resource>.openai.azure.com "
+                                  "(else AZURE_OPENAI_ENDPOINT).")
+    api_version: str | None = Field(default=None, description="Else OPENAI_API_VERSION.")
+    azure_deployment: str | None = Field(
+        default=None, description="The deployment; defaults to model_name.")
+
+
+class AzureOpenAIChatConfig(_AzureMixin, OpenAIChatConfig):
+    """`azure_openai_chat`: chat completions on an Azure OpenAI deployment."""
+
+
+class AzureOpenAIEmbeddingConfig(_AzureMixin, OpenAIEmbeddingConfig):
+    """`azure_openai_embedding`: embeddings on an Azure OpenAI deployment."""
 
 
 class _AzureEndpointMixin(OpenAIWrapperBase):

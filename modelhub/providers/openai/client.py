@@ -41,7 +41,7 @@ class OpenAIEndpoint:
         self._stream_headers = {**self._headers, "Accept": "text/event-stream"}
         self._query = dict(query or {}) or None
         self._timeout = timeout
-        self._key: transport.TransportKey = (verify, proxy)
+        self._key = transport.transport_key(self.base_url, verify, proxy)
 
     def url(self, path: str) -> str:
         """The full URL of an API path such as '/chat/completions'."""

@@ -1,4 +1,6 @@
-"""Config models of the OpenAI family (importing this never imports httpx).
+"""Config models shared by the OpenAI family (importing this never imports httpx); each
+wrapper module other than chat's declares its own config next to it, so that building
+one kind of wrapper defines only the pydantic classes it needs.
 
 They accept AgentScope's keys (`client_args`, `organization`, `stream`, `budget`) and
 smolagents' OpenAIServerModel / AzureOpenAIServerModel options (`client_kwargs`,
@@ -8,21 +10,11 @@ smolagents' OpenAIServerModel / AzureOpenAIServerModel options (`client_kwargs`,
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 
 from modelhub.config.schema import ConfigModel, RemoteModelConfig
 
-__all__ = [
-    "AzureOpenAIChatConfig",
-    "AzureOpenAIEmbeddingConfig",
-    "OpenAIChatConfig",
-    "OpenAIClientArgs",
-    "OpenAIConfig",
-    "OpenAIDallEConfig",
-    "OpenAIEmbeddingConfig",
-]
+__all__ = ["OpenAIChatConfig", "OpenAIClientArgs", "OpenAIConfig"]
 
 
 class OpenAIClientArgs(ConfigModel):
@@ -104,32 +96,3 @@ class OpenAIChatConfig(OpenAIConfig):
         description="Rename roles the server rejects, e.g. {'tool-response': 'user'}.")
     flatten_messages_as_text: bool = Field(
         default=False, description="Send content as plain text instead of parts.")
-
-
-class OpenAIEmbeddingConfig(OpenAIConfig):
-    """`openai_embedding`: the /embeddings endpoint."""
-
-    dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
-    encoding_format: Literal["float", "base64"] = Field(
-        default="float", description="Wire encoding; base64 is decoded for you.")
-
-
-class OpenAIDallEConfig(OpenAIConfig):
-    """`openai_dall_e`: the /images/generations endpoint."""
-
-
-class _AzureMixin(ConfigModel):
-    azure_endpoint: str | None = Field(
-        default=None, description="https://<resource>.openai.azure.com "
-                                  "(else AZURE_OPENAI_ENDPOINT).")
-    api_version: str | None = Field(default=None, description="Else OPENAI_API_VERSION.")
-    azure_deployment: str | None = Field(
-        default=None, description="The deployment; defaults to model_name.")
-
-
-class AzureOpenAIChatConfig(_AzureMixin, OpenAIChatConfig):
-    """`azure_openai_chat`: chat completions on an Azure OpenAI deployment."""
-
-
-class AzureOpenAIEmbeddingConfig(_AzureMixin, OpenAIEmbeddingConfig):
-    """`azure_openai_embedding`: embeddings on an Azure OpenAI deployment."""

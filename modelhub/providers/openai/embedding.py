@@ -5,17 +5,27 @@ from __future__ import annotations
 import base64
 import struct
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
 
 from modelhub.errors import ResponseParseError
 from modelhub.providers.openai.base import OpenAIWrapperBase
-from modelhub.providers.openai.config import OpenAIEmbeddingConfig
+from modelhub.providers.openai.config import OpenAIConfig
 from modelhub.providers.openai.wire import parse_usage
 from modelhub.response import ModelResponse
 
-__all__ = ["OpenAIEmbeddingWrapper", "decode_embedding"]
+__all__ = ["OpenAIEmbeddingConfig", "OpenAIEmbeddingWrapper", "decode_embedding"]
 
 EMBEDDINGS_PATH = "/embeddings"
+
+
+class OpenAIEmbeddingConfig(OpenAIConfig):
+    """`openai_embedding`: the /embeddings endpoint."""
+
+    dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
+    encoding_format: Literal["float", "base64"] = Field(
+        default="float", description="Wire encoding; base64 is decoded for you.")
 
 
 def decode_embedding(value: Any) -> list[float]:

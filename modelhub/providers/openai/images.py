@@ -7,13 +7,17 @@ from typing import Any, ClassVar
 
 from modelhub.errors import ResponseParseError
 from modelhub.providers.openai.base import OpenAIWrapperBase
-from modelhub.providers.openai.config import OpenAIDallEConfig
+from modelhub.providers.openai.config import OpenAIConfig
 from modelhub.providers.openai.wire import parse_usage
 from modelhub.response import ModelResponse
 
-__all__ = ["OpenAIDallEWrapper"]
+__all__ = ["OpenAIDallEConfig", "OpenAIDallEWrapper"]
 
 IMAGES_PATH = "/images/generations"
+
+
+class OpenAIDallEConfig(OpenAIConfig):
+    """`openai_dall_e`: the /images/generations endpoint."""
 
 
 class OpenAIDallEWrapper(OpenAIWrapperBase):
