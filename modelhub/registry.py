@@ -43,14 +43,13 @@ class ConfigEntry:
     fail, the ConfigError names the file and line as init() would have.
     """
 
-    __slots__ = ("_config", "_data", "_receipt", "_receipts", "_wrapper_class",
-                 "config_name", "location", "model_type")
+    __slots__ = ("_config", "_data", "_receipt", "_wrapper_class", "config_name", "location",
+                 "model_type")
 
     def __init__(self, config_name: str, model_type: str, location: Location | None, *,
                  config: ModelConfig | None = None,
                  wrapper_class: type[ModelWrapperBase] | None = None,
-                 data: Mapping[str, Any] | None = None, receipt: str | None = None,
-                 receipts: Receipts | None = None) -> None:
+                 data: Mapping[str, Any] | None = None, receipt: str | None = None) -> None:
         if config is None and data is None:
             raise ValueError("a ConfigEntry needs a validated config or the data to validate")
         self.config_name = config_name
@@ -60,7 +59,6 @@ class ConfigEntry:
         self._wrapper_class = wrapper_class
         self._data = data
         self._receipt = receipt
-        self._receipts = receipts
 
     @property
     def wrapper_class(self) -> type[ModelWrapperBase]:
@@ -87,7 +85,7 @@ class ConfigEntry:
             if config is None:
                 self._withdraw()
                 raise ConfigError(issues)
-            self._config, self._data = config, None
+            self._config, self._data, self._receipt = config, None, None
         return config
 
     @property
@@ -97,8 +95,12 @@ class ConfigEntry:
         return self._config is not None
 
     def _withdraw(self) -> None:
-        if self._receipts is not None and self._receipt is not None:
-            self._receipts.withdraw(self._receipt)
+        """Forget the receipt that vouched for this config: it was wrong."""
+        if self._receipt is not None:
+            from modelhub.config.receipts import Receipts
+
+            Receipts().withdraw(self._receipt)
+            self._receipt = None
 
     def where(self) -> str:
         """`path:line`, or '<memory>' for a config given as a dict."""
@@ -226,7 +228,7 @@ class Registry:
             receipt = receipts.digest(model_type, expanded)
             if receipt is not None and receipt in receipts:
                 return ConfigEntry(name, model_type, raw.location, data=expanded,
-                                   receipt=receipt, receipts=receipts), []
+                                   receipt=receipt), []
         try:
             wrapper_class = plugins.resolve(model_type)
         except ModelhubError as error:
