@@ -4,7 +4,6 @@ valid. Input values are never echoed: they may be secrets."""
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -60,6 +59,8 @@ def issues_from_validation_error(
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(loc[-1])
+            import difflib
+
             allowed = valid_keys(model, loc[:-1]) or []
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             msg = f"unknown key {key!r}"
