@@ -1,6 +1,6 @@
 """modelhub benchmark: every figure is a ratio against its floor, measured in the same run.
 
-    python scripts/bench.py            # about two minutes
+    python scripts/bench.py            # about five minutes
     python scripts/bench.py --quick    # fewer repetitions
 
 A minimal asyncio HTTP/1.1 server (keep-alive, precomputed answers) runs in its own
@@ -309,7 +309,7 @@ def main() -> None:
                 return time.perf_counter() - start
 
         floor_times, our_times = [], []
-        for _ in range(3 if args.quick else 5):
+        for _ in range(3 if args.quick else 7):
             floor_times.append(asyncio.run(run_raw()))
             our_times.append(asyncio.run(run_ours()))
         floor_t, ours_t = statistics.median(floor_times), statistics.median(our_times)
