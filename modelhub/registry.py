@@ -241,8 +241,7 @@ class Registry:
             return None, env_issues + [i for i in issues if not _under(i.field, missing)]
         if config is None:
             return None, issues
-        if receipt is not None:
-            assert receipts is not None
+        if receipts is not None and receipt is not None:
             receipts.add(receipt)
         return ConfigEntry(name, model_type, raw.location, config=config,
                            wrapper_class=wrapper_class), []

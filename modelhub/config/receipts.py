@@ -36,13 +36,11 @@ def _without_secrets(value: Any) -> Any:
 
 
 class Receipts:
-    """The receipts known from earlier runs, and those this run adds or withdraws."""
+    """The receipts known from earlier runs, with those this run adds or withdraws."""
 
     def __init__(self) -> None:
-        self._known: list[str] | None = None
-        self._known_set: set[str] = set()
-        self._added: list[str] = []
-        self._withdrawn: set[str] = set()
+        self._known: dict[str, None] | None = None  # insertion-ordered: oldest first
+        self._changed = False
         self._environment: str | None = None
 
     def _environment_key(self) -> str | None:
@@ -73,36 +71,31 @@ class Receipts:
             return None
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def _load(self) -> set[str]:
+    def _load(self) -> dict[str, None]:
         if self._known is None:
             stored = cache.read(_CACHE_NAME)
-            self._known = [d for d in stored if isinstance(d, str)] \
-                if isinstance(stored, list) else []
-            self._known_set = set(self._known)
-        return self._known_set
+            self._known = dict.fromkeys(d for d in stored if isinstance(d, str)) \
+                if isinstance(stored, list) else {}
+        return self._known
 
     def __contains__(self, digest: object) -> bool:
-        return isinstance(digest, str) and digest in self._load() \
-            and digest not in self._withdrawn
+        return isinstance(digest, str) and digest in self._load()
 
     def add(self, digest: str) -> None:
         """Record that the config with this receipt validated."""
-        if digest not in self._load():
-            self._added.append(digest)
-            self._known_set.add(digest)
+        known = self._load()
+        if digest not in known:
+            known[digest] = None
+            self._changed = True
 
     def withdraw(self, digest: str) -> None:
         """Forget a receipt that turned out wrong (its config failed to validate)."""
-        self._load()
-        self._withdrawn.add(digest)
-        self.save()
+        if self._load().pop(digest, "absent") is None:
+            self._changed = True
+            self.save()
 
     def save(self) -> None:
         """Write the receipts back if anything changed (failures are ignored)."""
-        if not self._added and not self._withdrawn:
-            return
-        known = self._known or []
-        kept = [d for d in (*known, *self._added) if d not in self._withdrawn]
-        cache.write(_CACHE_NAME, kept[-MAX_RECEIPTS:])
-        self._known, self._known_set = kept, set(kept)
-        self._added, self._withdrawn = [], set()
+        if self._changed:
+            cache.write(_CACHE_NAME, list(self._load())[-MAX_RECEIPTS:])
+            self._changed = False
