@@ -6,22 +6,32 @@
     print(model("Hi").text)
 
 `import modelhub` is cheap: it imports no provider SDK, and the names below are
-loaded on first use.
+loaded on first use. Plugin authors find everything they need here too (see
+`modelhub.plugin`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ChatRequest",
     "ChatWrapperBase",
+    "ConfigModel",
+    "EmbeddingWrapperBase",
+    "ImageWrapperBase",
+    "ModelConfig",
     "ModelResponse",
     "ModelStream",
     "ModelWrapperBase",
+    "RemoteModelConfig",
+    "StreamAccumulator",
     "ToolCall",
     "Usage",
+    "aclose",
+    "close",
     "errors",
     "export_configs",
     "get",
@@ -35,20 +45,42 @@ __all__ = [
 if TYPE_CHECKING:
     from modelhub import errors
     from modelhub.config.sources import ConfigSource
-    from modelhub.plugins import register, unregister
-    from modelhub.response import ModelResponse, ToolCall, Usage
-    from modelhub.wrappers.base import ModelWrapperBase
-    from modelhub.wrappers.chat import ChatWrapperBase
-    from modelhub.wrappers.stream import ModelStream
+    from modelhub.plugin import (
+        ChatRequest,
+        ChatWrapperBase,
+        ConfigModel,
+        EmbeddingWrapperBase,
+        ImageWrapperBase,
+        ModelConfig,
+        ModelResponse,
+        ModelStream,
+        ModelWrapperBase,
+        RemoteModelConfig,
+        StreamAccumulator,
+        ToolCall,
+        Usage,
+        register,
+        unregister,
+    )
 
-_LAZY = {
+    W = TypeVar("W", bound=ModelWrapperBase)
+
+# name -> (module, attribute); None: the module itself.
+_LAZY: dict[str, tuple[str, str | None]] = {
     "errors": ("modelhub.errors", None),
     "ModelResponse": ("modelhub.response", "ModelResponse"),
     "ToolCall": ("modelhub.response", "ToolCall"),
     "Usage": ("modelhub.response", "Usage"),
+    "ModelConfig": ("modelhub.config.schema", "ModelConfig"),
+    "ConfigModel": ("modelhub.config.schema", "ConfigModel"),
+    "RemoteModelConfig": ("modelhub.config.schema", "RemoteModelConfig"),
     "ModelWrapperBase": ("modelhub.wrappers.base", "ModelWrapperBase"),
     "ChatWrapperBase": ("modelhub.wrappers.chat", "ChatWrapperBase"),
+    "ChatRequest": ("modelhub.wrappers.chat", "ChatRequest"),
+    "EmbeddingWrapperBase": ("modelhub.wrappers.embedding", "EmbeddingWrapperBase"),
+    "ImageWrapperBase": ("modelhub.wrappers.images", "ImageWrapperBase"),
     "ModelStream": ("modelhub.wrappers.stream", "ModelStream"),
+    "StreamAccumulator": ("modelhub.wrappers.accumulator", "StreamAccumulator"),
     "register": ("modelhub.plugins", "register"),
     "unregister": ("modelhub.plugins", "unregister"),
 }
@@ -75,7 +107,8 @@ def init(model_configs: ConfigSource | None = None, *, clear_existing: bool = Fa
 
     `model_configs` is a dict, a list of dicts, a path to a .json/.yaml/.yml file, a
     folder of them, or a list of paths; None reads the path in MODELHUB_CONFIG.
-    `clear_existing=True` replaces what is loaded; otherwise configs are added.
+    `clear_existing=True` replaces what is loaded; otherwise configs are added (a file
+    loaded again replaces its own earlier configs).
     Raises `errors.ConfigError` listing every problem, leaving the registry as it was.
     """
     from modelhub.registry import default_registry
@@ -83,14 +116,25 @@ def init(model_configs: ConfigSource | None = None, *, clear_existing: bool = Fa
     return default_registry.init(model_configs, clear_existing=clear_existing)
 
 
-def get(config_name: str) -> ModelWrapperBase:
+@overload
+def get(config_name: str) -> ModelWrapperBase: ...
+
+
+@overload
+def get(config_name: str, kind: type[W]) -> W: ...
+
+
+def get(config_name: str, kind: type[Any] | None = None) -> Any:
     """The wrapper for `config_name`, built once and cached (thread-safe).
 
-    Raises `errors.ConfigNotFoundError` with the closest names when it is not loaded.
+    With `kind` (`modelhub.ChatWrapperBase`, `EmbeddingWrapperBase`, ...), the result is
+    typed to it, and a TypeError says so when the config is of another kind. Raises
+    `errors.ConfigNotFoundError` with the closest names when it is not loaded.
     """
     from modelhub.registry import default_registry
 
-    return default_registry.get(config_name)
+    return default_registry.get(config_name, kind) if kind is not None \
+        else default_registry.get(config_name)
 
 
 load_model_by_config_name = get
@@ -108,3 +152,21 @@ def export_configs(config_name: str | None = None) -> list[dict[str, Any]]:
     from modelhub.registry import default_registry
 
     return default_registry.export(config_name)
+
+
+def close() -> None:
+    """Close the shared HTTP connections (sync ones close at exit by themselves)."""
+    import sys
+
+    pool = sys.modules.get("modelhub.http.pool")
+    if pool is not None:
+        pool.close()
+
+
+async def aclose() -> None:
+    """Close the shared HTTP connections of the running event loop, and the sync ones."""
+    import sys
+
+    pool = sys.modules.get("modelhub.http.pool")
+    if pool is not None:
+        await pool.aclose()

@@ -48,14 +48,14 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 
 
 def redact_any(value: Any, secrets: Iterable[str | None]) -> Any:
-    """Like `redact`, through the strings of a decoded JSON value."""
-    secrets = [s for s in secrets if s and len(s) >= 4]
-    if not secrets:
+    """Like `redact`, through the strings of a decoded JSON value, keys included."""
+    from modelhub._json import map_leaves
+
+    found = [s for s in secrets if s and len(s) >= 4]
+    if not found:
         return value
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, Mapping):
-        return {k: redact_any(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_any(v, secrets) for v in value]
-    return value
+
+    def one(item: Any, path: Any = ()) -> Any:
+        return redact(item, found) if isinstance(item, str) else item
+
+    return map_leaves(value, one, key=one)

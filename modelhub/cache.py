@@ -1,14 +1,18 @@
-"""A small on-disk cache, so that a warm `init()` skips work an earlier run proved.
+"""The entry-point table, cached on disk so a fresh process need not read every
+installed distribution's metadata to find the plugins.
 
-Two things are kept, each as a JSON file in the cache folder: the entry-point table,
-keyed by the distributions visible on `sys.path` (the name and modification time of
-each `*.dist-info` / `*.egg-info` folder, which installing, removing or reinstalling a
-distribution always changes), and the digests of configs that validated (see
-`modelhub.config.receipts`). Neither holds a config value, let alone a secret.
+The table is stored with the key it was read under: the path and modification time of
+every distribution's metadata folder (`*.dist-info`, `*.egg-info`) on `sys.path`,
+which installing, removing, upgrading or reinstalling a distribution always changes.
+Folders that hold no distribution (a script's own folder) do not count, so scripts in
+different folders share the table. Nothing else is cached; no config is.
 
 The folder is `$MODELHUB_CACHE_DIR`, else `$XDG_CACHE_HOME/modelhub`, else
-`~/.cache/modelhub`; `MODELHUB_CACHE_DIR=` (empty) turns the cache off. A cache that
-cannot be read or written is ignored: it only ever saves time.
+`~/.cache/modelhub`; `MODELHUB_CACHE_DIR=` (empty) turns the cache off. A cache
+that cannot be trusted is not used: the folder and the file must belong to the
+current user and be writable by nobody else, and the file must be a regular file of
+bounded size (reads never block on a FIFO or a device). It is written to a new file,
+created exclusively without following links, then renamed into place.
 """
 
 from __future__ import annotations
@@ -16,17 +20,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 from typing import Any
 
-__all__ = ["CACHE_ENV_VAR", "cache_dir", "path_fingerprint", "read", "refresh",
-           "tree_fingerprint", "write"]
+__all__ = ["CACHE_ENV_VAR", "cache_dir", "distributions_key", "read", "write"]
 
 CACHE_ENV_VAR = "MODELHUB_CACHE_DIR"
-FORMAT = 1
-# A plugin package with more source files than this is not fingerprinted (and so its
-# configs are always validated in full): walking it would cost more than it saves.
-MAX_TREE_FILES = 2000
+FORMAT = 2
+MAX_BYTES = 4 * 1024 * 1024
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
 def cache_dir() -> str | None:
@@ -38,129 +41,97 @@ def cache_dir() -> str | None:
     return os.path.join(base, "modelhub")
 
 
+def _trusted(info: os.stat_result) -> bool:
+    """Whether a file or folder belongs to this user and nobody else may write it."""
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def _trusted_folder(folder: str) -> bool:
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and _trusted(info)
+
+
 def read(name: str) -> Any:
-    """The JSON value stored under `name`, or None (missing, unreadable, other format)."""
+    """The JSON value stored under `name`, or None (missing, untrusted, too large,
+    unreadable, or written by another format)."""
     folder = cache_dir()
-    if folder is None:
+    if folder is None or not _trusted_folder(folder):
+        return None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(os.path.join(folder, name), flags)
+    except OSError:
         return None
     try:
-        with open(os.path.join(folder, name), encoding="utf-8") as f:
-            stored = json.load(f)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or not _trusted(info) or info.st_size > MAX_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            content = f.read(MAX_BYTES + 1)
+        stored = json.loads(content) if len(content) <= MAX_BYTES else None
     except (OSError, ValueError):
         return None
+    finally:
+        os.close(fd)
     if not isinstance(stored, dict) or stored.get("format") != FORMAT:
         return None
     return stored.get("data")
 
 
 def write(name: str, data: Any) -> None:
-    """Store `data` under `name`, atomically; failures are ignored."""
+    """Store `data` under `name`, atomically; any failure leaves the cache as it was."""
     folder = cache_dir()
     if folder is None:
         return
     path = os.path.join(folder, name)
-    tmp = f"{path}.{os.getpid()}.tmp"
+    tmp = f"{path}.{os.getpid()}.{id(data):x}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"format": FORMAT, "data": data}, f, separators=(",", ":"))
+        if not _trusted_folder(folder):
+            return
+        content = json.dumps({"format": FORMAT, "data": data},
+                             separators=(",", ":")).encode("utf-8")
+        fd = os.open(tmp, flags, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
         os.replace(tmp, path)
     except (OSError, TypeError, ValueError):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
 
 
-_METADATA_SUFFIXES = (".dist-info", ".egg-info")
-
-
-def _metadata_entries(entry: str) -> list[str]:
-    """`name mtime` of each distribution's metadata folder in one sys.path entry (or the
-    entry's own mtime when it is a file, such as a zip)."""
+def _metadata_folders(entry: str) -> list[str]:
+    """`path mtime` of each distribution's metadata folder in one sys.path entry (for a
+    zip on sys.path, of the zip itself)."""
+    where = os.path.abspath(entry or ".")
     try:
-        if not os.path.isdir(entry or "."):
-            return [f"{entry} {os.stat(entry).st_mtime_ns}"]
+        if not os.path.isdir(where):
+            return [f"{where} {os.stat(where).st_mtime_ns}"] if os.path.isfile(where) else []
         found = []
-        with os.scandir(entry or ".") as it:
+        with os.scandir(where) as it:
             for item in it:
                 if item.name.endswith(_METADATA_SUFFIXES):
-                    found.append(f"{item.name} {item.stat().st_mtime_ns}")
+                    found.append(f"{item.path} {item.stat().st_mtime_ns}")
         return sorted(found)
     except OSError:
         return []
 
 
-def path_fingerprint() -> str:
-    """A digest of the distributions visible on `sys.path`: each metadata folder's name
-    and modification time, which change when a distribution is installed, removed,
-    upgraded or reinstalled. Other files coming and going (a script writing next to
-    itself) leave it alone."""
+def distributions_key() -> str:
+    """A digest of the distributions visible on `sys.path`, in order: the path and
+    modification time of each metadata folder. Entries with no distribution in them
+    leave it alone."""
     import hashlib
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"{FORMAT}\n".encode())
     for entry in sys.path:
-        digest.update(f"\0{entry}\n".encode())
-        digest.update("\n".join(_metadata_entries(entry)).encode())
+        for line in _metadata_folders(entry):
+            digest.update(line.encode("utf-8", "surrogateescape") + b"\n")
     return digest.hexdigest()
-
-
-_trees: dict[str, str | None] = {}
-
-
-def refresh() -> None:
-    """Forget the package fingerprints computed in this process (files were edited)."""
-    _trees.clear()
-
-
-def tree_fingerprint(package: str) -> str | None:
-    """A digest of the stat data of every source file of a top-level package, found
-    without importing it; None when it cannot be found or is too large to walk.
-
-    It changes when any file of the package is edited, as in an editable install.
-    """
-    if package in _trees:
-        return _trees[package]
-    import hashlib
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        spec = None
-    roots = list(spec.submodule_search_locations or ()) if spec else []
-    if spec is not None and not roots and spec.origin:
-        roots = [spec.origin]
-    digest: str | None = None
-    if roots:
-        stats: list[str] = []
-        for root in roots:
-            if not _walk(root, stats):
-                stats = []
-                break
-        if stats:
-            digest = hashlib.sha256("\n".join(sorted(stats)).encode()).hexdigest()
-    _trees[package] = digest
-    return digest
-
-
-def _walk(root: str, out: list[str]) -> bool:
-    """Append `path mtime size` of each source file below `root`; False if too many."""
-    if os.path.isfile(root):
-        st = os.stat(root)
-        out.append(f"{root} {st.st_mtime_ns} {st.st_size}")
-        return True
-    pending = [root]
-    while pending:
-        try:
-            entries = list(os.scandir(pending.pop()))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name != "__pycache__" and not entry.name.startswith("."):
-                    pending.append(entry.path)
-            elif entry.name.endswith((".py", ".pyi", ".so", ".pyd", ".json", ".yaml")):
-                st = entry.stat()
-                out.append(f"{entry.path} {st.st_mtime_ns} {st.st_size}")
-                if len(out) > MAX_TREE_FILES:
-                    return False
-    return True

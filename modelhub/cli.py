@@ -80,7 +80,7 @@ def validate(paths: tuple[str, ...]) -> None:
     issues = []
     for path in paths:
         try:
-            names = Registry(use_receipts=False).init(path)
+            names = Registry().init(path)
         except ConfigError as error:
             issues.extend(error.issues)
             continue
@@ -188,7 +188,9 @@ def chat(ctx: click.Context, name: str, prompt: str | None, system: str | None,
         prompt = sys.stdin.read()
     if not prompt.strip():
         raise click.UsageError("empty prompt")
-    model = _registry(ctx).get(name)
+    from modelhub.wrappers.chat import ChatWrapperBase
+
+    model = _registry(ctx).get(name, ChatWrapperBase)
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": prompt})
     kwargs: dict[str, Any] = {}
@@ -196,16 +198,19 @@ def chat(ctx: click.Context, name: str, prompt: str | None, system: str | None,
         kwargs["temperature"] = temperature
     if max_tokens is not None:
         kwargs["max_tokens"] = max_tokens
+    usage = None
     if no_stream:
-        result = model(messages, stream=False, **kwargs)
-        click.echo(result.text or "")
+        response = model(messages, stream=False, **kwargs)
+        click.echo(response.text or "")
+        usage = response.usage
     else:
-        result = model(messages, stream=True, **kwargs)
-        for delta in result:
+        stream = model(messages, stream=True, **kwargs)
+        for delta in stream:
             click.echo(delta, nl=False)
         click.echo()
-    if show_usage and result.usage is not None:
-        u = result.usage
+        usage = stream.usage
+    if show_usage and usage is not None:
+        u = usage
         click.echo(f"usage: {u.input_tokens} in, {u.output_tokens} out, "
                    f"{u.total_tokens} total", err=True)
 

@@ -8,19 +8,22 @@ Every error modelhub raises is a :class:`ModelhubError`::
     ├── ConfigNotFoundError         get() of a config_name that is not loaded
     ├── PluginLoadError             a plugin's entry point failed to import
     │   └── MissingDependencyError  a wrapper's SDK extra is not installed
-    ├── ModelAPIError               the provider answered with an error
-    │   ├── BadRequestError         400, 422
-    │   ├── AuthenticationError     401
-    │   ├── PermissionDeniedError   403
-    │   ├── NotFoundError           404
-    │   ├── RateLimitError          429 (carries retry_after)
-    │   └── ServerError             5xx
-    ├── ModelTimeoutError           no answer in time
-    ├── ModelConnectionError        the provider could not be reached
-    └── ResponseParseError          the answer could not be understood
+    ├── UnsupportedFeatureError     a call asked a wrapper for what it cannot do
+    └── ModelCallError              a call to a model failed (config_name, url, provider)
+        ├── ModelAPIError           the provider answered with an error
+        │   ├── BadRequestError         400, 422
+        │   ├── AuthenticationError     401
+        │   ├── PermissionDeniedError   403
+        │   ├── NotFoundError           404
+        │   ├── RateLimitError          429 (carries retry_after)
+        │   └── ServerError             5xx
+        ├── ModelTimeoutError       no answer in time (carries timeout)
+        ├── ModelConnectionError    the provider could not be reached, or a stream broke
+        └── ResponseParseError      the answer could not be understood
 
-Provider modules map their SDK's exceptions onto this tree in one place each.
-No message here ever holds a secret: callers redact before raising.
+Provider modules map their SDK's exceptions onto this tree in one place each, through
+`modelhub.http.errors`. No message here ever holds a secret: callers redact before
+raising.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ __all__ = [
     "ConfigNotFoundError",
     "MissingDependencyError",
     "ModelAPIError",
+    "ModelCallError",
     "ModelConnectionError",
     "ModelTimeoutError",
     "ModelhubError",
@@ -47,12 +51,21 @@ __all__ = [
     "ResponseParseError",
     "ServerError",
     "UnknownModelTypeError",
+    "UnsupportedFeatureError",
     "error_class_for_status",
+    "render_location",
 ]
 
 
 class ModelhubError(Exception):
     """Base class of every error modelhub raises."""
+
+
+def render_location(path: str | None, line: int | None) -> str:
+    """`path:line`, `path`, or '' for a config that came from memory."""
+    if path is None:
+        return ""
+    return f"{path}:{line}" if line is not None else path
 
 
 @dataclass(frozen=True)
@@ -68,9 +81,7 @@ class ConfigIssue:
 
     def where(self) -> str:
         """`path:line` of the problem, or '' when the config came from memory."""
-        if self.path is None:
-            return ""
-        return f"{self.path}:{self.line}" if self.line is not None else self.path
+        return render_location(self.path, self.line)
 
     def __str__(self) -> str:
         parts = []
@@ -172,25 +183,59 @@ class MissingDependencyError(PluginLoadError):
         super().__init__(message, distribution="modelhub", model_type=model_type)
 
 
-class ModelAPIError(ModelhubError):
+class UnsupportedFeatureError(ModelhubError, ValueError):
+    """A call asked a wrapper for something it cannot do (tools, images, a format...);
+    raised before any request is sent."""
+
+    def __init__(self, message: str, *, config_name: str | None = None,
+                 capability: str | None = None) -> None:
+        self.config_name = config_name
+        self.capability = capability
+        super().__init__(message)
+
+
+class ModelCallError(ModelhubError):
+    """A call to a model failed. Says which config failed and where it was going:
+    `config_name`, `provider` and `url` (scheme, host, port and path; never a query or
+    user info). `partial_text` holds what a broken stream had delivered."""
+
+    def __init__(self, message: str, *, provider: str | None = None,
+                 config_name: str | None = None, url: str | None = None,
+                 partial_text: str | None = None) -> None:
+        self.message = message
+        self.provider = provider
+        self.config_name = config_name
+        self.url = url
+        self.partial_text = partial_text
+        super().__init__(message)
+
+    def _detail(self) -> str:
+        return self.message
+
+    def __str__(self) -> str:
+        head = " ".join(p for p in (self.provider,
+                                    f"config {self.config_name!r}" if self.config_name else None)
+                        if p)
+        if self.url:
+            head = f"{head} ({self.url})" if head else self.url
+        return f"{head}: {self._detail()}" if head else self._detail()
+
+
+class ModelAPIError(ModelCallError):
     """The provider answered with an error status, or an error inside a stream."""
 
     status_code: int | None
 
     def __init__(self, message: str, *, status_code: int | None = None,
-                 provider: str | None = None, body: Any = None,
-                 code: str | None = None) -> None:
+                 body: Any = None, code: str | None = None, **context: Any) -> None:
         self.status_code = status_code
-        self.provider = provider
         self.body = body
         self.code = code
-        self.message = message
-        super().__init__(message)
+        super().__init__(message, **context)
 
-    def __str__(self) -> str:
-        head = f"{self.provider} " if self.provider else ""
+    def _detail(self) -> str:
         status = f"HTTP {self.status_code}: " if self.status_code is not None else ""
-        return f"{head}{status}{self.message}".strip()
+        return f"{status}{self.message}"
 
 
 class BadRequestError(ModelAPIError):
@@ -222,20 +267,25 @@ class ServerError(ModelAPIError):
     """The provider failed (5xx)."""
 
 
-class ModelTimeoutError(ModelhubError, TimeoutError):
-    """The provider did not answer in time."""
+class ModelTimeoutError(ModelCallError, TimeoutError):
+    """The provider did not answer in time; `timeout` is the limit in seconds."""
+
+    def __init__(self, message: str, *, timeout: float | None = None, **context: Any) -> None:
+        self.timeout = timeout
+        super().__init__(message, **context)
 
 
-class ModelConnectionError(ModelhubError, ConnectionError):
-    """The provider could not be reached."""
+class ModelConnectionError(ModelCallError, ConnectionError):
+    """The provider could not be reached, or its stream ended early."""
 
 
-class ResponseParseError(ModelhubError, ValueError):
-    """The provider's answer could not be understood; `response` holds what was read."""
+class ResponseParseError(ModelCallError, ValueError):
+    """The provider's answer could not be understood; `response` holds what was read
+    (redacted)."""
 
-    def __init__(self, message: str, *, response: Any = None) -> None:
+    def __init__(self, message: str, *, response: Any = None, **context: Any) -> None:
         self.response = response
-        super().__init__(message)
+        super().__init__(message, **context)
 
 
 _STATUS_CLASSES: dict[int, type[ModelAPIError]] = {

@@ -2,9 +2,9 @@
 registrations.
 
 An entry point's name is a model_type and its value `module:Class`. Entry points are
-listed once (no plugin is imported; the table is cached on disk while `sys.path` is
-unchanged, see `modelhub.cache`) and each is imported the first time its model_type is
-asked for, so a broken plugin affects only its own model types.
+listed once (no plugin is imported; the table is cached on disk while the installed
+distributions are unchanged, see `modelhub.cache`) and each is imported the first time
+its model_type is asked for, so a broken plugin affects only its own model types.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginInfo",
-    "claim",
     "known_model_types",
     "list_plugins",
     "refresh",
@@ -69,18 +68,28 @@ def _scan_metadata() -> dict[str, list[PluginInfo]]:
     return found
 
 
+def _rows_ok(table: Any) -> bool:
+    """Whether a cached table has exactly the shape `_scan` writes."""
+    def optional_str(v: Any) -> bool:
+        return v is None or isinstance(v, str)
+
+    return isinstance(table, dict) and all(
+        isinstance(name, str) and isinstance(rows, list) and rows and all(
+            isinstance(row, list) and len(row) == 3 and isinstance(row[0], str)
+            and optional_str(row[1]) and optional_str(row[2]) for row in rows)
+        for name, rows in table.items())
+
+
 def _scan() -> dict[str, list[PluginInfo]]:
-    """The entry-point table: from the cache while sys.path is unchanged, else scanned."""
+    """The entry-point table: from the cache while the installed distributions are
+    unchanged, else scanned (and cached)."""
     from modelhub import cache
 
-    key = cache.path_fingerprint()
+    key = cache.distributions_key()
     stored = cache.read(_CACHE_NAME)
-    if isinstance(stored, dict) and stored.get("key") == key:
-        try:
-            return {name: [PluginInfo(name, *row) for row in rows]
-                    for name, rows in stored["table"].items()}
-        except (KeyError, TypeError, AttributeError):
-            pass  # not what we wrote: scan again
+    if isinstance(stored, dict) and stored.get("key") == key and _rows_ok(stored.get("table")):
+        return {name: [PluginInfo(name, *row) for row in rows]
+                for name, rows in stored["table"].items()}
     table = _scan_metadata()
     cache.write(_CACHE_NAME, {"key": key, "table": {
         name: [[i.value, i.distribution, i.version] for i in infos]
@@ -102,9 +111,6 @@ def _entry_point_table() -> dict[str, list[PluginInfo]]:
 def refresh() -> None:
     """Forget what was discovered, so newly installed or edited plugins are seen."""
     global _entry_points
-    from modelhub import cache
-
-    cache.refresh()
     with _lock:
         _entry_points = None
         _loaded.clear()
@@ -121,15 +127,6 @@ def list_plugins() -> list[PluginInfo]:
     infos += [PluginInfo(name, f"{cls.__module__}:{cls.__qualname__}", None, None)
               for name, cls in _runtime.items()]
     return sorted(infos, key=lambda i: (i.model_type, i.distribution or ""))
-
-
-def claim(model_type: str) -> PluginInfo | None:
-    """The one entry point behind `model_type`; None when it is registered at run time,
-    unknown, or claimed by more than one distribution."""
-    if model_type in _runtime:
-        return None
-    infos = _entry_point_table().get(model_type)
-    return infos[0] if infos and len(infos) == 1 else None
 
 
 def _is_wrapper_class(obj: Any) -> bool:
@@ -150,13 +147,10 @@ def resolve(model_type: str) -> type[ModelWrapperBase]:
         return cls
     infos = _entry_point_table().get(model_type)
     if not infos:
-        import difflib
+        from modelhub.config.suggest import did_you_mean
 
         known = known_model_types()
-        close = difflib.get_close_matches(model_type, known, n=1, cutoff=0.6)
-        msg = f"unknown model_type {model_type!r}"
-        if close:
-            msg += f"; did you mean {close[0]!r}?"
+        msg = f"unknown model_type {model_type!r}{did_you_mean(model_type, known)}"
         msg += f" Known model types: {', '.join(known) or '(none installed)'}"
         raise UnknownModelTypeError(ConfigIssue(msg, field="model_type"), model_type, known)
     if len(infos) > 1:

@@ -10,22 +10,17 @@ __all__ = ["ModelResponse", "ToolCall", "Usage"]
 
 @dataclass(slots=True)
 class ToolCall:
-    """One function call the model asked for; `arguments` is already a dict."""
+    """One function call the model asked for; `arguments` is already a dict.
+
+    `extra` holds provider data that must travel back with the call on the next turn
+    (Gemini's thought signature, for one).
+    """
 
     id: str
     name: str
     arguments: dict[str, Any]
     type: str = "function"
-
-    def to_openai(self) -> dict[str, Any]:
-        """This call in the OpenAI `tool_calls` message shape (to send it back)."""
-        import json
-
-        return {
-            "id": self.id,
-            "type": self.type,
-            "function": {"name": self.name, "arguments": json.dumps(self.arguments)},
-        }
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(slots=True)
@@ -38,11 +33,11 @@ class Usage:
     details: dict[str, Any] = field(default_factory=dict)
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.total_tokens + other.total_tokens,
-        )
+        """The counts of two calls (or two increments of one) together."""
+        return Usage(self.input_tokens + other.input_tokens,
+                     self.output_tokens + other.output_tokens,
+                     self.total_tokens + other.total_tokens,
+                     {**self.details, **other.details})
 
 
 @dataclass(slots=True)
@@ -51,7 +46,8 @@ class ModelResponse:
 
     `text` never holds reasoning: that goes to `reasoning`. `embedding` holds one
     flat float vector per input, in input order. `raw` is the provider's own
-    response (the decoded JSON body, or the list of stream chunks).
+    response (the decoded JSON body, or the list of stream chunks). `config_name` is
+    the config that answered.
     """
 
     text: str | None = None
@@ -64,6 +60,20 @@ class ModelResponse:
     image_urls: list[str] | None = None
     parsed: Any = None
     raw: Any = field(default=None, repr=False)
+    config_name: str | None = None
+
+    def as_message(self) -> dict[str, Any]:
+        """This answer as the assistant message that continues the conversation, in
+        the neutral shape (tool calls with their arguments as a JSON string)."""
+        import json
+
+        message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {"id": c.id, "type": c.type,
+                 "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+                for c in self.tool_calls]
+        return message
 
     def __str__(self) -> str:
         return self.text or ""

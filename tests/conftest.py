@@ -1,18 +1,32 @@
-"""Shared fixtures: one loopback OpenAI-protocol server per test session."""
+"""Shared fixtures: the test plugins in a temporary site folder, a cache folder of the
+test process's own, and one loopback OpenAI-protocol server per test session."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from tests.openai_server import OpenAIServer
+from tests.plugin_site import make_site
 
-# modelhub's on-disk cache (entry points, validation receipts) goes to a folder of this
-# test process's own, never the user's; subprocesses inherit it.
-os.environ["MODELHUB_CACHE_DIR"] = tempfile.mkdtemp(prefix="modelhub-test-cache-")
+# Installed for this process (and its subprocesses) only: the user's environment never
+# sees the deliberately broken test plugins.
+TEST_SITE = make_site()
+
+# modelhub's entry-point cache goes to a folder of this test process's own, never the
+# user's; subprocesses inherit it. A test that needs the cache off or elsewhere says so.
+_CACHE = tempfile.mkdtemp(prefix="modelhub-test-cache-")
+os.environ["MODELHUB_CACHE_DIR"] = _CACHE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_cache() -> Iterator[None]:
+    yield
+    shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

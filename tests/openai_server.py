@@ -45,7 +45,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     sse: list[bytes] | None = None  # pieces written one by one, with a flush between
-    delay: float = 0.0
+    delay: float = 0.0  # before the answer
+    piece_delay: float = 0.0  # between pieces
 
 
 # -- reply builders ------------------------------------------------------------------------
@@ -275,6 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
             for piece in reply.sse:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                 self.wfile.flush()
+                if reply.piece_delay:
+                    time.sleep(reply.piece_delay)
             self.wfile.write(b"0\r\n\r\n")
         else:
             self.send_header("content-length", str(len(reply.body)))

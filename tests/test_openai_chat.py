@@ -81,9 +81,7 @@ def test_tool_result_round_trip(openai_server: OpenAIServer) -> None:
     openai_server.enqueue(json_reply(chat_completion(None, tool_calls=CALLS[:1])))
     m = model(openai_server)
     first = m("weather?", tools=[get_weather])
-    history = [{"role": "user", "content": "weather?"},
-               {"role": "assistant", "content": None,
-                "tool_calls": [c.to_openai() for c in first.tool_calls]},
+    history = [{"role": "user", "content": "weather?"}, first.as_message(),
                {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]
     m(history, tools=[get_weather])
     sent = openai_server.last.json["messages"]
@@ -97,7 +95,9 @@ def test_invalid_tool_arguments_raise_parse_error_with_response(openai_server: O
         {"id": "c", "name": "f", "arguments": "{not json"}])))
     with pytest.raises(errors.ResponseParseError) as info:
         model(openai_server)("x")
-    assert info.value.response is not None and info.value.response.finish_reason == "tool_calls"
+    # The error carries the body that failed, and names the config that asked.
+    assert info.value.response["choices"][0]["finish_reason"] == "tool_calls"
+    assert info.value.config_name == "gpt" and "tool call 'f'" in str(info.value)
 
 
 def test_stop_is_sent(openai_server: OpenAIServer) -> None:
@@ -171,7 +171,10 @@ def test_error_inside_200_stream_raises_mapped_error(openai_server: OpenAIServer
     stream = model(openai_server)("x", stream=True)
     with pytest.raises(errors.RateLimitError) as info:
         list(stream)
-    assert info.value.status_code == 429 and stream.text == "par"
+    assert info.value.status_code == 429 and info.value.partial_text == "par"
+    assert stream.partial_text == "par"
+    with pytest.raises(RuntimeError, match="broke"):
+        _ = stream.text
 
 
 @pytest.mark.parametrize(("status", "cls"), [
@@ -260,12 +263,17 @@ def test_client_kwargs_base_url_and_key(openai_server: OpenAIServer) -> None:
     assert openai_server.last.headers["authorization"] == "Bearer sk-ck"
 
 
-def test_api_key_from_environment(openai_server: OpenAIServer,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_key_from_the_environment_never_goes_to_another_host(
+        openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     reg = Registry()
-    reg.init({"config_name": "e", "model_type": "openai_chat", "base_url": openai_server.base_url})
+    reg.init([{"config_name": "e", "model_type": "openai_chat",
+               "base_url": openai_server.base_url},
+              {"config_name": "named", "model_type": "openai_chat",
+               "base_url": openai_server.base_url, "api_key": "${OPENAI_API_KEY}"}])
     reg.get("e")("x")
+    assert "authorization" not in openai_server.last.headers
+    reg.get("named")("x")  # a config that names its key sends it where it says
     assert openai_server.last.headers["authorization"] == "Bearer sk-from-env"
 
 
@@ -316,18 +324,22 @@ async def test_async_errors_map(openai_server: OpenAIServer) -> None:
         await model(openai_server).acall("x", stream=True)
 
 
-def test_wrappers_share_one_connection_pool(openai_server: OpenAIServer) -> None:
-    from modelhub import transport
+def test_wrappers_with_the_same_transport_share_one_pool(openai_server: OpenAIServer) -> None:
+    from modelhub.http import pool
 
     a, b = model(openai_server), model(openai_server, timeout=5)
+    c = model(openai_server, proxy="http://127.0.0.1:9")  # another transport
     a("x")
     b("y")
-    assert transport.sync_client() is transport.sync_client((True, None))
-    assert a.endpoint._key == b.endpoint._key  # type: ignore[attr-defined]
+    shared = pool.sync_client(a.endpoint._key)  # type: ignore[attr-defined]
+    assert shared is pool.sync_client(b.endpoint._key)  # type: ignore[attr-defined]
+    assert pool.sync_client(c.endpoint._key) is not shared  # type: ignore[attr-defined]
+    # both calls went over that one client's connections: it holds an idle one
+    assert shared._transport._pool.connections  # type: ignore[attr-defined]
 
 
 def test_plain_http_endpoints_skip_the_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    from modelhub.transport import transport_key
+    from modelhub.http.pool import transport_key
 
     for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)

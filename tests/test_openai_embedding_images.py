@@ -86,7 +86,14 @@ def test_azure_chat_and_embedding(openai_server: OpenAIServer,
 
 def test_azure_without_endpoint_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
+    monkeypatch.delenv("OPENAI_API_VERSION", raising=False)
     reg = Registry()
-    reg.init({"config_name": "az", "model_type": "azure_openai_chat", "api_version": "v"})
+    # Rejected at load, not at the first call.
     with pytest.raises(errors.ConfigError, match="AZURE_OPENAI_ENDPOINT"):
-        reg.get("az")
+        reg.init({"config_name": "az", "model_type": "azure_openai_chat", "api_version": "v"})
+    with pytest.raises(errors.ConfigError, match="OPENAI_API_VERSION"):
+        reg.init({"config_name": "az", "model_type": "azure_openai_chat",
+                  "azure_endpoint": "https://r.openai.azure.com"})
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com")
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+    assert reg.init({"config_name": "az", "model_type": "azure_openai_chat"}) == ["az"]

@@ -58,9 +58,9 @@ def test_duplicate_name_names_both_places(tmp_path: Path) -> None:
 def test_duplicate_against_already_loaded_config() -> None:
     reg = Registry()
     reg.init(echo("a"))
-    with pytest.raises(errors.ConfigError, match="duplicate config_name 'a'"):
-        reg.init(echo("a"))
-    assert reg.init(echo("a"), clear_existing=True) == ["a"]
+    with pytest.raises(errors.ConfigError, match=r"duplicate config_name 'a'.*clear_existing=True"):
+        reg.init(echo("a", prefix="other: "))
+    assert reg.init(echo("a", prefix="other: "), clear_existing=True) == ["a"]
 
 
 def test_every_error_reported_at_once_and_registry_untouched(tmp_path: Path) -> None:

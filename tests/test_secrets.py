@@ -24,9 +24,13 @@ def test_config_and_wrapper_reprs_hold_no_key() -> None:
     reg.init(chat_config())
     entry = reg.entry("c")
     wrapper = reg.get("c")
-    for text in (repr(entry), str(entry), repr(entry.config), str(entry.config),
-                 repr(wrapper), str(vars(wrapper)), repr(wrapper.endpoint.secrets and "")):
+    surfaces = (repr(entry), str(entry), repr(entry.config), str(entry.config),
+                entry.config.model_dump_json(), repr(wrapper), str(vars(wrapper)),
+                repr(wrapper.endpoint), repr(wrapper.endpoint.context))
+    for text in surfaces:
         assert CANARY not in text
+    # ...while the endpoint does hold the key it must send
+    assert CANARY in wrapper.endpoint.secrets
 
 
 def test_export_masks_keys_and_secret_headers() -> None:

@@ -20,19 +20,36 @@ def sync_stream() -> ModelStream:
 
 def test_sync_stream_yields_deltas_then_completes() -> None:
     stream = sync_stream()
-    assert not stream.done and stream.tool_calls == [] and stream.usage is None
-    with pytest.raises(RuntimeError):
-        _ = stream.response
+    assert not stream.done
     assert list(stream) == ["Hel", "lo"]
     assert stream.done and stream.text == "Hello" and stream.finish_reason == "stop"
     assert list(stream) == []  # a consumed stream yields nothing more
 
 
-def test_text_so_far_before_consumption() -> None:
+def test_a_result_of_an_unread_stream_reads_it_first() -> None:
+    stream = sync_stream()
+    assert stream.text == "Hello" and stream.done and stream.partial_text == "Hello"
+
+
+def test_a_result_in_the_middle_of_reading_is_a_clear_error() -> None:
     stream = sync_stream()
     it = iter(stream)
     assert next(it) == "Hel"
-    assert stream.text == "Hel" and not stream.done
+    assert stream.partial_text == "Hel" and not stream.done
+    with pytest.raises(RuntimeError, match="still being read"):
+        _ = stream.text
+    assert list(it) == ["lo"] and stream.text == "Hello"
+
+
+async def test_an_async_stream_must_be_read_before_its_results() -> None:
+    async def deltas() -> AsyncIterator[str]:
+        yield "a"
+
+    stream = ModelStream(adeltas=deltas(), finalize=lambda: ModelResponse(text="a"))
+    with pytest.raises(RuntimeError, match="aconsume"):
+        _ = stream.usage
+    await stream.aconsume()
+    assert stream.text == "a"
 
 
 async def test_sync_stream_refuses_async_iteration() -> None:

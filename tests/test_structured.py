@@ -6,12 +6,9 @@ import pytest
 from pydantic import BaseModel
 
 from modelhub import errors
-from modelhub.wrappers.structured import (
-    normalize_response_format,
-    parse_output,
-    strict_json_schema,
-    to_openai_response_format,
-)
+from modelhub.providers.openai.schema import response_format as to_openai_response_format
+from modelhub.providers.openai.schema import strict_json_schema
+from modelhub.wrappers.structured import normalize_response_format, parse_output
 
 
 class Item(BaseModel):
@@ -27,6 +24,8 @@ class Order(BaseModel):
 def test_pydantic_model_becomes_a_strict_json_schema() -> None:
     spec = normalize_response_format(Order)
     assert spec is not None and spec.strict and spec.model is Order
+    # the neutral spec keeps pydantic's own schema; OpenAI's strict form is OpenAI's
+    assert spec.schema == Order.model_json_schema()
     body = to_openai_response_format(spec)
     schema = body["json_schema"]["schema"]
     assert body["type"] == "json_schema" and body["json_schema"]["name"] == "Order"

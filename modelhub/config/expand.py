@@ -61,16 +61,14 @@ def _expand_str(text: str, path: tuple[str | int, ...], env: Mapping[str, str],
 def expand_env(value: Any, environ: Mapping[str, str] | None = None,
                _path: tuple[str | int, ...] = ()) -> tuple[Any, list[MissingVar]]:
     """A copy of `value` with references expanded in every string, and the problems."""
+    from modelhub._json import map_leaves
+
     env = os.environ if environ is None else environ
     problems: list[MissingVar] = []
 
-    def walk(item: Any, path: tuple[str | int, ...]) -> Any:
-        if isinstance(item, str):
-            return _expand_str(item, path, env, problems) if "${" in item else item
-        if isinstance(item, Mapping):
-            return {k: walk(v, (*path, k)) for k, v in item.items()}
-        if isinstance(item, list):
-            return [walk(v, (*path, i)) for i, v in enumerate(item)]
+    def leaf(item: Any, path: tuple[str | int, ...]) -> Any:
+        if isinstance(item, str) and "${" in item:
+            return _expand_str(item, (*_path, *path), env, problems)
         return item
 
-    return walk(value, _path), problems
+    return map_leaves(value, leaf), problems

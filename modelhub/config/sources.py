@@ -58,14 +58,6 @@ class RawConfig:
 
     data: dict[str, Any]
     location: Location | None
-    index: int = 0
-
-    def describe(self) -> str:
-        """`path:line` of the config, or `<memory>#index`."""
-        if self.location is None:
-            return f"<memory>#{self.index}"
-        loc = self.location
-        return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
 
 
 class _Problems(list[ConfigIssue]):
@@ -270,7 +262,7 @@ def _read_file(path: Path, problems: _Problems, configs: list[RawConfig]) -> Non
                 problems.add(f"keys must be strings, got {_kind(bad[0])} key", where, line,
                              item.get("config_name"))
                 continue
-            configs.append(RawConfig(item, Location(where, line, key_lines), len(configs)))
+            configs.append(RawConfig(item, Location(where, line, key_lines)))
 
 
 def _read_path(source: str | os.PathLike[str], problems: _Problems,
@@ -311,7 +303,7 @@ def read_configs(source: ConfigSource) -> list[RawConfig]:
             if not all(isinstance(k, str) for k in item):
                 problems.add("config keys must be strings")
                 continue
-            configs.append(RawConfig(dict(item), None, len(configs)))
+            configs.append(RawConfig(dict(item), None))
         elif isinstance(item, (str, os.PathLike)):
             _read_path(item, problems, configs)
         else:

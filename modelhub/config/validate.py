@@ -58,13 +58,11 @@ def issues_from_validation_error(
         loc = tuple(err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
-            key = str(loc[-1])
-            import difflib
+            from modelhub.config.suggest import did_you_mean
 
+            key = str(loc[-1])
             allowed = valid_keys(model, loc[:-1]) or []
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            msg = f"unknown key {key!r}"
-            msg += f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"unknown key {key!r}{did_you_mean(key, allowed)}"
             if allowed:
                 msg += f" Valid keys: {', '.join(sorted(allowed))}"
         elif kind == "missing":

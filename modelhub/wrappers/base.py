@@ -1,32 +1,53 @@
-"""`ModelWrapperBase`: what every wrapper, built-in or plugin, is."""
+"""`ModelWrapperBase`: what every wrapper, built-in or plugin, is.
+
+The kinds below it (chat, embedding, image generation) wire a call once each: build
+the request, retry under one policy, sync and async. A provider implements only the
+hooks of its kind.
+"""
 
 from __future__ import annotations
 
 import functools
 import importlib.util
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from modelhub.config.schema import ModelConfig
-from modelhub.errors import MissingDependencyError
+from modelhub.errors import MissingDependencyError, UnsupportedFeatureError
 from modelhub.retry import RetryPolicy
 
-__all__ = ["ModelWrapperBase"]
+if TYPE_CHECKING:
+    from modelhub.response import ModelResponse
+    from modelhub.wrappers.stream import ModelStream
+
+__all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase"]
+
+T = TypeVar("T")
+
+# What a wrapper can be asked for. A chat wrapper declares what its API does natively;
+# the base class emulates `stop` (trimming) and streaming (one chunk) where it cannot.
+Capability = Literal["streaming", "tools", "vision", "audio", "video", "stop",
+                     "response_format", "embeddings", "images"]
+CAPABILITIES: tuple[Capability, ...] = ("streaming", "tools", "vision", "audio", "video",
+                                        "stop", "response_format", "embeddings", "images")
 
 
 class ModelWrapperBase:
     """Base of every model wrapper.
 
     A subclass sets `model_type` (its canonical entry-point name), `config_class`
-    (the pydantic model its config is validated against) and, if it needs an SDK,
-    `required_modules` and `extra` (the pip extra that installs them). It is built
-    from a validated config, or from keyword arguments as AgentScope's wrappers are:
-    ``OpenAIChatWrapper(config_name="gpt", model_name="gpt-4o")``.
+    (the pydantic model its config is validated against), `capabilities`, and, if it
+    needs an SDK, `required_modules` and `extra` (the pip extra that installs them).
+    It is built from a validated config, or from keyword arguments as AgentScope's
+    wrappers are: ``OpenAIChatWrapper(config_name="gpt", model_name="gpt-4o")``.
     """
 
     model_type: ClassVar[str] = ""
+    kind: ClassVar[str] = "model"
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
     required_modules: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
     config: ModelConfig
     _retry: RetryPolicy
@@ -74,18 +95,48 @@ class ModelWrapperBase:
         """The provider's model name."""
         return self.config.model_name or self.config.config_name
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    # -- what every kind shares ---------------------------------------------------------
+    def merged_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The config's generate_args with a call's keyword arguments over them."""
+        generate_args = self.config.generate_args
+        return {**generate_args, **kwargs} if kwargs else dict(generate_args)
+
+    def require(self, capability: Capability, what: str) -> None:
+        """Raise UnsupportedFeatureError, before any request, if this wrapper cannot do
+        `capability`; `what` says what in the call asked for it."""
+        if capability not in self.capabilities:
+            supported = ", ".join(sorted(self.capabilities)) or "none"
+            raise UnsupportedFeatureError(
+                f"config {self.config_name!r} (model_type {self.model_type!r}) cannot take "
+                f"{what} (its capabilities: {supported})",
+                config_name=self.config_name, capability=capability)
+
+    def with_retries(self, attempt: Callable[[], T]) -> T:
+        """Run one attempt of a call, retrying transient failures by the config's policy."""
+        return self._retry.call(attempt)
+
+    async def awith_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Async twin of `with_retries`."""
+        return await self._retry.acall(attempt)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ModelResponse | ModelStream:
         """Call the model (each kind of wrapper defines its own arguments)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement __call__")
 
-    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+    async def acall(self, *args: Any, **kwargs: Any) -> ModelResponse | ModelStream:
         """The async twin of `__call__`; by default runs the sync call in a thread."""
         import asyncio
 
         return await asyncio.to_thread(functools.partial(self, *args, **kwargs))
 
     def format(self, *args: Any, multi_agent_mode: bool = False) -> list[dict[str, Any]]:
-        """Turn agent messages into this provider's message list (OpenAI shape here)."""
+        """Turn agent messages into the message list this provider takes.
+
+        Messages are dicts with `role` and `content`, or objects with `role`, `content`
+        and optionally `name` and `url` (AgentScope's `Msg`); lists are flattened.
+        Anything else is a TypeError. The base gives the neutral shape (see
+        `modelhub.wrappers.formatting`); a provider converts it to its own.
+        """
         from modelhub.wrappers.formatting import format_messages
 
         return format_messages(*args, multi_agent_mode=multi_agent_mode)

@@ -1,36 +1,55 @@
 """`ChatWrapperBase`: the call surface every chat wrapper shares.
 
-It turns a call's arguments into a `ChatRequest` (messages normalised, tools and
-response_format validated, generation arguments merged over the config's), retries
-transient failures, and finishes the response (structured output parsing). A
-provider implements four hooks: `_complete`, `_acomplete`, `_open_stream`,
-`_aopen_stream`.
+It turns a call's arguments into a `ChatRequest` (messages in the neutral shape, tools
+and response_format validated, generation arguments merged over the config's), checks
+the wrapper can do what was asked before anything is sent, retries transient failures,
+and finishes the response (stop strings trimmed where the API cannot stop by itself,
+structured output parsed).
+
+A provider implements any of four hooks, and the rest follow:
+
+- `_complete` alone: `acall` runs it in a thread, `stream=True` yields one chunk;
+- `_open_stream` alone: a plain call consumes the stream;
+- `_acomplete` / `_aopen_stream`: native async; without them async runs the sync hooks
+  in a thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from modelhub.response import ModelResponse
-from modelhub.wrappers.base import ModelWrapperBase
+from modelhub.wrappers.base import Capability, ModelWrapperBase
 from modelhub.wrappers.formatting import normalize_messages
+from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
 from modelhub.wrappers.stream import ModelStream
 
 if TYPE_CHECKING:
     from modelhub.wrappers.structured import OutputSpec
 
-__all__ = ["ChatRequest", "ChatWrapperBase", "StreamSource"]
+__all__ = ["AsyncStreamSource", "ChatRequest", "ChatWrapperBase", "StreamSource"]
 
 # What a stream hook returns: the deltas, and how to build the final response.
 StreamSource = tuple[Iterator[str], Callable[[], ModelResponse]]
 AsyncStreamSource = tuple[AsyncIterator[str], Callable[[], ModelResponse]]
 
+# Content part types and the capability each needs.
+_PART_CAPABILITY: dict[str, Capability] = {"image_url": "vision", "input_audio": "audio",
+                                           "video": "video", "video_url": "video"}
+
 
 @dataclass(slots=True)
 class ChatRequest:
-    """One chat call, validated and ready for a provider to send."""
+    """One chat call, validated and ready for a provider to send.
+
+    `messages` are in the neutral shape (see `modelhub.wrappers.formatting`); `params`
+    are the generation arguments (config defaults under the call's); `stop` is set
+    only for a wrapper that stops natively (others have it trimmed for them); `tools`
+    are OpenAI-style function specs; `output` the structured output asked for.
+    """
 
     messages: list[dict[str, Any]]
     params: dict[str, Any] = field(default_factory=dict)
@@ -39,84 +58,198 @@ class ChatRequest:
     tool_choice: str | dict[str, Any] | None = None
     output: OutputSpec | None = None
     stream: bool = False
+    trim_stop: list[str] | None = None  # stop strings the base class trims at
+
+
+def _media_in(messages: list[dict[str, Any]]) -> set[str]:
+    kinds: set[str] = set()
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            kinds.update(str(part.get("type")) for part in content if isinstance(part, dict))
+    return kinds
 
 
 class ChatWrapperBase(ModelWrapperBase):
     """Base of chat wrappers: `model(messages, stream=..., stop=..., tools=..., ...)`."""
 
+    kind: ClassVar[str] = "chat"
+
+    def __init__(self, config: Any = None, /, **kwargs: Any) -> None:
+        if not (self._native("_complete") or self._native("_open_stream")):
+            raise TypeError(f"{type(self).__name__} implements neither _complete nor "
+                            "_open_stream: a chat wrapper needs at least one")
+        super().__init__(config, **kwargs)
+
+    @classmethod
+    @functools.cache
+    def _native(cls, hook: str) -> bool:
+        """Whether the class implements `hook` itself rather than through the base."""
+        return getattr(cls, hook) is not getattr(ChatWrapperBase, hook)
+
     # -- building the request -----------------------------------------------------
     def build_request(self, messages: Any, *, stream: bool | None = None,
-                      stop: str | list[str] | None = None, tools: Any = None,
+                      stop: str | Sequence[str] | None = None, tools: Any = None,
                       tool_choice: Any = None, response_format: Any = None,
                       **kwargs: Any) -> ChatRequest:
-        """Validate a call's arguments into a ChatRequest (no I/O)."""
-        request = ChatRequest(normalize_messages(messages))
-        generate_args = self.config.generate_args
-        request.params = {**generate_args, **kwargs} if kwargs else dict(generate_args)
+        """Validate a call's arguments into a ChatRequest (no I/O). Raises
+        UnsupportedFeatureError for what this wrapper cannot do."""
+        request = ChatRequest(normalize_messages(messages), self.merged_params(kwargs))
+        params = request.params
+        if "messages" in params:
+            raise TypeError("pass messages as the first argument, not as a keyword")
         if stream is None:
-            stream = bool(request.params.pop("stream", getattr(self.config, "stream", False)))
+            stream = bool(params.pop("stream", getattr(self.config, "stream", False)))
         else:
-            request.params.pop("stream", None)
+            params.pop("stream", None)
         request.stream = stream
         if stop is None:
-            stop = request.params.pop("stop", None)
+            stop = params.pop("stop", None)
         if stop is not None:
-            request.stop = [stop] if isinstance(stop, str) else list(stop)
-            if not all(isinstance(s, str) and s for s in request.stop):
+            stops = [stop] if isinstance(stop, str) else list(stop)
+            if not all(isinstance(s, str) and s for s in stops):
                 raise TypeError("stop must be a non-empty string or a list of them")
+            if "stop" in self.capabilities:
+                request.stop = stops
+            else:
+                request.trim_stop = stops
         if tools is not None or tool_choice is not None:
             from modelhub.wrappers.tools import normalize_tool_choice, normalize_tools
 
             request.tools = normalize_tools(tools)
             request.tool_choice = normalize_tool_choice(tool_choice, request.tools)
+            if request.tools:
+                self.require("tools", "tools")
         if response_format is not None:
             from modelhub.wrappers.structured import normalize_response_format
 
             request.output = normalize_response_format(response_format)
+            if request.output is not None:
+                self.require("response_format", "a response_format")
+        for kind in _media_in(request.messages):
+            capability = _PART_CAPABILITY.get(kind)
+            if capability is not None:
+                self.require(capability, f"{kind!r} content")
         return request
 
     def finish(self, request: ChatRequest, response: ModelResponse) -> ModelResponse:
-        """Post-process a complete response: parse structured output."""
+        """Post-process a complete response: trim at stop strings the API did not stop
+        at, parse structured output, name the config that answered."""
+        if request.trim_stop and response.text:
+            response.text = trim_at_stop(response.text, request.trim_stop)
         if request.output is not None and not response.tool_calls:
             from modelhub.wrappers.structured import parse_output
 
             response.parsed = parse_output(request.output, response.text)
+        response.config_name = self.config_name
         return response
 
+    def _stream_of(self, request: ChatRequest, deltas: Iterator[str],
+                   finalize: Callable[[], ModelResponse]) -> ModelStream:
+        if request.trim_stop:
+            deltas = StopTrimmer(request.trim_stop).trim(deltas)
+        return ModelStream(deltas=deltas, finalize=lambda: self.finish(request, finalize()))
+
+    def _astream_of(self, request: ChatRequest, deltas: AsyncIterator[str],
+                    finalize: Callable[[], ModelResponse]) -> ModelStream:
+        if request.trim_stop:
+            deltas = StopTrimmer(request.trim_stop).atrim(deltas)
+        return ModelStream(adeltas=deltas, finalize=lambda: self.finish(request, finalize()))
+
     # -- the public calls -------------------------------------------------------------
-    def __call__(self, messages: Any, /, **kwargs: Any) -> Any:
-        """Call the model; returns a ModelResponse, or a ModelStream with stream=True.
+    @overload
+    def __call__(self, messages: Any, /, *, stream: Literal[True],
+                 **kwargs: Any) -> ModelStream: ...
+
+    @overload
+    def __call__(self, messages: Any, /, *, stream: Literal[False],
+                 **kwargs: Any) -> ModelResponse: ...
+
+    @overload
+    def __call__(self, messages: Any, /, *, stream: None = None,
+                 **kwargs: Any) -> ModelResponse | ModelStream: ...
+
+    def __call__(self, messages: Any, /, *, stream: bool | None = None,
+                 **kwargs: Any) -> ModelResponse | ModelStream:
+        """Call the model; returns a ModelResponse, or a ModelStream with stream=True
+        (or when the config streams by default and `stream` is not given).
 
         Keyword arguments: stream, stop, tools, tool_choice, response_format, and any
         provider generation argument (they override the config's generate_args).
         """
-        request = self.build_request(messages, **kwargs)
+        request = self.build_request(messages, stream=stream, **kwargs)
         if request.stream:
-            deltas, finalize = self._retry.call(lambda: self._open_stream(request))
-            return ModelStream(deltas=deltas,
-                               finalize=lambda: self.finish(request, finalize()))
-        return self.finish(request, self._retry.call(lambda: self._complete(request)))
+            deltas, finalize = self.with_retries(lambda: self._open_stream(request))
+            return self._stream_of(request, deltas, finalize)
+        return self.finish(request, self.with_retries(lambda: self._complete(request)))
 
-    async def acall(self, messages: Any, /, **kwargs: Any) -> Any:
-        """The async twin of `__call__`, same arguments."""
-        request = self.build_request(messages, **kwargs)
+    @overload
+    async def acall(self, messages: Any, /, *, stream: Literal[True],
+                    **kwargs: Any) -> ModelStream: ...
+
+    @overload
+    async def acall(self, messages: Any, /, *, stream: Literal[False],
+                    **kwargs: Any) -> ModelResponse: ...
+
+    @overload
+    async def acall(self, messages: Any, /, *, stream: None = None,
+                    **kwargs: Any) -> ModelResponse | ModelStream: ...
+
+    async def acall(self, messages: Any, /, *, stream: bool | None = None,
+                    **kwargs: Any) -> ModelResponse | ModelStream:
+        """The async twin of `__call__`, same arguments; a stream is read with
+        `async for`."""
+        request = self.build_request(messages, stream=stream, **kwargs)
         if request.stream:
-            adeltas, finalize = await self._retry.acall(lambda: self._aopen_stream(request))
-            return ModelStream(adeltas=adeltas,
-                               finalize=lambda: self.finish(request, finalize()))
-        response = await self._retry.acall(lambda: self._acomplete(request))
-        return self.finish(request, response)
+            adeltas, finalize = await self.awith_retries(lambda: self._aopen_stream(request))
+            return self._astream_of(request, adeltas, finalize)
+        return self.finish(request,
+                           await self.awith_retries(lambda: self._acomplete(request)))
 
-    # -- provider hooks ---------------------------------------------------------------
+    # -- provider hooks, each with a fallback on the others ---------------------------
     def _complete(self, request: ChatRequest) -> ModelResponse:
-        raise NotImplementedError
-
-    async def _acomplete(self, request: ChatRequest) -> ModelResponse:
-        raise NotImplementedError
+        """One complete answer. By default, the wrapper's own stream, consumed."""
+        deltas, finalize = self._open_stream(request)
+        for _ in deltas:
+            pass
+        return finalize()
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
-        """Open the stream (raising HTTP errors now) and return its deltas."""
-        raise NotImplementedError
+        """Open the stream (raising HTTP errors now) and return its deltas. By default,
+        the complete answer as one chunk."""
+        response = self._complete(request)
+        return iter([response.text] if response.text else []), lambda: response
+
+    async def _acomplete(self, request: ChatRequest) -> ModelResponse:
+        """Async twin of `_complete`. By default, the wrapper's own async stream
+        consumed, else `_complete` in a thread."""
+        if self._native("_aopen_stream"):
+            deltas, finalize = await self._aopen_stream(request)
+            async for _ in deltas:
+                pass
+            return finalize()
+        import asyncio
+
+        return await asyncio.to_thread(self._complete, request)
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
-        raise NotImplementedError
+        """Async twin of `_open_stream`. By default, the native async answer as one
+        chunk, else the sync stream read in a thread."""
+        import asyncio
+
+        if self._native("_acomplete") or not self._native("_open_stream"):
+            response = await self._acomplete(request)
+
+            async def one_chunk() -> AsyncIterator[str]:
+                if response.text:
+                    yield response.text
+
+            return one_chunk(), lambda: response
+        deltas, finalize = await asyncio.to_thread(self._open_stream, request)
+        done = object()
+
+        async def threaded() -> AsyncIterator[str]:
+            while (delta := await asyncio.to_thread(next, deltas, done)) is not done:
+                yield delta  # type: ignore[misc]
+
+        return threaded(), finalize

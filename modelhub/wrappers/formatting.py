@@ -1,8 +1,22 @@
-"""Turning agent messages into chat messages (OpenAI shape), AgentScope-style.
+"""Agent messages in the neutral message shape, AgentScope-style.
 
-A message is a dict with `role` and `content`, or any object with `role`, `content`
-and optionally `name` and `url` attributes (AgentScope's `Msg`). Lists of messages
-are flattened; `None` is skipped; anything else is a TypeError.
+The neutral shape is what every chat wrapper receives in `ChatRequest.messages`, and
+what each provider module converts to its own API. It is the OpenAI chat shape:
+
+- a message is a dict with `role` (`system`, `user`, `assistant` or `tool`), `content`,
+  and optionally `name`; an assistant message may carry `tool_calls` (`id`, `type`,
+  `function: {name, arguments}` with arguments a JSON string) and a tool message
+  `tool_call_id`;
+- `content` is a str, or a list of parts: `{"type": "text", "text"}`,
+  `{"type": "image_url", "image_url": {"url"}}` (an http(s) or `data:` URL),
+  `{"type": "input_audio", "input_audio": {"data", "format"}}`, and
+  `{"type": "video", "video": [urls]}` as DashScope's compatible mode takes it.
+
+A message given to `format()` is a dict with `role` and `content`, or any object with
+`role`, `content` and optionally `name` and `url` attributes (AgentScope's `Msg`).
+Lists of messages are flattened; `None` is skipped; anything else is a TypeError. A
+list a provider's `format()` returned, given back to that provider's wrapper, is sent
+as it is.
 """
 
 from __future__ import annotations

@@ -1,8 +1,17 @@
 """`ModelStream`: what `model(..., stream=True)` returns.
 
-Iterating it yields `str` deltas as they arrive. Tool calls, usage, the finish reason
-and the parsed output are read from it once it is consumed. A stream returned by a
-sync call is iterated with `for`; one returned by `acall` with `async for`.
+Iterating it yields `str` deltas as they arrive. Its results (`text`, `tool_calls`,
+`usage`, `finish_reason`, `parsed`, ...) are those of the complete response, the same
+names as on `ModelResponse`:
+
+- read from a sync stream that nobody has started iterating, a result consumes the
+  stream first (so `model("Hi").text` works when the config streams by default);
+- read in the middle of iterating, it raises RuntimeError (`partial_text` is the text
+  so far); read from an async stream before `async for` or `aconsume()` has finished,
+  likewise.
+
+A stream returned by a sync call is iterated with `for`; one returned by `acall` with
+`async for`.
 """
 
 from __future__ import annotations
@@ -10,15 +19,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+from modelhub.errors import ModelCallError
 from modelhub.response import ModelResponse, ToolCall, Usage
 
 __all__ = ["ModelStream"]
+
+_NEW, _READING, _DONE, _FAILED = "new", "reading", "done", "failed"
 
 
 class ModelStream:
     """A streamed answer: an iterator of text deltas, then a complete response."""
 
-    __slots__ = ("_aiter", "_finalize", "_iter", "_pieces", "_response")
+    __slots__ = ("_aiter", "_finalize", "_iter", "_pieces", "_response", "_state")
 
     def __init__(self, *, finalize: Callable[[], ModelResponse],
                  deltas: Iterator[str] | None = None,
@@ -30,28 +42,54 @@ class ModelStream:
         self._finalize = finalize
         self._pieces: list[str] = []
         self._response: ModelResponse | None = None
+        self._state = _NEW
 
     # -- iteration ---------------------------------------------------------------
     def __iter__(self) -> Iterator[str]:
         if self._iter is None:
             raise TypeError("this stream came from acall(): iterate it with `async for`")
-        if self._response is not None:
-            return
-        for delta in self._iter:
-            self._pieces.append(delta)
-            yield delta
-        self._response = self._finalize()
+        return self._read()
 
-    async def __aiter__(self) -> AsyncIterator[str]:
+    def _read(self) -> Iterator[str]:
+        if self._state == _DONE:
+            return
+        assert self._iter is not None
+        self._state = _READING
+        try:
+            for delta in self._iter:
+                self._pieces.append(delta)
+                yield delta
+            self._response = self._finalize()
+        except ModelCallError as error:
+            raise self._failed(error) from None
+        self._state = _DONE
+
+    def __aiter__(self) -> AsyncIterator[str]:
         if self._aiter is None:
             raise TypeError("this stream came from a sync call: iterate it with `for`, "
                             "or use `await model.acall(..., stream=True)`")
-        if self._response is not None:
+        return self._aread()
+
+    async def _aread(self) -> AsyncIterator[str]:
+        if self._state == _DONE:
             return
-        async for delta in self._aiter:
-            self._pieces.append(delta)
-            yield delta
-        self._response = self._finalize()
+        assert self._aiter is not None
+        self._state = _READING
+        try:
+            async for delta in self._aiter:
+                self._pieces.append(delta)
+                yield delta
+            self._response = self._finalize()
+        except ModelCallError as error:
+            raise self._failed(error) from None
+        self._state = _DONE
+
+    def _failed(self, error: ModelCallError) -> ModelCallError:
+        """The stream broke: the error carries the text delivered before it."""
+        self._state = _FAILED
+        if error.partial_text is None:
+            error.partial_text = self.partial_text
+        return error
 
     def consume(self) -> ModelResponse:
         """Read the rest of a sync stream and return the complete response."""
@@ -93,47 +131,73 @@ class ModelStream:
     @property
     def done(self) -> bool:
         """Whether the stream has been read to its end."""
-        return self._response is not None
+        return self._state == _DONE
 
     @property
-    def response(self) -> ModelResponse:
-        """The complete response; raises RuntimeError before the stream is consumed."""
-        if self._response is None:
-            raise RuntimeError("the stream has not been consumed yet: iterate it first")
-        return self._response
-
-    @property
-    def text(self) -> str:
-        """The text so far; all of it once consumed."""
-        if self._response is not None:
-            return self._response.text or ""
+    def partial_text(self) -> str:
+        """The text delivered so far (all of it once the stream is done)."""
         return "".join(self._pieces)
 
     @property
+    def response(self) -> ModelResponse:
+        """The complete response (see the module docstring for when it is read)."""
+        if self._response is not None:
+            return self._response
+        if self._state == _NEW and self._iter is not None:
+            return self.consume()
+        if self._state == _FAILED:
+            raise RuntimeError("the stream broke before its end, so it has no complete "
+                               "response (partial_text has the text it delivered)")
+        if self._iter is None:
+            raise RuntimeError("this async stream has not been read to its end: "
+                               "`async for` over it, or `await stream.aconsume()`, first")
+        raise RuntimeError("the stream is still being read: its results are there once the "
+                           "loop over it ends (partial_text has the text so far)")
+
+    @property
+    def text(self) -> str:
+        """The whole answer text."""
+        return self.response.text or ""
+
+    @property
     def tool_calls(self) -> list[ToolCall]:
-        """The tool calls (complete once consumed; empty before)."""
-        return self._response.tool_calls if self._response is not None else []
+        """The tool calls the model asked for."""
+        return self.response.tool_calls
 
     @property
     def usage(self) -> Usage | None:
-        """The provider's token counts (once consumed)."""
-        return self._response.usage if self._response is not None else None
+        """The provider's token counts."""
+        return self.response.usage
 
     @property
     def finish_reason(self) -> str | None:
-        """Why the model stopped (once consumed)."""
-        return self._response.finish_reason if self._response is not None else None
+        """Why the model stopped."""
+        return self.response.finish_reason
+
+    @property
+    def model(self) -> str | None:
+        """The model the provider says answered."""
+        return self.response.model
 
     @property
     def reasoning(self) -> str | None:
-        """Reasoning content, kept apart from `text` (once consumed)."""
-        return self._response.reasoning if self._response is not None else None
+        """Reasoning content, kept apart from `text`."""
+        return self.response.reasoning
 
     @property
     def parsed(self) -> Any:
-        """The structured output, when a response_format was given (once consumed)."""
-        return self._response.parsed if self._response is not None else None
+        """The structured output, when a response_format was given."""
+        return self.response.parsed
+
+    @property
+    def raw(self) -> Any:
+        """The provider's own events."""
+        return self.response.raw
+
+    @property
+    def config_name(self) -> str | None:
+        """The config that answered."""
+        return self.response.config_name
 
     def __repr__(self) -> str:
-        state = "consumed" if self.done else "open"
-        return f"<ModelStream {state} text={self.text[:40]!r}>"
+        return f"<ModelStream {self._state} text={self.partial_text[:40]!r}>"

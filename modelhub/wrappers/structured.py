@@ -1,5 +1,6 @@
-"""Structured output: `response_format` as a pydantic model or a JSON schema, sent in
-the provider's form, and the answer parsed into `resp.parsed`."""
+"""Structured output, provider-neutral: `response_format` (a pydantic model, a JSON
+schema, or an OpenAI-style response_format dict) becomes an `OutputSpec`, which each
+provider sends in its own form; the answer is parsed into `resp.parsed`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from typing import Any, Literal
 
 from modelhub.errors import ResponseParseError
 
-__all__ = ["OutputSpec", "normalize_response_format", "parse_output", "strict_json_schema",
-           "to_openai_response_format"]
+__all__ = ["OutputSpec", "normalize_response_format", "parse_output"]
 
 _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n(.*?)\n?```\s*$", re.S)
 _SCHEMA_KEYS = {"type", "properties", "$schema", "anyOf", "oneOf", "allOf", "$ref", "enum",
@@ -21,37 +21,15 @@ _SCHEMA_KEYS = {"type", "properties", "$schema", "anyOf", "oneOf", "allOf", "$re
 
 @dataclass(frozen=True, slots=True)
 class OutputSpec:
-    """What output was asked for."""
+    """What output was asked for: JSON following `schema` (plain JSON Schema, as the
+    caller gave it or pydantic made it), or any JSON object. `strict` asks the provider
+    to hold to the schema exactly where it can; `model` validates the answer."""
 
     kind: Literal["json_schema", "json_object"]
     name: str
     schema: dict[str, Any] | None
     strict: bool
     model: type[Any] | None = None
-
-
-def strict_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `schema` as OpenAI strict mode wants it: every object closed
-    (`additionalProperties: false`) and every property required."""
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(n) for n in node]
-        if not isinstance(node, dict):
-            return node
-        out = {k: walk(v) for k, v in node.items()}
-        if out.get("type") == "object" or "properties" in out:
-            props = out.get("properties", {})
-            out["additionalProperties"] = False
-            out["required"] = list(props)
-        if "$ref" in out and len(out) > 1:  # strict mode forbids siblings of $ref
-            out = {"$ref": out["$ref"]}
-        if out.get("default", 0) is None:
-            del out["default"]
-        return out
-
-    result: dict[str, Any] = walk(schema)
-    return result
 
 
 def normalize_response_format(fmt: Any) -> OutputSpec | None:
@@ -63,8 +41,7 @@ def normalize_response_format(fmt: Any) -> OutputSpec | None:
         from pydantic import BaseModel, TypeAdapter
 
         if issubclass(fmt, BaseModel):
-            schema = strict_json_schema(fmt.model_json_schema())
-            return OutputSpec("json_schema", fmt.__name__, schema, True, fmt)
+            return OutputSpec("json_schema", fmt.__name__, fmt.model_json_schema(), True, fmt)
         try:
             schema = TypeAdapter(fmt).json_schema()
         except Exception as exc:
@@ -90,15 +67,6 @@ def normalize_response_format(fmt: Any) -> OutputSpec | None:
         "response_format must be a pydantic model class, a JSON schema dict, "
         "{'type': 'json_schema', 'json_schema': {...}} or {'type': 'json_object'}; "
         f"got {type(fmt).__name__}")
-
-
-def to_openai_response_format(spec: OutputSpec) -> dict[str, Any]:
-    """The OpenAI `response_format` body for `spec`."""
-    if spec.kind == "json_object":
-        return {"type": "json_object"}
-    name = re.sub(r"[^a-zA-Z0-9_-]", "_", spec.name)[:64] or "response"
-    return {"type": "json_schema",
-            "json_schema": {"name": name, "schema": spec.schema, "strict": spec.strict}}
 
 
 def parse_output(spec: OutputSpec, text: str | None) -> Any:

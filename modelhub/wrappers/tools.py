@@ -77,12 +77,10 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
 
 
 def _strip_titles(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        return {k: _strip_titles(v) for k, v in schema.items()
-                if not (k == "title" and isinstance(v, str))}
-    if isinstance(schema, list):
-        return [_strip_titles(v) for v in schema]
-    return schema
+    from modelhub._json import map_dicts
+
+    return map_dicts(schema, lambda node: {k: v for k, v in node.items()
+                                           if not (k == "title" and isinstance(v, str))})
 
 
 def function_to_tool(fn: Callable[..., Any]) -> ToolSpec:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from modelhub.config.schema import ConfigModel
-from modelhub.errors import ConfigError, ConfigIssue
-from modelhub.providers.openai.base import OpenAIWrapperBase
+from modelhub.providers.openai.base import OpenAIWrapperBase, same_origin
 from modelhub.providers.openai.chat import OpenAIChatWrapper
 from modelhub.providers.openai.config import OpenAIChatConfig
 from modelhub.providers.openai.embedding import OpenAIEmbeddingConfig, OpenAIEmbeddingWrapper
@@ -19,57 +18,78 @@ from modelhub.providers.openai.embedding import OpenAIEmbeddingConfig, OpenAIEmb
 __all__ = ["AzureOpenAIChatConfig", "AzureOpenAIChatWrapper", "AzureOpenAIEmbeddingConfig",
            "AzureOpenAIEmbeddingWrapper"]
 
+ENDPOINT_ENV = "AZURE_OPENAI_ENDPOINT"
+VERSION_ENV = "OPENAI_API_VERSION"
+# Hosts of Azure OpenAI resources: a key from the environment may go to these.
+AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
 
-class _AzureMixin(ConfigModel):
+
+class _AzureFields(ConfigModel):
     azure_endpoint: str | None = Field(
-        default=None, description="https://<resource>.openai.azure.com "
-                                  "(else AZURE_OPENAI_ENDPOINT).")
-    api_version: str | None = Field(default=None, description="Else OPENAI_API_VERSION.")
+        default=None, description=f"https://<resource>.openai.azure.com (else {ENDPOINT_ENV}).")
+    api_version: str | None = Field(default=None, description=f"Else {VERSION_ENV}.")
     azure_deployment: str | None = Field(
         default=None, description="The deployment; defaults to model_name.")
 
+    @model_validator(mode="after")
+    def _reachable(self) -> _AzureFields:
+        # Checked at load, so that a config that cannot work fails at init(), not at
+        # its first call.
+        if not (self.azure_endpoint or getattr(self, "base_url", None)
+                or os.environ.get(ENDPOINT_ENV)):
+            raise ValueError(f"no Azure endpoint: set 'azure_endpoint' (or base_url, the "
+                             f"deployment's URL) or the {ENDPOINT_ENV} environment variable")
+        if not (self.api_version or os.environ.get(VERSION_ENV)):
+            raise ValueError(f"no API version: set 'api_version' or the {VERSION_ENV} "
+                             "environment variable")
+        return self
 
-class AzureOpenAIChatConfig(_AzureMixin, OpenAIChatConfig):
+
+class AzureOpenAIChatConfig(_AzureFields, OpenAIChatConfig):
     """`azure_openai_chat`: chat completions on an Azure OpenAI deployment."""
 
 
-class AzureOpenAIEmbeddingConfig(_AzureMixin, OpenAIEmbeddingConfig):
+class AzureOpenAIEmbeddingConfig(_AzureFields, OpenAIEmbeddingConfig):
     """`azure_openai_embedding`: embeddings on an Azure OpenAI deployment."""
 
 
-class _AzureEndpointMixin(OpenAIWrapperBase):
-    provider: ClassVar[str] = "azure_openai"
-    api_key_env: ClassVar[tuple[str, ...]] = ("AZURE_OPENAI_API_KEY",)
+class _AzureEndpoint(OpenAIWrapperBase):
     config: AzureOpenAIChatConfig | AzureOpenAIEmbeddingConfig
 
-    def _missing(self, what: str, field: str, env: str) -> ConfigError:
-        return ConfigError(ConfigIssue(
-            f"no {what}: set {field!r} in the config or the {env} environment variable",
-            config_name=self.config_name, field=field))
+    def _endpoint(self) -> str | None:
+        return self.config.azure_endpoint or os.environ.get(ENDPOINT_ENV)
 
     def base_url(self) -> str:
         """The deployment's URL (or the config's base_url, taken as that URL)."""
         if self.config.base_url:
             return self.config.base_url
-        endpoint = self.config.azure_endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT")
+        endpoint = self._endpoint()
         if not endpoint:
-            raise self._missing("Azure endpoint", "azure_endpoint", "AZURE_OPENAI_ENDPOINT")
+            raise self.config_error(f"no Azure endpoint: set 'azure_endpoint' or "
+                                    f"{ENDPOINT_ENV}", "azure_endpoint")
         deployment = self.config.azure_deployment or self.model_name
         return f"{endpoint.rstrip('/')}/openai/deployments/{deployment}"
 
-    def auth_headers(self, api_key: str | None) -> dict[str, str]:
-        """Azure takes the key in an `api-key` header."""
-        return {"api-key": api_key} if api_key else {}
+    def env_key_allowed(self, url: str) -> bool:
+        """AZURE_OPENAI_API_KEY goes to the configured resource or an Azure host only."""
+        from urllib.parse import urlsplit
+
+        endpoint = self._endpoint()
+        if endpoint and same_origin(url, endpoint):
+            return True
+        host = urlsplit(url).hostname or ""
+        return url.startswith("https://") and host.endswith(AZURE_HOSTS)
 
     def query(self) -> dict[str, str]:
         """`api-version` (else OPENAI_API_VERSION) plus the config's default_query."""
-        version = self.config.api_version or os.environ.get("OPENAI_API_VERSION")
+        version = self.config.api_version or os.environ.get(VERSION_ENV)
         if not version:
-            raise self._missing("API version", "api_version", "OPENAI_API_VERSION")
+            raise self.config_error(f"no API version: set 'api_version' or {VERSION_ENV}",
+                                    "api_version")
         return {"api-version": version, **self.config.default_query}
 
 
-class AzureOpenAIChatWrapper(_AzureEndpointMixin, OpenAIChatWrapper):
+class AzureOpenAIChatWrapper(_AzureEndpoint, OpenAIChatWrapper):
     """Chat completions on an Azure OpenAI deployment."""
 
     model_type: ClassVar[str] = "azure_openai_chat"
@@ -77,7 +97,7 @@ class AzureOpenAIChatWrapper(_AzureEndpointMixin, OpenAIChatWrapper):
     config: AzureOpenAIChatConfig
 
 
-class AzureOpenAIEmbeddingWrapper(_AzureEndpointMixin, OpenAIEmbeddingWrapper):
+class AzureOpenAIEmbeddingWrapper(_AzureEndpoint, OpenAIEmbeddingWrapper):
     """Embeddings on an Azure OpenAI deployment."""
 
     model_type: ClassVar[str] = "azure_openai_embedding"

@@ -1,41 +1,88 @@
-"""What every OpenAI-family wrapper shares: building its endpoint from its config."""
+"""What every OpenAI-family wrapper shares: its profile, and the endpoint built from
+its config (base URL, key, headers), keeping each key to its own provider's host."""
 
 from __future__ import annotations
 
 import os
 from typing import ClassVar
 
-from modelhub.providers.openai.client import OpenAIEndpoint
+from modelhub.errors import ConfigError, ConfigIssue
+from modelhub.http.client import JSONEndpoint
 from modelhub.providers.openai.config import OpenAIConfig
+from modelhub.providers.openai.profiles import Profile, profile_for
 from modelhub.wrappers.base import ModelWrapperBase
 
-__all__ = ["DEFAULT_BASE_URL", "OpenAIWrapperBase"]
+__all__ = ["OpenAIWrapperBase", "same_origin"]
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs name the same scheme, host and port."""
+    from urllib.parse import urlsplit
+
+    try:
+        pa, pb = urlsplit(a), urlsplit(b)
+        return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+    except ValueError:
+        return False
 
 
 class OpenAIWrapperBase(ModelWrapperBase):
-    """Base of the OpenAI-protocol wrappers: one `OpenAIEndpoint` per wrapper."""
+    """Base of the OpenAI-protocol wrappers: one profile and one endpoint per wrapper."""
 
     required_modules: ClassVar[tuple[str, ...]] = ("httpx",)
     extra: ClassVar[str | None] = "openai"
-    provider: ClassVar[str] = "openai"
-    api_key_env: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
 
     config: OpenAIConfig
-    endpoint: OpenAIEndpoint
+    profile: Profile
+    endpoint: JSONEndpoint
 
     def setup(self) -> None:
-        """Build the endpoint (the shared connection pool is made on first request)."""
+        """Pick the profile and build the endpoint (the pool is made on first request)."""
+        self.profile = profile_for(self.config.provider, self.config.model_type)
         self.endpoint = self.make_endpoint()
 
+    def config_error(self, message: str, field: str) -> ConfigError:
+        """A ConfigError about this config's `field`."""
+        return ConfigError(ConfigIssue(message, config_name=self.config_name, field=field))
+
     def base_url(self) -> str:
-        """Where requests go: the config's base_url, else OPENAI_BASE_URL, else OpenAI."""
-        return self.config.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        """Where requests go: the config's base_url, else the profile's (or the variable
+        its profile reads it from, such as OPENAI_BASE_URL)."""
+        if self.config.base_url:
+            return self.config.base_url
+        profile = self.profile
+        moved = os.environ.get(profile.base_url_env) if profile.base_url_env else None
+        url = moved or profile.base_url
+        if not url:
+            raise self.config_error(f"provider {profile.name!r} has no default address: "
+                                    "set base_url", "base_url")
+        return url
+
+    def env_key_allowed(self, url: str) -> bool:
+        """Whether a key from the profile's environment variables may go to `url`: only
+        to the profile's own host (or the one its base-URL variable names)."""
+        profile = self.profile
+        if self.config.base_url is None:
+            return True
+        return bool(profile.base_url) and same_origin(url, profile.base_url or "")
+
+    def api_key(self, url: str) -> str | None:
+        """The key sent to `url`: the config's own, else (on the profile's host only) the
+        first of the profile's environment variables that is set."""
+        if self.config.api_key is not None:
+            return self.config.api_key.get_secret_value()
+        if not self.env_key_allowed(url):
+            return None
+        return next((os.environ[n] for n in self.profile.key_env if os.environ.get(n)), None)
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
-        """The headers that carry the key and the organisation."""
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        """The headers that carry the key (as the profile sends it) and the organisation."""
+        headers: dict[str, str] = {}
+        if api_key:
+            if self.profile.auth == "api-key":
+                headers["api-key"] = api_key
+            else:
+                headers["Authorization"] = f"Bearer {api_key}"
         if self.config.organization:
             headers["OpenAI-Organization"] = self.config.organization
         if self.config.project:
@@ -46,12 +93,13 @@ class OpenAIWrapperBase(ModelWrapperBase):
         """Query parameters sent with every request."""
         return dict(self.config.default_query)
 
-    def make_endpoint(self) -> OpenAIEndpoint:
+    def make_endpoint(self) -> JSONEndpoint:
         """The endpoint for this config."""
         cfg = self.config
-        key = cfg.api_key_value(*self.api_key_env)
-        headers = {**self.auth_headers(key), **cfg.headers}
-        return OpenAIEndpoint(
-            base_url=self.base_url(), headers=headers, timeout=cfg.timeout,
-            secrets=[s for s in [key, *cfg.secret_values()] if s], provider=self.provider,
-            query=self.query(), verify=cfg.verify_ssl, proxy=cfg.proxy)
+        url = self.base_url()
+        key = self.api_key(url)
+        return JSONEndpoint(
+            base_url=url, provider=self.profile.name, config_name=cfg.config_name,
+            headers={**self.auth_headers(key), **cfg.headers}, timeout=cfg.timeout,
+            secrets=[s for s in [key, *cfg.secret_values()] if s], query=self.query(),
+            verify=cfg.verify_ssl, proxy=cfg.proxy)

@@ -1,13 +1,16 @@
-"""`openai_chat` (alias `openai`): chat completions on any OpenAI-compatible server."""
+"""`openai_chat` (alias `openai`; `yi_chat` through its profile): chat completions on
+any OpenAI-compatible server."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from modelhub.http.errors import parse_answer
 from modelhub.providers.openai import wire
 from modelhub.providers.openai.base import OpenAIWrapperBase
 from modelhub.providers.openai.config import OpenAIChatConfig
 from modelhub.response import ModelResponse
+from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
 from modelhub.wrappers.formatting import to_text
 
@@ -17,18 +20,23 @@ CHAT_PATH = "/chat/completions"
 
 
 class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
-    """Chat on the OpenAI chat completions API: text, images, tools, streaming,
+    """Chat on the OpenAI chat completions API: text, images, audio, tools, streaming,
     stop sequences and structured output."""
 
     model_type: ClassVar[str] = "openai_chat"
     config_class: ClassVar[type[OpenAIChatConfig]] = OpenAIChatConfig
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {"streaming", "tools", "vision", "audio", "video", "stop", "response_format"})
     config: OpenAIChatConfig
     path: ClassVar[str] = CHAT_PATH
 
-    def _adapt(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Apply custom_role_conversions and flatten_messages_as_text."""
+    def _messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The neutral messages as this server takes them: custom_role_conversions and
+        flatten_messages_as_text applied."""
         roles = self.config.custom_role_conversions
         flatten = self.config.flatten_messages_as_text
+        if not roles and not flatten:
+            return messages
         out = []
         for msg in messages:
             msg = dict(msg)
@@ -41,14 +49,8 @@ class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body of a chat completions request."""
-        cfg = self.config
-        messages = request.messages
-        if cfg.custom_role_conversions or cfg.flatten_messages_as_text:
-            messages = self._adapt(messages)
-        if "messages" in request.params:
-            raise TypeError("pass messages as the first argument, not as a keyword")
         body: dict[str, Any] = {"model": self.model_name, **request.params,
-                                "messages": messages}
+                                "messages": self._messages(request.messages)}
         if request.stop:
             body["stop"] = request.stop
         if request.tools:
@@ -56,33 +58,31 @@ class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
         if request.tool_choice is not None:
             body["tool_choice"] = request.tool_choice
         if request.output is not None:
-            from modelhub.wrappers.structured import to_openai_response_format
+            from modelhub.providers.openai.schema import response_format
 
-            body["response_format"] = to_openai_response_format(request.output)
+            body["response_format"] = response_format(request.output)
         if request.stream:
             body["stream"] = True
-            if cfg.stream_usage and "stream_options" not in body:
+            usage = self.config.stream_usage
+            if (self.profile.stream_usage if usage is None else usage) \
+                    and "stream_options" not in body:
                 body["stream_options"] = {"include_usage": True}
         return body
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
-        return wire.parse_chat_completion(self.endpoint.post(self.path, self.payload(request)))
+        body = self.endpoint.post(self.path, self.payload(request))
+        return parse_answer(wire.parse_chat_completion, body, self.endpoint.context)
 
     async def _acomplete(self, request: ChatRequest) -> ModelResponse:
         body = await self.endpoint.apost(self.path, self.payload(request))
-        return wire.parse_chat_completion(body)
-
-    def _stream_state(self) -> wire.ChatStreamState:
-        return wire.ChatStreamState(self.provider, self.endpoint.secrets)
+        return parse_answer(wire.parse_chat_completion, body, self.endpoint.context)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
-        state = self._stream_state()
-        deltas = self.endpoint.open_stream(self.path, self.payload(request), state.feed,
-                                           state.flush)
-        return deltas, state.response
+        handler = wire.ChatStreamHandler(self.endpoint.context)
+        deltas = self.endpoint.open_stream(self.path, self.payload(request), handler)
+        return deltas, handler.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
-        state = self._stream_state()
-        deltas = await self.endpoint.aopen_stream(self.path, self.payload(request),
-                                                  state.feed, state.flush)
-        return deltas, state.response
+        handler = wire.ChatStreamHandler(self.endpoint.context)
+        deltas = await self.endpoint.aopen_stream(self.path, self.payload(request), handler)
+        return deltas, handler.response

@@ -10,7 +10,7 @@ smolagents' OpenAIServerModel / AzureOpenAIServerModel options (`client_kwargs`,
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from modelhub.config.schema import ConfigModel, RemoteModelConfig
 
@@ -44,6 +44,9 @@ _FOLDED = {"api_key": "api_key", "organization": "organization", "project": "pro
 class OpenAIConfig(RemoteModelConfig):
     """Shared by every OpenAI-protocol config."""
 
+    provider: str | None = Field(
+        default=None, description="The OpenAI-compatible service (a profile: openai, "
+                                  "deepseek, groq, vllm, ...); default: by model_type.")
     organization: str | None = Field(default=None, description="OpenAI-Organization header.")
     project: str | None = Field(default=None, description="OpenAI-Project header.")
     default_query: dict[str, str] = Field(
@@ -54,6 +57,28 @@ class OpenAIConfig(RemoteModelConfig):
                     "client_kwargs); folded into the top-level fields.")
     verify_ssl: bool = Field(default=True, description="Verify TLS certificates.")
     proxy: str | None = Field(default=None, description="HTTP(S) proxy URL.")
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str | None) -> str | None:
+        from modelhub.providers.openai.profiles import PROFILES, profile_names
+
+        if value is not None and value not in PROFILES:
+            from modelhub.config.suggest import did_you_mean
+
+            raise ValueError(f"unknown provider {value!r}{did_you_mean(value, PROFILES)} "
+                             f"(known: {', '.join(profile_names())})")
+        return value
+
+    @model_validator(mode="after")
+    def _has_an_address(self) -> OpenAIConfig:
+        from modelhub.providers.openai.profiles import profile_for
+
+        profile = profile_for(self.provider, self.model_type)
+        if self.base_url is None and profile.base_url is None \
+                and self.model_type not in profile.model_types:
+            raise ValueError(f"provider {profile.name!r} has no default address: set base_url")
+        return self
 
     @model_validator(mode="after")
     def _fold_client_args(self) -> OpenAIConfig:
@@ -75,22 +100,15 @@ class OpenAIConfig(RemoteModelConfig):
             object.__setattr__(self, target, value)
         return self
 
-    def api_key_value(self, *env_names: str) -> str | None:
-        """The API key: the config's, else the first environment variable set."""
-        import os
-
-        if self.api_key is not None:
-            return self.api_key.get_secret_value()
-        return next((os.environ[n] for n in env_names if os.environ.get(n)), None)
 
 
 class OpenAIChatConfig(OpenAIConfig):
     """`openai_chat`: any OpenAI-compatible chat completions server."""
 
     stream: bool = Field(default=False, description="Stream by default (AgentScope).")
-    stream_usage: bool = Field(
-        default=True, description="Ask for usage in streams (stream_options.include_usage); "
-                                  "turn off for servers that reject stream_options.")
+    stream_usage: bool | None = Field(
+        default=None, description="Ask for usage in streams (stream_options.include_usage); "
+                                  "default: as the provider's profile says.")
     custom_role_conversions: dict[str, str] = Field(
         default_factory=dict,
         description="Rename roles the server rejects, e.g. {'tool-response': 'user'}.")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from modelhub.errors import ResponseParseError
+from modelhub.http.errors import parse_answer
 from modelhub.providers.openai.base import OpenAIWrapperBase
 from modelhub.providers.openai.config import OpenAIConfig
 from modelhub.providers.openai.wire import parse_usage
 from modelhub.response import ModelResponse
+from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
 
 __all__ = ["OpenAIEmbeddingConfig", "OpenAIEmbeddingWrapper", "decode_embedding"]
 
@@ -31,26 +33,28 @@ class OpenAIEmbeddingConfig(OpenAIConfig):
 def decode_embedding(value: Any) -> list[float]:
     """One embedding as floats: a float list as is, base64 as little-endian float32."""
     if isinstance(value, str):
-        raw = base64.b64decode(value)
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError:
+            raise ResponseParseError("a base64 embedding is not valid base64") from None
         if len(raw) % 4:
             raise ResponseParseError("a base64 embedding is not a whole number of float32s")
         return list(struct.unpack(f"<{len(raw) // 4}f", raw))
-    if isinstance(value, list):
-        return [float(x) for x in value]
-    raise ResponseParseError(f"an embedding is neither a list nor base64: {type(value).__name__}")
+    return as_vector(value)
 
 
-def _inputs(texts: str | Sequence[str]) -> list[str]:
-    items = [texts] if isinstance(texts, str) else list(texts)
-    if not items:
-        raise ValueError("nothing to embed: pass a string or a non-empty list of strings")
-    for i, item in enumerate(items):
-        if not isinstance(item, str):
-            raise TypeError(f"input {i} is a {type(item).__name__}, not a str")
-    return items
+def parse_embeddings(body: Any) -> ModelResponse:
+    """A ModelResponse from an embeddings answer, vectors in input order."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if not isinstance(data, list) or not all(isinstance(d, Mapping) for d in data):
+        raise ResponseParseError("expected a 'data' list of embedding objects", response=body)
+    ordered = sorted(data, key=lambda d: d.get("index", 0))
+    return ModelResponse(embedding=[decode_embedding(d.get("embedding")) for d in ordered],
+                         usage=parse_usage(body.get("usage")), model=body.get("model"),
+                         raw=body)
 
 
-class OpenAIEmbeddingWrapper(OpenAIWrapperBase):
+class OpenAIEmbeddingWrapper(OpenAIWrapperBase, EmbeddingWrapperBase):
     """`model(texts)` -> ModelResponse whose `embedding` has one vector per text."""
 
     model_type: ClassVar[str] = "openai_embedding"
@@ -58,38 +62,24 @@ class OpenAIEmbeddingWrapper(OpenAIWrapperBase):
     config: OpenAIEmbeddingConfig
     path: ClassVar[str] = EMBEDDINGS_PATH
 
-    def payload(self, texts: str | Sequence[str], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    def batch_limit(self) -> int | None:
+        """The profile's limit of inputs per request."""
+        return self.profile.max_embedding_batch
+
+    def payload(self, texts: list[str], params: Mapping[str, Any]) -> dict[str, Any]:
         """The JSON body of an embeddings request."""
         cfg = self.config
-        body: dict[str, Any] = {"model": self.model_name, "input": _inputs(texts),
+        body: dict[str, Any] = {"model": self.model_name, "input": texts,
                                 "encoding_format": cfg.encoding_format}
         if cfg.dimensions is not None:
             body["dimensions"] = cfg.dimensions
-        body.update(cfg.generate_args)
-        body.update(kwargs)
+        body.update(params)
         return body
 
-    @staticmethod
-    def parse(body: Any, count: int) -> ModelResponse:
-        """A ModelResponse from an embeddings answer, vectors in input order."""
-        data = body.get("data") if isinstance(body, Mapping) else None
-        if not isinstance(data, list) or len(data) != count:
-            raise ResponseParseError(
-                f"expected {count} embeddings in 'data', got "
-                f"{len(data) if isinstance(data, list) else 'none'}", response=body)
-        ordered = sorted(data, key=lambda d: d.get("index", 0))
-        return ModelResponse(embedding=[decode_embedding(d.get("embedding")) for d in ordered],
-                             usage=parse_usage(body.get("usage")), model=body.get("model"),
-                             raw=body)
+    def _embed(self, texts: list[str], params: dict[str, Any]) -> ModelResponse:
+        body = self.endpoint.post(self.path, self.payload(texts, params))
+        return parse_answer(parse_embeddings, body, self.endpoint.context)
 
-    def __call__(self, texts: str | Sequence[str], /, **kwargs: Any) -> ModelResponse:
-        """Embed one text or a list of texts."""
-        body = self.payload(texts, kwargs)
-        answer = self._retry.call(lambda: self.endpoint.post(self.path, body))
-        return self.parse(answer, len(body["input"]))
-
-    async def acall(self, texts: str | Sequence[str], /, **kwargs: Any) -> ModelResponse:
-        """Async twin of `__call__`."""
-        body = self.payload(texts, kwargs)
-        answer = await self._retry.acall(lambda: self.endpoint.apost(self.path, body))
-        return self.parse(answer, len(body["input"]))
+    async def _aembed(self, texts: list[str], params: dict[str, Any]) -> ModelResponse:
+        body = await self.endpoint.apost(self.path, self.payload(texts, params))
+        return parse_answer(parse_embeddings, body, self.endpoint.context)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["TransportKey", "async_client", "close_all", "sync_client", "transport_key"]
+__all__ = ["TransportKey", "aclose", "async_client", "close", "sync_client", "transport_key"]
 
 # (verify, proxy): what makes two clients different. Timeouts, headers and URLs are
 # per request, so they do not split the pool.
@@ -71,12 +71,16 @@ def transport_key(url: str, verify: Any = True, proxy: str | None = None) -> Tra
 def sync_client(key: TransportKey = (True, None)) -> httpx.Client:
     """The shared sync client for these transport settings."""
     client = _sync.get(key)
-    if client is None:
+    if client is None or client.is_closed:
         with _lock:
             client = _sync.get(key)
             if client is None or client.is_closed:
                 import httpx
 
+                if not _sync:
+                    import atexit
+
+                    atexit.register(close)
                 client = httpx.Client(**_client_kwargs(key))
                 _sync[key] = client
     return client
@@ -99,9 +103,21 @@ def async_client(key: TransportKey = (True, None)) -> httpx.AsyncClient:
     return client
 
 
-def close_all() -> None:
-    """Close every shared sync client (async ones close with their loop)."""
+def close() -> None:
+    """Close every shared sync client (run at interpreter exit too). Async clients
+    belong to their event loop: close them from it with `aclose()`."""
     with _lock:
-        for client in _sync.values():
-            client.close()
+        clients = list(_sync.values())
         _sync.clear()
+    for client in clients:
+        client.close()
+
+
+async def aclose() -> None:
+    """Close the shared async clients of the running event loop, then the sync ones."""
+    import asyncio
+
+    clients = _async.pop(asyncio.get_running_loop(), {})
+    for client in clients.values():
+        await client.aclose()
+    close()

@@ -1,0 +1,75 @@
+"""Walking nested JSON-like values (dicts, lists, tuples, scalars): the one walker of
+modelhub, so that depth limits and cycle checks live in one place.
+
+`map_leaves` copies a value with every leaf (and, optionally, every key) replaced;
+`map_dicts` copies it bottom-up, handing each rebuilt dict to a function. Both raise
+`NestingError` for a value nested deeper than `MAX_DEPTH` or one that contains itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["MAX_DEPTH", "NestingError", "Path", "map_dicts", "map_leaves"]
+
+MAX_DEPTH = 64
+Path = tuple[str | int, ...]
+
+
+class NestingError(ValueError):
+    """A value nested deeper than MAX_DEPTH, or one that contains itself."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+def _enter(item: Any, path: Path, open_ids: set[int]) -> int:
+    if id(item) in open_ids:
+        raise NestingError("the value contains itself", path)
+    if len(path) >= MAX_DEPTH:
+        raise NestingError(f"nested more than {MAX_DEPTH} levels deep", path)
+    open_ids.add(id(item))
+    return id(item)
+
+
+def map_leaves(value: Any, leaf: Callable[[Any, Path], Any],
+               key: Callable[[Any], Any] | None = None) -> Any:
+    """A copy of `value` with `leaf(item, path)` in place of each non-container item,
+    and `key(k)` in place of each mapping key when given. Tuples become lists."""
+    open_ids: set[int] = set()
+
+    def walk(item: Any, path: Path) -> Any:
+        if isinstance(item, Mapping):
+            ident = _enter(item, path, open_ids)
+            out = {(key(k) if key else k): walk(v, (*path, k)) for k, v in item.items()}
+        elif isinstance(item, (list, tuple)):
+            ident = _enter(item, path, open_ids)
+            out = [walk(v, (*path, i)) for i, v in enumerate(item)]  # type: ignore[assignment]
+        else:
+            return leaf(item, path)
+        open_ids.discard(ident)
+        return out
+
+    return walk(value, ())
+
+
+def map_dicts(value: Any, fn: Callable[[dict[str, Any]], Any]) -> Any:
+    """A copy of `value` rebuilt bottom-up: each dict, its items already mapped, is
+    replaced by `fn(dict)`. Lists are copied; other items kept."""
+    open_ids: set[int] = set()
+
+    def walk(item: Any, path: Path) -> Any:
+        if isinstance(item, Mapping):
+            ident = _enter(item, path, open_ids)
+            out = fn({k: walk(v, (*path, k)) for k, v in item.items()})
+        elif isinstance(item, list):
+            ident = _enter(item, path, open_ids)
+            out = [walk(v, (*path, i)) for i, v in enumerate(item)]
+        else:
+            return item
+        open_ids.discard(ident)
+        return out
+
+    return walk(value, ())

@@ -1,0 +1,379 @@
+"""`JSONEndpoint`: one configured HTTP API (base URL, headers, query, timeout, secrets,
+error hook) spoken as JSON requests and JSON or streamed answers, over the shared pools.
+
+A stream is read as bytes and fed through one framing decoder (`framing`) into the
+provider's `StreamHandler`, which turns frames into text deltas; the sync and async
+readers differ only in how they wait for bytes. Every failure comes out as a
+`modelhub.errors` class naming the config and the URL, with secrets redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from modelhub._secrets import redact
+from modelhub.errors import ModelCallError, ResponseParseError
+from modelhub.http import pool
+from modelhub.http.errors import (
+    SHAPE_ERRORS,
+    ErrorContext,
+    ErrorFields,
+    api_error,
+    decode_json,
+    error_fields,
+    public_url,
+    summarize_text,
+    timeout_error,
+    transport_error,
+    unexpected_shape,
+    with_context,
+)
+from modelhub.http.framing import Frame, Framing, FramingError, make_decoder
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["JSONEndpoint", "StreamHandler", "StreamReader", "dumps"]
+
+USER_AGENT = "modelhub/0.1"
+
+# The content types a stream may come with, per framing.
+_STREAM_TYPES: dict[str, tuple[str, ...]] = {
+    "sse": ("text/event-stream",),
+    "ndjson": ("application/x-ndjson", "application/json", "application/jsonl",
+               "application/ndjson", "text/plain"),
+    "json_array": ("application/json", "text/plain"),
+}
+_ACCEPT = {"sse": "text/event-stream", "ndjson": "application/x-ndjson",
+           "json_array": "application/json"}
+
+
+def dumps(payload: Any) -> bytes:
+    """A request body: compact UTF-8 JSON."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class StreamHandler(Protocol):
+    """What a provider supplies to read its stream: frames in, text deltas out."""
+
+    @property
+    def finished(self) -> bool:
+        """Whether the stream's own terminator was seen (reading stops there)."""
+
+    def feed(self, frame: Frame) -> str | None:
+        """Take one frame; return the text delta it carries, if any. Raises a
+        `modelhub.errors` class for an error event."""
+
+    def end(self) -> str | None:
+        """The stream ended (or was terminated): return text held back, if any."""
+
+
+class StreamReader:
+    """Bytes in, deltas out: one decoder and one handler, shared by sync and async
+    reading. It enforces the stream timeout: no frame for `timeout` seconds."""
+
+    __slots__ = ("_decoder", "_endpoint", "_handler", "_last_frame", "_path", "_timeout",
+                 "done")
+
+    def __init__(self, framing: Framing, handler: StreamHandler, endpoint: JSONEndpoint,
+                 path: str, *, lenient_sse: bool = False) -> None:
+        self._decoder = make_decoder(framing, lenient_sse=lenient_sse)
+        self._handler = handler
+        self._endpoint = endpoint
+        self._path = path
+        self._timeout = endpoint.context.timeout
+        self._last_frame = time.monotonic()
+        self.done = False
+
+    @property
+    def _context(self) -> ErrorContext:
+        return self._endpoint.context_for(self._path)
+
+    def _frames(self, frames: list[Frame], out: list[str]) -> None:
+        handler = self._handler
+        for frame in frames:
+            try:
+                delta = handler.feed(frame)
+            except ModelCallError as error:
+                raise with_context(error, self._context) from None
+            except SHAPE_ERRORS as exc:
+                raise unexpected_shape(exc, frame.data, self._context,
+                                       "a stream event") from None
+            if delta:
+                out.append(delta)
+            if handler.finished:
+                self.done = True
+                return
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The deltas completed by the next bytes."""
+        out: list[str] = []
+        try:
+            frames = self._decoder.feed(chunk)
+        except FramingError as exc:
+            raise self._framing_error(exc) from None
+        if frames:
+            self._last_frame = time.monotonic()
+            self._frames(frames, out)
+        elif self._timeout is not None and time.monotonic() - self._last_frame > self._timeout:
+            raise timeout_error(self._context, "no stream event arrived")
+        return out
+
+    def end(self) -> list[str]:
+        """The deltas released when the body has ended (or the terminator was seen)."""
+        out: list[str] = []
+        if not self.done:
+            try:
+                frames = self._decoder.close()
+            except FramingError as exc:
+                raise self._framing_error(exc) from None
+            self._frames(frames, out)
+        last = self._handler.end()
+        if last:
+            out.append(last)
+        return out
+
+    def _framing_error(self, exc: FramingError) -> ResponseParseError:
+        return ResponseParseError(str(exc), **self._context.fields())
+
+
+class JSONEndpoint:
+    """One configured JSON API: `post`, `get` and `open_stream`, sync and async."""
+
+    __slots__ = ("_error_fields", "_headers", "_key", "_query", "_timeout", "base_url",
+                 "context")
+
+    def __init__(self, *, base_url: str, provider: str, headers: Mapping[str, str] | None = None,
+                 timeout: float | None = 60.0, secrets: tuple[str, ...] | list[str] = (),
+                 config_name: str | None = None, query: Mapping[str, str] | None = None,
+                 verify: Any = True, proxy: str | None = None,
+                 error_fields: ErrorFields = error_fields) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.context = ErrorContext(provider=provider, config_name=config_name,
+                                    url=public_url(self.base_url),
+                                    secrets=tuple(s for s in secrets if s), timeout=timeout)
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json",
+                         "User-Agent": USER_AGENT, **(headers or {})}
+        self._query = dict(query or {}) or None
+        self._timeout = timeout
+        self._error_fields = error_fields
+        self._key = pool.transport_key(self.base_url, verify, proxy)
+
+    def __repr__(self) -> str:
+        return f"JSONEndpoint({self.context.url!r}, provider={self.context.provider!r})"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secrets redacted from everything this endpoint reports."""
+        return self.context.secrets
+
+    def context_for(self, path: str) -> ErrorContext:
+        """The error context of a request to `path` (built only when an error is)."""
+        return self.context.at(public_url(self.base_url + path))
+
+    # -- answers -------------------------------------------------------------------------
+    def _raise_for_status(self, status: int, headers: Mapping[str, str], content: bytes,
+                          path: str) -> None:
+        if status < 400:
+            return
+        text = content.decode("utf-8", "replace")
+        try:
+            body: Any = json.loads(text) if text.strip() else None
+        except ValueError:
+            body = text
+        try:
+            message, code = self._error_fields(body)
+        except Exception:  # a provider's hook that fails must not hide the status
+            message, code = None, None
+        raise api_error(status, message, context=self.context_for(path), headers=headers,
+                        body=body, code=code)
+
+    def _decode(self, content: bytes, path: str) -> Any:
+        try:
+            return json.loads(content)
+        except ValueError:
+            return decode_json(content, self.context_for(path))
+
+    def _unexpected_type(self, response: httpx.Response, framing: Framing) -> str | None:
+        """The content type of a streamed answer when it is not one `framing` reads."""
+        kind = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return kind if kind and kind not in _STREAM_TYPES[framing] else None
+
+    def _stream_type_error(self, kind: str, content: bytes, path: str) -> ResponseParseError:
+        text = redact(content.decode("utf-8", "replace"), self.secrets)
+        return ResponseParseError(
+            f"a stream was asked for, but the answer is {kind}: {summarize_text(text)!r}",
+            response=text[:2000], **self.context_for(path).fields())
+
+    def _request(self, client: httpx.Client | httpx.AsyncClient, method: str, path: str,
+                 payload: Any, params: Mapping[str, str] | None,
+                 accept: str | None = None) -> httpx.Request:
+        query = {**self._query, **params} if self._query and params else (params or self._query)
+        headers = self._headers if accept is None else {**self._headers, "Accept": accept}
+        return client.build_request(method, self.base_url + path, headers=headers,
+                                    content=dumps(payload) if payload is not None else None,
+                                    params=query, timeout=self._timeout)
+
+    def _read_deadline(self, response: httpx.Response, started: float, path: str) -> bytes:
+        parts = []
+        for chunk in response.iter_bytes():
+            parts.append(chunk)
+            self._check_deadline(started, path)
+        return b"".join(parts)
+
+    def _check_deadline(self, started: float, path: str) -> None:
+        if self._timeout is not None and time.monotonic() - started > self._timeout:
+            raise timeout_error(self.context_for(path), "the answer took too long")
+
+    # -- JSON, sync --------------------------------------------------------------------
+    def request(self, method: str, path: str, payload: Any = None,
+                params: Mapping[str, str] | None = None) -> Any:
+        """Send a request, return the decoded JSON answer. `timeout` bounds the whole
+        call, not each read."""
+        import httpx
+
+        client = pool.sync_client(self._key)
+        started = time.monotonic()
+        try:
+            response = client.send(self._request(client, method, path, payload, params),
+                                   stream=True)
+            try:
+                content = self._read_deadline(response, started, path)
+            finally:
+                response.close()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, self.context_for(path)) from None
+        self._raise_for_status(response.status_code, response.headers, content, path)
+        return self._decode(content, path)
+
+    def post(self, path: str, payload: Any, params: Mapping[str, str] | None = None) -> Any:
+        """POST JSON, return the decoded JSON answer."""
+        return self.request("POST", path, payload, params)
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET, return the decoded JSON answer."""
+        return self.request("GET", path, None, params)
+
+    # -- JSON, async -------------------------------------------------------------------
+    async def arequest(self, method: str, path: str, payload: Any = None,
+                       params: Mapping[str, str] | None = None) -> Any:
+        """Async twin of `request`."""
+        import httpx
+
+        client = pool.async_client(self._key)
+        started = time.monotonic()
+        try:
+            response = await client.send(self._request(client, method, path, payload, params),
+                                         stream=True)
+            try:
+                parts = []
+                async for chunk in response.aiter_bytes():
+                    parts.append(chunk)
+                    self._check_deadline(started, path)
+                content = b"".join(parts)
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, self.context_for(path)) from None
+        self._raise_for_status(response.status_code, response.headers, content, path)
+        return self._decode(content, path)
+
+    async def apost(self, path: str, payload: Any,
+                    params: Mapping[str, str] | None = None) -> Any:
+        """Async twin of `post`."""
+        return await self.arequest("POST", path, payload, params)
+
+    async def aget(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """Async twin of `get`."""
+        return await self.arequest("GET", path, None, params)
+
+    # -- streams -----------------------------------------------------------------------
+    def open_stream(self, path: str, payload: Any, handler: StreamHandler, *,
+                    framing: Framing = "sse", method: str = "POST",
+                    params: Mapping[str, str] | None = None,
+                    lenient_sse: bool = False) -> Iterator[str]:
+        """Send the request and open its streamed answer now (an error status raises
+        here); return the text deltas, read as they are iterated."""
+        import httpx
+
+        client = pool.sync_client(self._key)
+        request = self._request(client, method, path, payload, params, _ACCEPT[framing])
+        try:
+            response = client.send(request, stream=True)
+            if response.status_code >= 400:
+                try:
+                    content = response.read()
+                finally:
+                    response.close()
+                self._raise_for_status(response.status_code, response.headers, content, path)
+            kind = self._unexpected_type(response, framing)
+            if kind is not None:
+                try:
+                    content = response.read()
+                finally:
+                    response.close()
+                raise self._stream_type_error(kind, content, path)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, self.context_for(path)) from None
+        reader = StreamReader(framing, handler, self, path, lenient_sse=lenient_sse)
+
+        def deltas() -> Iterator[str]:
+            try:
+                for chunk in response.iter_bytes():
+                    yield from reader.feed(chunk)
+                    if reader.done:
+                        break
+                yield from reader.end()
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, self.context_for(path)) from None
+            finally:
+                response.close()
+
+        return deltas()
+
+    async def aopen_stream(self, path: str, payload: Any, handler: StreamHandler, *,
+                           framing: Framing = "sse", method: str = "POST",
+                           params: Mapping[str, str] | None = None,
+                           lenient_sse: bool = False) -> AsyncIterator[str]:
+        """Async twin of `open_stream`."""
+        import httpx
+
+        client = pool.async_client(self._key)
+        request = self._request(client, method, path, payload, params, _ACCEPT[framing])
+        try:
+            response = await client.send(request, stream=True)
+            if response.status_code >= 400:
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
+                self._raise_for_status(response.status_code, response.headers, content, path)
+            kind = self._unexpected_type(response, framing)
+            if kind is not None:
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
+                raise self._stream_type_error(kind, content, path)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, self.context_for(path)) from None
+        reader = StreamReader(framing, handler, self, path, lenient_sse=lenient_sse)
+
+        async def deltas() -> AsyncIterator[str]:
+            try:
+                async for chunk in response.aiter_bytes():
+                    for delta in reader.feed(chunk):
+                        yield delta
+                    if reader.done:
+                        break
+                for delta in reader.end():
+                    yield delta
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, self.context_for(path)) from None
+            finally:
+                await response.aclose()
+
+        return deltas()
