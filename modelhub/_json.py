@@ -3,7 +3,9 @@ modelhub, so that depth limits and cycle checks live in one place.
 
 `map_leaves` copies a value with every leaf (and, optionally, every key) replaced;
 `map_dicts` copies it bottom-up, handing each rebuilt dict to a function. Both raise
-`NestingError` for a value nested deeper than `MAX_DEPTH` or one that contains itself.
+`NestingError` for a value nested deeper than `MAX_DEPTH`, one that contains itself,
+or one that would copy to more than `MAX_VALUES` values (a structure that shares its
+parts many times over, as a YAML alias bomb does).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "NestingError", "Path", "map_dicts", "map_leaves"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "NestingError", "Path", "map_dicts", "map_leaves"]
 
 MAX_DEPTH = 64
+MAX_VALUES = 100_000
 Path = tuple[str | int, ...]
 
 
@@ -25,31 +28,44 @@ class NestingError(ValueError):
         super().__init__(message)
 
 
-def _enter(item: Any, path: Path, open_ids: set[int]) -> int:
-    if id(item) in open_ids:
-        raise NestingError("the value contains itself", path)
-    if len(path) >= MAX_DEPTH:
-        raise NestingError(f"nested more than {MAX_DEPTH} levels deep", path)
-    open_ids.add(id(item))
-    return id(item)
+class _Walk:
+    """What one walk has entered: the containers open on the way down, and a count."""
+
+    __slots__ = ("count", "open_ids")
+
+    def __init__(self) -> None:
+        self.open_ids: set[int] = set()
+        self.count = 0
+
+    def enter(self, item: Any, path: Path) -> int:
+        if id(item) in self.open_ids:
+            raise NestingError("the value contains itself", path)
+        if len(path) >= MAX_DEPTH:
+            raise NestingError(f"nested more than {MAX_DEPTH} levels deep", path)
+        self.count += len(item)
+        if self.count > MAX_VALUES:
+            raise NestingError(f"more than {MAX_VALUES:,} values (parts shared many times "
+                               "over, as YAML aliases can be, count each time)", path)
+        self.open_ids.add(id(item))
+        return id(item)
 
 
 def map_leaves(value: Any, leaf: Callable[[Any, Path], Any],
                key: Callable[[Any], Any] | None = None) -> Any:
     """A copy of `value` with `leaf(item, path)` in place of each non-container item,
     and `key(k)` in place of each mapping key when given. Tuples become lists."""
-    open_ids: set[int] = set()
+    state = _Walk()
 
     def walk(item: Any, path: Path) -> Any:
         if isinstance(item, Mapping):
-            ident = _enter(item, path, open_ids)
+            ident = state.enter(item, path)
             out = {(key(k) if key else k): walk(v, (*path, k)) for k, v in item.items()}
         elif isinstance(item, (list, tuple)):
-            ident = _enter(item, path, open_ids)
+            ident = state.enter(item, path)
             out = [walk(v, (*path, i)) for i, v in enumerate(item)]  # type: ignore[assignment]
         else:
             return leaf(item, path)
-        open_ids.discard(ident)
+        state.open_ids.discard(ident)
         return out
 
     return walk(value, ())
@@ -58,18 +74,18 @@ def map_leaves(value: Any, leaf: Callable[[Any, Path], Any],
 def map_dicts(value: Any, fn: Callable[[dict[str, Any]], Any]) -> Any:
     """A copy of `value` rebuilt bottom-up: each dict, its items already mapped, is
     replaced by `fn(dict)`. Lists are copied; other items kept."""
-    open_ids: set[int] = set()
+    state = _Walk()
 
     def walk(item: Any, path: Path) -> Any:
         if isinstance(item, Mapping):
-            ident = _enter(item, path, open_ids)
+            ident = state.enter(item, path)
             out = fn({k: walk(v, (*path, k)) for k, v in item.items()})
         elif isinstance(item, list):
-            ident = _enter(item, path, open_ids)
+            ident = state.enter(item, path)
             out = [walk(v, (*path, i)) for i, v in enumerate(item)]
         else:
             return item
-        open_ids.discard(ident)
+        state.open_ids.discard(ident)
         return out
 
     return walk(value, ())

@@ -1,49 +1,103 @@
-"""Keeping secrets out of every surface: reprs, logs, errors, exports."""
+"""Keeping secrets out of every surface: reprs, logs, errors, exports.
+
+Two rules say what is a secret. In a config, a value is secret by its type
+(`SecretStr`) or by an exact field name (`api_key`, `password`, ...: never a substring,
+so `max_tokens` and `tokenizer` show as they are). An HTTP header or query parameter
+is secret when a word of its name says so (`Authorization`, `x-api-key`,
+`x-goog-api-key`, `?key=`); those values become `SecretStr` when a config is loaded.
+
+`redact` removes known secret values from text, including a key cut short at the end
+of a shortened message; `RedactingFilter` does it for log records, the HTTP library's
+own included.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+import threading
+import weakref
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import logging
+
+__all__ = ["MASK", "RedactingFilter", "is_secret_field", "is_secret_name", "mask_secrets",
+           "protect_logger", "redact", "redact_any", "remember"]
 
 MASK = "**********"
 
-# Keys whose values are treated as secrets wherever they appear in a config,
-# e.g. inside `client_args` or `headers`.
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization|credential)",
-                         re.IGNORECASE)
+# Config fields (and keys of free-form dicts such as generate_args) holding a secret.
+SECRET_FIELDS = frozenset({
+    "api_key", "apikey", "api-key", "x-api-key", "x-goog-api-key", "key", "token",
+    "access_token", "auth_token", "bearer_token", "secret", "secret_key", "client_secret",
+    "password", "passwd", "authorization", "credentials", "private_key",
+})
+# Words that make a header or query parameter name a secret one.
+_SECRET_WORDS = frozenset({"authorization", "auth", "key", "apikey", "token", "secret",
+                           "password", "passwd", "cookie", "credential", "credentials",
+                           "signature", "sig"})
+_WORD = re.compile(r"[-_.\s]+")
+# The least of a key that, cut off at the end of a shortened text, is still masked.
+_MIN_PART = 8
+# Query parameters in URLs that log lines quote.
+_SECRET_QUERY = re.compile(
+    r"([?&](?:api[_-]?key|key|token|access[_-]?token|auth|sig|signature|password)=)"
+    r"[^&\s\"'#]+", re.IGNORECASE)
 
 
-def is_secret_key(key: str) -> bool:
-    """Whether a mapping key names a secret (api_key, Authorization, token, ...)."""
-    return bool(_SECRET_KEY.search(key))
+def is_secret_field(name: str) -> bool:
+    """Whether a config field or dict key names a secret (by its exact name)."""
+    return name.lower() in SECRET_FIELDS
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a header or query parameter name says it carries a secret."""
+    return any(word in _SECRET_WORDS for word in _WORD.split(name.lower()))
 
 
 def mask_secrets(value: Any) -> Any:
-    """A copy of `value` with every secret replaced by a mask.
-
-    SecretStr values and the values of secret-named keys are masked, at any depth.
-    """
+    """A copy of `value` with every secret replaced by a mask: `SecretStr` and
+    `SecretBytes` values, and values under a secret field name, at any depth."""
     from pydantic import SecretBytes, SecretStr
 
-    if isinstance(value, (SecretStr, SecretBytes)):
-        return MASK
-    if isinstance(value, Mapping):
-        return {
-            k: (MASK if isinstance(k, str) and is_secret_key(k) and v not in (None, "")
-                else mask_secrets(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [mask_secrets(v) for v in value]
-    return value
+    from modelhub._json import map_leaves
+
+    def leaf(item: Any, path: tuple[str | int, ...]) -> Any:
+        if isinstance(item, (SecretStr, SecretBytes)):
+            return MASK
+        if item not in (None, "") and any(isinstance(p, str) and is_secret_field(p)
+                                          for p in path):
+            return MASK
+        return item
+
+    return map_leaves(value, leaf)
+
+
+def _cut_parts(text: str, secret: str) -> str:
+    """`text` with each run of at least _MIN_PART characters that begins `secret`
+    masked (a key cut short by a shortened message)."""
+    head = secret[:_MIN_PART]
+    start = text.find(head)
+    while start >= 0:
+        end = start + _MIN_PART
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        text = text[:start] + MASK + text[end:]
+        start = text.find(head, start + len(MASK))
+    return text
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """`text` with every occurrence of each secret (4+ characters) masked."""
+    """`text` with every occurrence of each secret (4+ characters) masked, and with
+    any 8+ character beginning of a longer secret masked too."""
     for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
+        if not secret or len(secret) < 4:
+            continue
+        if secret in text:
             text = text.replace(secret, MASK)
+        if len(secret) > _MIN_PART and secret[:_MIN_PART] in text:
+            text = _cut_parts(text, secret)
     return text
 
 
@@ -59,3 +113,68 @@ def redact_any(value: Any, secrets: Iterable[str | None]) -> Any:
         return redact(item, found) if isinstance(item, str) else item
 
     return map_leaves(value, one, key=one)
+
+
+# -- logs ---------------------------------------------------------------------------------
+class _Known:
+    """The secrets of every live endpoint (held by their owners, dropped with them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owners: weakref.WeakKeyDictionary[Any, tuple[str, ...]] = \
+            weakref.WeakKeyDictionary()
+
+    def add(self, owner: Any, secrets: tuple[str, ...]) -> None:
+        with self._lock:
+            self._owners[owner] = secrets
+
+    def all(self) -> list[str]:
+        with self._lock:
+            return sorted({s for values in self._owners.values() for s in values},
+                          key=len, reverse=True)
+
+
+_known = _Known()
+
+
+def remember(owner: Any, secrets: Iterable[str]) -> None:
+    """Have log records redacted of `secrets` for as long as `owner` lives."""
+    kept = tuple(s for s in secrets if s and len(s) >= 4)
+    if kept:
+        _known.add(owner, kept)
+
+
+class RedactingFilter:
+    """A logging filter that removes known secrets and secret query parameters from
+    each record's message (it never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message when it holds a secret."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not fit: leave it to logging
+            return True
+        cleaned = redact(_SECRET_QUERY.sub(rf"\g<1>{MASK}", message), _known.all())
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_protected: set[str] = set()
+_FILTER = RedactingFilter()
+
+
+def protect_logger(*names: str) -> None:
+    """Put the redacting filter on these loggers (once each). A logger's filters see only
+    the records logged on it, so each logger that may quote a secret is named."""
+    import logging
+
+    for name in names:
+        if name not in _protected:
+            logging.getLogger(name).addFilter(_FILTER)
+            _protected.add(name)
+
+
+# Read by modelhub's own modules: the names of what they log under.
+LOGGERS = ("modelhub", "httpx", "httpcore", "httpcore.connection", "httpcore.http11",
+           "httpcore.http2", "httpcore.proxy")

@@ -41,6 +41,20 @@ def _registry(ctx: click.Context) -> Registry:
     return registry  # type: ignore[no-any-return]
 
 
+def _more_sources(ctx: click.Context, _: click.Parameter, value: tuple[str, ...]) -> None:
+    """`--config` given after the subcommand adds to those given before it."""
+    if value:
+        ctx.ensure_object(dict)
+        ctx.obj["sources"] = (*ctx.obj.get("sources", ()), *value)
+
+
+def config_option(command: Any) -> Any:
+    """The `--config` option, accepted after the subcommand as well as before it."""
+    return click.option("--config", "extra_sources", multiple=True, type=click.Path(),
+                        expose_value=False, callback=_more_sources, is_eager=True,
+                        help="A config file or folder (repeatable).")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "sources", multiple=True, type=click.Path(),
               help=f"A config file or folder (repeatable); default: ${CONFIG_ENV_VAR}.")
@@ -54,6 +68,7 @@ def cli(ctx: click.Context, sources: tuple[str, ...]) -> None:
 
 @cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@config_option
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the loaded configs and where each came from."""
@@ -76,21 +91,31 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 def validate(paths: tuple[str, ...]) -> None:
-    """Check config files and folders; print every error, exit 1 on any."""
-    issues = []
+    """Check config files and folders together (a name defined in two of them is an
+    error, as init() would say); print every error, exit 1 on any."""
+    import os
+
+    from modelhub.config.sources import read_sources
+
+    failure: ConfigError | None = None
+    try:
+        Registry().init(list(paths))
+    except ConfigError as error:
+        failure = error
+    bad = {os.path.abspath(i.path) for i in (failure.issues if failure else ()) if i.path}
     for path in paths:
-        try:
-            names = Registry().init(path)
-        except ConfigError as error:
-            issues.extend(error.issues)
+        root = os.path.abspath(path)
+        if any(b == root or b.startswith(root + os.sep) for b in bad):
             continue
-        click.echo(f"{path}: {len(names)} config{'s' if len(names) != 1 else ''} OK")
-    if issues:
-        raise ConfigError(issues)
+        count = len(read_sources(path)[0])
+        click.echo(f"{path}: {count} config{'s' if count != 1 else ''} OK")
+    if failure is not None:
+        raise failure
 
 
 @cli.command()
 @click.argument("name")
+@config_option
 @click.pass_context
 def show(ctx: click.Context, name: str) -> None:
     """Show one config as YAML, secrets masked."""
@@ -179,18 +204,26 @@ def schema(model_type: str | None, output: str | None) -> None:
 @click.option("--temperature", type=float)
 @click.option("--max-tokens", type=int)
 @click.option("--usage", "show_usage", is_flag=True, help="Print token usage to stderr.")
+@config_option
 @click.pass_context
 def chat(ctx: click.Context, name: str, prompt: str | None, system: str | None,
          no_stream: bool, temperature: float | None, max_tokens: int | None,
          show_usage: bool) -> None:
-    """Ask a chat model; streams the answer. Reads the prompt from stdin if not given."""
+    """Ask a chat model. The answer is streamed as it comes, whatever the config's own
+    `stream` setting says; --no-stream waits for the whole of it. Reads the prompt from
+    stdin when not given (its trailing newline dropped)."""
     if prompt is None:
         prompt = sys.stdin.read()
+        prompt = prompt[:-2] if prompt.endswith("\r\n") else prompt.removesuffix("\n")
     if not prompt.strip():
         raise click.UsageError("empty prompt")
     from modelhub.wrappers.chat import ChatWrapperBase
 
-    model = _registry(ctx).get(name, ChatWrapperBase)
+    registry = _registry(ctx)
+    found = registry.get(name)
+    if not isinstance(found, ChatWrapperBase):
+        raise click.UsageError(_not_chat(name, found.kind))
+    model = found
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": prompt})
     kwargs: dict[str, Any] = {}
@@ -213,6 +246,18 @@ def chat(ctx: click.Context, name: str, prompt: str | None, system: str | None,
         u = usage
         click.echo(f"usage: {u.input_tokens} in, {u.output_tokens} out, "
                    f"{u.total_tokens} total", err=True)
+
+
+_USE_INSTEAD = {
+    "embedding": "embed from Python: modelhub.get({name!r})([\"some text\"]).embedding",
+    "image": "generate from Python: modelhub.get({name!r})(\"a prompt\").image_urls",
+}
+
+
+def _not_chat(name: str, kind: str) -> str:
+    hint = _USE_INSTEAD.get(kind, "call it from Python: modelhub.get({name!r})(...)")
+    return (f"config {name!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} model, and "
+            f"`modelhub chat` talks to chat models; {hint.format(name=name)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ Every error modelhub raises is a :class:`ModelhubError`::
     ├── PluginLoadError             a plugin's entry point failed to import
     │   └── MissingDependencyError  a wrapper's SDK extra is not installed
     ├── UnsupportedFeatureError     a call asked a wrapper for what it cannot do
+    ├── InvalidArgumentError        a call's keyword argument misspells a known parameter
     └── ModelCallError              a call to a model failed (config_name, url, provider)
         ├── ModelAPIError           the provider answered with an error
         │   ├── BadRequestError         400, 422
@@ -19,6 +20,7 @@ Every error modelhub raises is a :class:`ModelhubError`::
         │   └── ServerError             5xx
         ├── ModelTimeoutError       no answer in time (carries timeout)
         ├── ModelConnectionError    the provider could not be reached, or a stream broke
+        ├── InvalidRequestError     the request cannot be sent as built (never retried)
         └── ResponseParseError      the answer could not be understood
 
 Provider modules map their SDK's exceptions onto this tree in one place each, through
@@ -38,6 +40,8 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "ConfigNotFoundError",
+    "InvalidArgumentError",
+    "InvalidRequestError",
     "MissingDependencyError",
     "ModelAPIError",
     "ModelCallError",
@@ -59,6 +63,10 @@ __all__ = [
 
 class ModelhubError(Exception):
     """Base class of every error modelhub raises."""
+
+
+# The most issues a ConfigError's message lists; `issues` holds them all.
+MAX_SHOWN = 100
 
 
 def render_location(path: str | None, line: int | None) -> str:
@@ -109,7 +117,9 @@ class ConfigError(ModelhubError, ValueError):
         if len(self.issues) == 1:
             return str(self.issues[0])
         lines = [f"{len(self.issues)} config errors:"]
-        lines += [f"  - {issue}" for issue in self.issues]
+        lines += [f"  - {issue}" for issue in self.issues[:MAX_SHOWN]]
+        if len(self.issues) > MAX_SHOWN:
+            lines.append(f"  ... and {len(self.issues) - MAX_SHOWN} more")
         return "\n".join(lines)
 
     @property
@@ -192,6 +202,11 @@ class UnsupportedFeatureError(ModelhubError, ValueError):
         self.config_name = config_name
         self.capability = capability
         super().__init__(message)
+
+
+class InvalidArgumentError(ModelhubError, TypeError):
+    """A call's keyword argument is a near miss of a generation parameter the provider
+    knows (`temprature`); the message names the right spelling."""
 
 
 class ModelCallError(ModelhubError):
@@ -277,6 +292,11 @@ class ModelTimeoutError(ModelCallError, TimeoutError):
 
 class ModelConnectionError(ModelCallError, ConnectionError):
     """The provider could not be reached, or its stream ended early."""
+
+
+class InvalidRequestError(ModelCallError, ValueError):
+    """The request could not be sent as built: a header the HTTP library refuses, a URL
+    that does not parse. Making it again cannot help, so it is never retried."""
 
 
 class ResponseParseError(ModelCallError, ValueError):

@@ -100,12 +100,34 @@ def _variable_issue(raw: RawConfig, problem: MissingVar) -> ConfigIssue:
     return _issue(raw, message, field, field_path=tuple(problem.field_path))
 
 
+def _naming_variables(issue: ConfigIssue,
+                      variables: Mapping[tuple[str | int, ...], list[str]]) -> ConfigIssue:
+    """`issue`, saying which variables the offending value came from, if any."""
+    from dataclasses import replace
+
+    if not issue.field:
+        return issue
+    names = [n for path, found in variables.items()
+             if ".".join(map(str, path)) == issue.field
+             or ".".join(map(str, path)).startswith(issue.field + ".") for n in found]
+    if not names:
+        return issue
+    refs = ", ".join(f"${{{n}}}" for n in dict.fromkeys(names))
+    return replace(issue, message=f"{issue.message} (the value comes from {refs})")
+
+
 def _prepare(raw: RawConfig, env: Mapping[str, str]
              ) -> tuple[ConfigEntry | None, list[ConfigIssue]]:
     """One config expanded, resolved and validated: its entry, or every issue found."""
+    from modelhub._json import NestingError
     from modelhub.config.expand import expand_env
 
-    expanded, problems = expand_env(raw.data, env)
+    try:
+        expanded, problems, variables = expand_env(raw.data, env)
+    except NestingError as exc:
+        field = ".".join(str(p) for p in exc.path) or None
+        return None, [_issue(raw, f"the config cannot be read: {exc}", field,
+                             field_path=exc.path)]
     variable_issues = [_variable_issue(raw, problem) for problem in problems]
     # A field whose variable is missing holds the reference itself: report the
     # variable, not what its placeholder fails to be.
@@ -125,13 +147,17 @@ def _prepare(raw: RawConfig, env: Mapping[str, str]
     from modelhub.config.validate import validate_config
 
     config, issues = validate_config(wrapper_class.config_class, expanded, raw.location)
-    issues = variable_issues + [i for i in issues if not _under(i.field, unset)]
+    issues = variable_issues + [_naming_variables(i, variables) for i in issues
+                                if not _under(i.field, unset)]
     if config is None or issues:
         return None, issues
     return ConfigEntry(config, wrapper_class, raw.location, expanded), []
 
 
 def _raise_all(issues: list[ConfigIssue]) -> None:
+    """Raise every issue at once, in file and line order (configs given as dicts first,
+    in the order given)."""
+    issues = sorted(issues, key=lambda i: (i.path or "", i.line or 0))
     if all(isinstance(i.error, UnknownModelTypeError) for i in issues):
         first = issues[0].error
         assert isinstance(first, UnknownModelTypeError)
@@ -189,11 +215,11 @@ class Registry:
               ) -> tuple[dict[str, ConfigEntry], list[ConfigIssue]]:
         """Every config of `source` prepared, and every issue: names clashing within
         the source among them."""
-        from modelhub.config.sources import read_configs
+        from modelhub.config.sources import read_sources
 
+        raws, issues = read_sources(source)
         prepared: dict[str, ConfigEntry] = {}
-        issues: list[ConfigIssue] = []
-        for raw in read_configs(source):
+        for raw in raws:
             entry, found = _prepare(raw, env)
             issues += found
             if entry is None:

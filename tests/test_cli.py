@@ -116,3 +116,53 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
                           capture_output=True, text=True)
     assert done.returncode == 1 and "JSON syntax error" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_python_dash_m_modelhub_runs_the_cli(configs: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "modelhub", "--config", str(configs), "list"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "local" in out.stdout
+
+
+def test_config_is_accepted_after_the_subcommand(capsys: pytest.CaptureFixture[str],
+                                                 configs: Path) -> None:
+    code, out, _ = run(capsys, "show", "local", "--config", str(configs))
+    assert code == 0 and yaml.safe_load(out)["model_name"] == "m"
+    code, out, _ = run(capsys, "list", "--config", str(configs), "--json")
+    assert code == 0 and len(json.loads(out)) == 2
+
+
+def test_chat_on_an_embedding_config_says_what_to_use(capsys: pytest.CaptureFixture[str],
+                                                      configs: Path) -> None:
+    code, _, err = run(capsys, "--config", str(configs), "chat", "emb", "hello")
+    assert code == 2 and "embedding model" in err and ".embedding" in err
+    assert "Traceback" not in err and "TypeError" not in err
+
+
+def test_a_prompt_from_stdin_loses_its_trailing_newline(
+        capsys: pytest.CaptureFixture[str], configs: Path, openai_server: OpenAIServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("two lines\nof text\n"))
+    code, _, _ = run(capsys, "--config", str(configs), "chat", "local", "--no-stream")
+    assert code == 0
+    assert openai_server.last.json["messages"][-1]["content"] == "two lines\nof text"
+
+
+def test_chat_streams_even_when_the_config_does_not(capsys: pytest.CaptureFixture[str],
+                                                    configs: Path,
+                                                    openai_server: OpenAIServer) -> None:
+    code, out, _ = run(capsys, "--config", str(configs), "chat", "local", "hi there")
+    assert code == 0 and out.strip() == "echo: hi there"
+    assert openai_server.last.json["stream"] is True
+
+
+def test_validate_checks_names_across_every_path_it_is_given(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("- config_name: same\n  model_type: openai_chat\n")
+    b.write_text("- config_name: same\n  model_type: openai_chat\n")
+    code, out, err = run(capsys, "validate", str(a), str(b))
+    assert code == 1 and "duplicate config_name 'same'" in err and f"{a}:1" in err
+    assert f"{b}:1" in err

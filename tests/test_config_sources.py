@@ -115,15 +115,29 @@ def test_base_url_spellings_fold_and_conflict() -> None:
     ("${A:-}", {}, ""),
     ("$${A}", {"A": "1"}, "${A}"),
     ("costs $5 or $A", {"A": "1"}, "costs $5 or $A"),
+    ("${A:-${B}}", {"B": "2"}, "2"),
+    ("${A:-${B}}", {"A": "1"}, "1"),
+    ("${A:-${B:-deep}}", {}, "deep"),
+    ("${A:-x${B}y}", {"B": "2"}, "x2y"),
+    ("${A-${B}}", {"A": ""}, ""),
+    ("$${A:-${B}}", {"B": "2"}, "${A:-2}"),
+    ("{${A}}", {"A": "1"}, "{1}"),
 ])
 def test_expansion_forms(text: str, env: dict[str, str], expected: str) -> None:
-    value, problems = expand_env({"k": text}, env)
+    value, problems, _ = expand_env({"k": text}, env)
     assert value == {"k": expected} and problems == []
 
 
 def test_expansion_reports_missing_and_malformed_with_paths() -> None:
     data = {"a": ["ok", "${MISSING}"], "b": {"c": "${1X}"}, "d": "${OPEN"}
-    value, problems = expand_env(data, {})
+    value, problems, _ = expand_env(data, {})
     assert [(p.field_path, p.name, p.reason is None) for p in problems] == [
         (("a", 1), "MISSING", True), (("b", "c"), "1X", False), (("d",), "OPEN", False)]
     assert data["a"][1] == "${MISSING}" and value is not data
+
+
+def test_a_nested_default_reports_its_own_variable_only_when_used() -> None:
+    value, problems, used = expand_env({"k": "${A:-${B}}"}, {})
+    assert value == {"k": "${B}"} and [(p.name, p.reason) for p in problems] == [("B", None)]
+    value, problems, used = expand_env({"k": "${A:-${B}}", "n": 3}, {"A": "1"})
+    assert problems == [] and used == {("k",): ["A"]}

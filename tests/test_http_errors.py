@@ -161,7 +161,7 @@ def test_a_non_json_success_is_a_parse_error_holding_no_key(openai_server: OpenA
         endpoint(openai_server).post("/x", {})
     assert KEY[:8] not in str(info.value) and KEY not in str(info.value.response)
     # the decoder's exception, whose .doc is the whole body, is not chained
-    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert info.value.__cause__ is None and info.value.__context__ is None
 
 
 class _Handler:

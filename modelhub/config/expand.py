@@ -1,9 +1,14 @@
 """`${VAR}` expansion in config values.
 
-`${VAR}` is the variable's value; `${VAR:-default}` the default when VAR is unset or
-empty; `${VAR-default}` the default only when unset; `$${VAR}` a literal `${VAR}`.
-A bare `$VAR` is left alone (prompts contain `$`). Missing variables and malformed
-references are reported, never raised, so the caller can name the config and field.
+- `${VAR}` is the variable's value;
+- `${VAR:-default}` the default when VAR is unset or empty, `${VAR-default}` the
+  default only when unset; a default may itself hold references, so
+  `${A:-${B}}` is A if set, else B, else the error for B;
+- `$${VAR}` is a literal `${VAR}`; a bare `$VAR` is left alone (prompts contain `$`).
+
+Missing variables and malformed references are reported, never raised, so the caller
+can name the config and field; the variables each field's value came from are
+reported too, so an error about such a value can name them.
 """
 
 from __future__ import annotations
@@ -12,63 +17,119 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["MissingVar", "expand_env"]
+__all__ = ["Expanded", "MissingVar", "expand_env"]
 
-_REFERENCE = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)(?P<close>\})?")
-_BODY = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>.*))?", re.S)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+FieldPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class MissingVar:
     """A reference that could not be expanded: where it is, the variable, and why."""
 
-    field_path: tuple[str | int, ...]
+    field_path: FieldPath
     name: str
     reason: str | None = None  # None: the variable is unset and has no default
 
 
-def _expand_str(text: str, path: tuple[str | int, ...], env: Mapping[str, str],
-                problems: list[MissingVar]) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(0) == "$${":
-            return "${"
-        body = match.group("body")
-        if match.group("close") is None:
-            problems.append(MissingVar(path, body, "unterminated '${' (missing '}')"))
-            return match.group(0)
-        ref = _BODY.fullmatch(body)
-        if ref is None:
-            problems.append(MissingVar(
-                path, body, f"'${{{body}}}' is not a variable name (letters, digits and _, "
-                            "not starting with a digit)"))
-            return match.group(0)
-        name, op, default = ref.group("name"), ref.group("op"), ref.group("default")
-        value = env.get(name)
-        if op == ":-" and not value:
-            return default or ""
-        if op == "-" and value is None:
-            return default or ""
+class Expanded(NamedTuple):
+    """A value with its references expanded, the problems met, and, per field path,
+    the variables its value came from."""
+
+    value: Any
+    problems: list[MissingVar]
+    variables: dict[FieldPath, list[str]]
+
+
+class _Reader:
+    """Expands the references of one string; `used` collects the variables read."""
+
+    def __init__(self, text: str, path: FieldPath, env: Mapping[str, str]) -> None:
+        self.text, self.path, self.env = text, path, env
+        self.problems: list[MissingVar] = []
+        self.used: list[str] = []
+
+    def _fail(self, name: str, reason: str | None = None) -> None:
+        self.problems.append(MissingVar(self.path, name, reason))
+
+    def expand(self, pos: int, *, in_default: bool) -> tuple[str, int]:
+        """The text from `pos` expanded, up to the `}` closing a default (when
+        `in_default`) or the end; and where reading stopped."""
+        text, out = self.text, []
+        while pos < len(text):
+            if text.startswith("$${", pos):
+                out.append("${")
+                pos += 3
+            elif text.startswith("${", pos):
+                value, pos = self._reference(pos)
+                out.append(value)
+            elif in_default and text[pos] == "}":
+                return "".join(out), pos
+            else:  # plain text, up to the next `$` (or, in a default, its closing `}`)
+                stops = [text.find("$", pos + 1), text.find("}", pos) if in_default else -1]
+                nxt = min((i for i in stops if i >= 0), default=len(text))
+                out.append(text[pos:nxt])
+                pos = nxt
+        return "".join(out), pos
+
+    def _reference(self, start: int) -> tuple[str, int]:
+        text = self.text
+        match = _NAME.match(text, start + 2)
+        if match is None:
+            end = text.find("}", start)
+            body = text[start + 2:end] if end >= 0 else text[start + 2:]
+            self._fail(body, f"'${{{body}}}' is not a variable name (letters, digits and "
+                             "_, not starting with a digit)" if end >= 0
+                       else "unterminated '${' (missing '}')")
+            return text[start:end + 1 if end >= 0 else len(text)], \
+                end + 1 if end >= 0 else len(text)
+        name, pos = match.group(), match.end()
+        op = ":-" if text.startswith(":-", pos) else "-" if text.startswith("-", pos) else None
+        default: str | None = None
+        if op is not None:
+            saved = len(self.problems), len(self.used)
+            default, pos = self.expand(pos + len(op), in_default=True)
+            default_problems = self.problems[saved[0]:]
+            default_used = self.used[saved[1]:]
+            del self.problems[saved[0]:], self.used[saved[1]:]
+        if not text.startswith("}", pos):
+            self._fail(name, "unterminated '${' (missing '}')")
+            return text[start:], len(text)
+        pos += 1
+        value = self.env.get(name)
+        use_default = op is not None and (value is None or (op == ":-" and not value))
+        if use_default:
+            # the default's own references count only when the default is used
+            self.problems += default_problems
+            self.used += default_used
+            return default or "", pos
         if value is None:
-            problems.append(MissingVar(path, name))
-            return match.group(0)
-        return value
+            self._fail(name)
+            return text[start:pos], pos
+        self.used.append(name)
+        return value, pos
 
-    return _REFERENCE.sub(substitute, text)
 
-
-def expand_env(value: Any, environ: Mapping[str, str] | None = None,
-               _path: tuple[str | int, ...] = ()) -> tuple[Any, list[MissingVar]]:
-    """A copy of `value` with references expanded in every string, and the problems."""
+def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Expanded:
+    """A copy of `value` with references expanded in every string, the problems, and
+    the variables each field's value came from."""
     from modelhub._json import map_leaves
 
     env = os.environ if environ is None else environ
     problems: list[MissingVar] = []
+    variables: dict[FieldPath, list[str]] = {}
 
-    def leaf(item: Any, path: tuple[str | int, ...]) -> Any:
-        if isinstance(item, str) and "${" in item:
-            return _expand_str(item, (*_path, *path), env, problems)
-        return item
+    def leaf(item: Any, path: FieldPath) -> Any:
+        if not (isinstance(item, str) and "${" in item):
+            return item
+        reader = _Reader(item, path, env)
+        expanded, _ = reader.expand(0, in_default=False)
+        problems.extend(reader.problems)
+        if reader.used:
+            variables[path] = reader.used
+        return expanded
 
-    return map_leaves(value, leaf), problems
+    return Expanded(map_leaves(value, leaf), problems, variables)

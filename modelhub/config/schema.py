@@ -9,9 +9,17 @@ errors; secrets are `SecretStr`; AgentScope's spellings of a base URL
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 __all__ = ["ConfigModel", "ModelConfig", "RemoteModelConfig"]
 
@@ -36,7 +44,13 @@ class ConfigModel(BaseModel):
 
 
 class ModelConfig(ConfigModel):
-    """What every model config has."""
+    """What every model config has.
+
+    A subclass lists in `known_params` the generation parameters its provider knows,
+    so that a misspelling of one is caught (see `modelhub.config.params`).
+    """
+
+    known_params: ClassVar[frozenset[str]] = frozenset()
 
     config_name: str = Field(min_length=1, description="Unique name code asks for.")
     model_type: str = Field(min_length=1, description="Entry-point name of the wrapper.")
@@ -57,18 +71,28 @@ class ModelConfig(ConfigModel):
 
 
 class RemoteModelConfig(ModelConfig):
-    """A model reached over the network."""
+    """A model reached over the network.
+
+    Secrets are `SecretStr` from load to wire: `api_key`, header values and query
+    parameters whose name says they are secret, and a password in `base_url` (shown
+    masked; `wire_url()` restores it).
+    """
 
     api_key: SecretStr | None = Field(default=None, description="The API key (a secret).")
     base_url: str | None = Field(
         default=None, description="The API's base URL, as the provider's own SDK means it.")
     timeout: float | None = Field(
-        default=60.0, gt=0, description="Seconds to wait for an answer (None: no limit).")
+        default=60.0, gt=0, allow_inf_nan=False,
+        description="Seconds the whole call may take (None: no limit).")
     max_retries: int = Field(
         default=2, ge=0, le=20,
         description="Retries on 429, 5xx, timeouts and connection errors.")
-    headers: dict[str, str] = Field(
+    headers: dict[str, str | SecretStr] = Field(
         default_factory=dict, description="Extra HTTP headers sent with every request.")
+    verify_ssl: bool = Field(default=True, description="Verify TLS certificates.")
+    proxy: str | None = Field(default=None, description="HTTP(S) or SOCKS proxy URL.")
+
+    _url_password: SecretStr | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -91,19 +115,70 @@ class RemoteModelConfig(ModelConfig):
         data["base_url"] = next(iter(found.values()))
         return data
 
+    @field_validator("api_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from modelhub.config.checks import check_key
+
+            check_key(value.get_secret_value(), "api_key")
+        return value
+
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
+        if value is not None:
+            from modelhub.config.checks import check_url
+
+            check_url(value)
         return value
+
+    @field_validator("proxy")
+    @classmethod
+    def _check_proxy(cls, value: str | None) -> str | None:
+        if value is not None:
+            from modelhub.config.checks import check_proxy
+
+            check_proxy(value)
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from modelhub.config.checks import secret_entries
+
+        return secret_entries(value, "header", header=True) if value else value
+
+    @model_validator(mode="after")
+    def _hide_url_password(self) -> RemoteModelConfig:
+        if self.base_url and "@" in self.base_url:
+            from modelhub.config.checks import split_password
+
+            shown, password = split_password(self.base_url)
+            if password is not None:
+                object.__setattr__(self, "base_url", shown)
+                self._url_password = SecretStr(password)
+        return self
+
+    def wire_url(self, url: str | None = None) -> str | None:
+        """`url` (default: base_url) as sent: with its user-info password restored."""
+        url = self.base_url if url is None else url
+        if url is None or self._url_password is None:
+            return url
+        from modelhub._secrets import MASK
+
+        return url.replace(f":{MASK}@", f":{self._url_password.get_secret_value()}@", 1)
+
+    def wire_headers(self) -> dict[str, str]:
+        """The extra headers as sent, secrets unwrapped."""
+        return {k: v.get_secret_value() if isinstance(v, SecretStr) else v
+                for k, v in self.headers.items()}
 
     def secret_values(self) -> list[str]:
         """Every secret this config holds, to be redacted from any text shown."""
-        from modelhub._secrets import is_secret_key
-
-        values = [self.api_key.get_secret_value()] if self.api_key else []
-        values += [v for k, v in self.headers.items() if is_secret_key(k)]
-        # "Bearer sk-..." headers: the bare token is a secret too.
-        values += [v.split(" ", 1)[1] for v in list(values) if v.startswith("Bearer ")]
-        return values
+        values = [v.get_secret_value() for v in (self.api_key, self._url_password) if v]
+        values += [v.get_secret_value() for v in self.headers.values()
+                   if isinstance(v, SecretStr)]
+        # "Bearer sk-..." and "Basic ..." headers: the bare token is a secret too.
+        values += [v.split(" ", 1)[1] for v in list(values) if " " in v]
+        return [v for v in values if v]

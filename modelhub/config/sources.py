@@ -13,14 +13,17 @@ import json
 import json.decoder
 import json.scanner
 import os
+import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from modelhub._json import MAX_DEPTH, MAX_VALUES, NestingError
 from modelhub.errors import ConfigError, ConfigIssue
 
-__all__ = ["ConfigSource", "Location", "RawConfig", "read_configs"]
+__all__ = ["ConfigSource", "Location", "RawConfig", "read_configs", "read_sources"]
 
 ConfigSource = Union[Mapping[str, Any], Sequence[Union[Mapping[str, Any], str, "os.PathLike[str]"]],
                      str, "os.PathLike[str]"]
@@ -75,10 +78,30 @@ def _kind(value: Any) -> str:
 
 
 # -- YAML --------------------------------------------------------------------------------
+# Brackets open at once, counted without regard to quoting, past which a document is not
+# parsed at all. Real configs stay far below; quoted brackets only make it stricter.
+_MAX_FLOW_DEPTH = 1000
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth(text: str) -> int:
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _yaml_documents(text: str, path: str, problems: _Problems
                     ) -> list[tuple[Any, dict[int, tuple[int, dict[FieldPath, int]]]]]:
     """(data, {id(mapping): (line, key_lines)}) per document."""
     import yaml
+
+    if _flow_depth(text) > _MAX_FLOW_DEPTH:
+        # libyaml recurses per level: tens of thousands of `[` crash the process.
+        problems.add(f"the YAML document is nested too deeply (more than {MAX_DEPTH} "
+                     "levels are refused)", path)
+        return []
 
     loader_cls = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
     loader = (loader_cls or yaml.SafeLoader)(text)
@@ -88,7 +111,12 @@ def _yaml_documents(text: str, path: str, problems: _Problems
             node = loader.get_node()
             data = loader.construct_document(node)
             lines: dict[int, tuple[int, dict[FieldPath, int]]] = {}
-            _walk_yaml(node, data, path, problems, lines)
+            try:
+                _walk_yaml(node, data, path, problems, lines)
+            except NestingError as exc:
+                problems.add(f"the YAML document is too large: {exc}", path,
+                             node.start_mark.line + 1 if node is not None else None)
+                return []
             docs.append((data, lines))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -105,10 +133,20 @@ def _yaml_documents(text: str, path: str, problems: _Problems
 
 def _walk_yaml(node: Any, data: Any, path: str, problems: _Problems,
                out: dict[int, tuple[int, dict[FieldPath, int]]]) -> None:
-    """Record, for every mapping of `data`, its line and the lines of its keys (nested)."""
+    """Record, for every mapping of `data`, its line and the lines of its keys (nested).
+    Raises NestingError past the walker's limits: an alias that is used many times is
+    walked each time, so an alias bomb is stopped here, before anything copies it."""
     import yaml
 
+    visited = [0]
+
     def keys(node: Any, data: Any, prefix: FieldPath, acc: dict[FieldPath, int]) -> None:
+        visited[0] += 1
+        if visited[0] > MAX_VALUES:
+            raise NestingError(f"more than {MAX_VALUES:,} values (YAML aliases used many "
+                               "times over count each time)", prefix)
+        if len(prefix) > MAX_DEPTH:
+            raise NestingError(f"nested more than {MAX_DEPTH} levels deep", prefix)
         if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
@@ -129,7 +167,9 @@ def _walk_yaml(node: Any, data: Any, path: str, problems: _Problems,
                 keys(item_node, item, item_key, acc)
 
     def configs(node: Any, data: Any) -> None:
-        if isinstance(data, dict):
+        if _holds_models(data) and isinstance(node, yaml.MappingNode):
+            configs(node.value[0][1], data["models"])
+        elif isinstance(data, dict):
             acc: dict[FieldPath, int] = {}
             keys(node, data, (), acc)
             out[id(data)] = (node.start_mark.line + 1, acc)
@@ -206,6 +246,10 @@ def _json_document(text: str, path: str, problems: _Problems
     except json.JSONDecodeError as exc:
         problems.add(f"JSON syntax error: {exc.msg} (column {exc.colno})", path, exc.lineno)
         return []
+    except RecursionError:
+        problems.add(f"the JSON document is nested too deeply (more than {MAX_DEPTH} "
+                     "levels are refused)", path)
+        return []
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
 
     def line(offset: int) -> int:
@@ -229,7 +273,8 @@ def _json_document(text: str, path: str, problems: _Problems
             keys(item, item_path, acc)
 
     out: dict[int, tuple[int, dict[FieldPath, int]]] = {}
-    for item in data if isinstance(data, list) else [data]:
+    listed = data["models"] if _holds_models(data) else data
+    for item in listed if isinstance(listed, list) else [listed]:
         span = decoder.spans.get(id(item))
         acc: dict[FieldPath, int] = {}
         if isinstance(item, dict):
@@ -239,19 +284,54 @@ def _json_document(text: str, path: str, problems: _Problems
 
 
 # -- files and folders ---------------------------------------------------------------------
+_SHAPE_HELP = ("a config file holds one config (a mapping with config_name and "
+               "model_type), a list of them, or a mapping `models:` holding that list")
+
+
+def _holds_models(data: Any) -> bool:
+    """Whether a document is `models:` holding the list of configs."""
+    return isinstance(data, dict) and set(data) == {"models"} and isinstance(data["models"],
+                                                                             list)
+
+
+def _configs_in(data: Any, where: str, line: int | None, problems: _Problems) -> list[Any]:
+    """The configs a document holds, by its accepted shapes (see _SHAPE_HELP)."""
+    if not isinstance(data, dict) or "config_name" in data or "model_type" in data:
+        return data if isinstance(data, list) else [data]
+    if _holds_models(data):
+        return list(data["models"])
+    if "model_list" in data:
+        problems.add("this looks like a LiteLLM proxy config (`model_list:`); modelhub "
+                     "reads its own shape instead: each entry `{config_name: ..., model_type: "
+                     "litellm_chat, model_name: <litellm model>, ...}`, as a list or under "
+                     "`models:`", where, line)
+        return []
+    listed = [k for k, v in data.items() if isinstance(v, list)]
+    hint = f" (the list under {listed[0]!r} belongs under `models:`?)" if len(data) == 1 and \
+        listed else ""
+    problems.add(f"expected a model config, but this mapping has no config_name or "
+                 f"model_type{hint}: {_SHAPE_HELP}", where, line)
+    return []
+
+
 def _read_file(path: Path, problems: _Problems, configs: list[RawConfig]) -> None:
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.add(f"cannot read the file: {type(exc).__name__}: {exc.args[-1]}", where)
+        with open(path, "rb") as f:
+            content = f.read()
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.add("cannot read the file: it is not UTF-8 text", where)
+        return
+    except OSError as exc:
+        problems.add(f"cannot read the file: {exc.strerror or type(exc).__name__}", where)
         return
     reader = _json_document if path.suffix.lower() == ".json" else _yaml_documents
     for data, lines in reader(text, where, problems):
         if data is None:
             continue
-        items = data if isinstance(data, list) else [data]
-        for item in items:
+        for item in _configs_in(data, where, lines.get(id(data), (None, {}))[0] or 1,
+                                problems):
             line, key_lines = lines.get(id(item), (None, {}))
             if not isinstance(item, dict):
                 problems.add(f"expected a mapping (a model config), got {_kind(item)}",
@@ -265,31 +345,63 @@ def _read_file(path: Path, problems: _Problems, configs: list[RawConfig]) -> Non
             configs.append(RawConfig(item, Location(where, line, key_lines)))
 
 
+def _kind_of_file(mode: int) -> str:
+    return ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
+            or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+
+
 def _read_path(source: str | os.PathLike[str], problems: _Problems,
                configs: list[RawConfig]) -> None:
     path = Path(source)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir()
-                       if p.suffix.lower() in SUFFIXES and p.is_file()
-                       and not p.name.startswith("."))
-        for file in files:
-            _read_file(file, problems, configs)
-    elif path.is_file():
-        if path.suffix.lower() not in SUFFIXES:
-            problems.add(f"unsupported file type {path.suffix or '(none)'!r}: config files "
-                         f"end in {', '.join(SUFFIXES)}", str(path))
-        else:
-            _read_file(path, problems, configs)
+    where = str(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        problems.add("no such file or folder", where)
+        return
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, no permission
+        reason = getattr(exc, "strerror", None) or str(exc)
+        problems.add(f"cannot read this path: {reason}", where)
+        return
+    if stat.S_ISDIR(info.st_mode):
+        try:
+            entries = sorted(path.iterdir())
+        except OSError as exc:
+            problems.add(f"cannot list the folder: {exc.strerror or type(exc).__name__}",
+                         where)
+            return
+        for entry in entries:
+            if entry.suffix.lower() not in SUFFIXES or entry.name.startswith("."):
+                continue
+            try:
+                mode = entry.stat().st_mode
+            except OSError as exc:
+                problems.add(f"cannot read the file: {exc.strerror or type(exc).__name__}",
+                             str(entry))
+                continue
+            if stat.S_ISREG(mode):
+                _read_file(entry, problems, configs)
+            elif not stat.S_ISDIR(mode):
+                problems.add(f"cannot read it: it is {_kind_of_file(mode)}, not a file",
+                             str(entry))
+    elif not stat.S_ISREG(info.st_mode):
+        # reading a FIFO or a device could block forever, or never end
+        problems.add(f"cannot read it: it is {_kind_of_file(info.st_mode)}, not a file "
+                     "or folder", where)
+    elif path.suffix.lower() not in SUFFIXES:
+        problems.add(f"unsupported file type {path.suffix or '(none)'!r}: config files "
+                     f"end in {', '.join(SUFFIXES)}", where)
     else:
-        problems.add("no such file or folder", str(path))
+        _read_file(path, problems, configs)
 
 
-def read_configs(source: ConfigSource) -> list[RawConfig]:
-    """Every config in `source`, in order; raises ConfigError listing every problem.
+def read_sources(source: ConfigSource) -> tuple[list[RawConfig], list[ConfigIssue]]:
+    """Every config in `source`, in order, and every problem met reading it: one bad
+    file does not hide the configs (and the errors) of the others.
 
-    `source` is a mapping (one config), a path to a .json/.yaml/.yml file (one config
-    or a list of them; YAML may hold several documents), a folder (its config files,
-    sorted by name), or a list mixing mappings and paths.
+    `source` is a mapping (one config), a path to a .json/.yaml/.yml file (one config,
+    a list of them, or a list under `models:`; YAML may hold several documents), a
+    folder (its config files, sorted by name), or a list mixing mappings and paths.
     """
     problems = _Problems()
     configs: list[RawConfig] = []
@@ -308,6 +420,13 @@ def read_configs(source: ConfigSource) -> list[RawConfig]:
             _read_path(item, problems, configs)
         else:
             problems.add(f"expected a config mapping or a path, got {type(item).__name__}")
+    return configs, list(problems)
+
+
+def read_configs(source: ConfigSource) -> list[RawConfig]:
+    """Every config in `source` (see `read_sources`); raises ConfigError listing every
+    problem."""
+    configs, problems = read_sources(source)
     if problems:
-        raise ConfigError(list(problems))
+        raise ConfigError(problems)
     return configs

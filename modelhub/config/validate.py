@@ -58,13 +58,19 @@ def issues_from_validation_error(
         loc = tuple(err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
-            from modelhub.config.suggest import did_you_mean
+            from modelhub.config.suggest import did_you_mean, misspelling_of
 
             key = str(loc[-1])
             allowed = valid_keys(model, loc[:-1]) or []
-            msg = f"unknown key {key!r}{did_you_mean(key, allowed)}"
-            if allowed:
-                msg += f" Valid keys: {', '.join(sorted(allowed))}"
+            known_params: frozenset[str] = getattr(model, "known_params", frozenset()) \
+                if len(loc) == 1 else frozenset()
+            param = key if key in known_params else misspelling_of(key, known_params)
+            if param is not None:
+                msg = f"unknown key {key!r}; did you mean 'generate_args.{param}'?"
+            else:
+                msg = f"unknown key {key!r}{did_you_mean(key, allowed)}"
+                if allowed:
+                    msg += f" Valid keys: {', '.join(sorted(allowed))}"
         elif kind == "missing":
             msg = "required field is missing"
         else:
@@ -82,13 +88,27 @@ def validate_config(
     model: type[ModelConfig], data: Mapping[str, Any], location: Location | None = None,
 ) -> tuple[ModelConfig | None, list[ConfigIssue]]:
     """`data` validated against `model`, or None and the issues found."""
+    name = data.get("config_name")
+    config_name = name if isinstance(name, str) else None
     try:
-        return model.model_validate(data), []
+        config = model.model_validate(data)
     except ValidationError as error:
-        name = data.get("config_name")
-        return None, issues_from_validation_error(
-            error, model, config_name=name if isinstance(name, str) else None,
-            location=location)
+        return None, issues_from_validation_error(error, model, config_name=config_name,
+                                                  location=location)
+    issues = _misspelled(config.generate_args, model, config_name, location)
+    return (None, issues) if issues else (config, [])
+
+
+def _misspelled(generate_args: Mapping[str, Any], model: type[ModelConfig],
+                config_name: str | None, location: Location | None) -> list[ConfigIssue]:
+    """An issue for each generation argument that misspells one the provider knows."""
+    from modelhub.config.params import misspelled_params
+
+    return [ConfigIssue(f"unknown generation argument {given!r}; did you mean {meant!r}?",
+                        config_name=config_name, field=f"generate_args.{given}",
+                        path=location.path if location else None,
+                        line=location.line_of(("generate_args", given)) if location else None)
+            for given, meant in misspelled_params(generate_args, model.known_params)]
 
 
 def validate_mapping(model: type[ModelConfig], data: Mapping[str, Any]) -> ModelConfig:

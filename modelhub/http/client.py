@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from modelhub._secrets import redact
+from modelhub._secrets import LOGGERS, protect_logger, redact, remember
 from modelhub.errors import ModelCallError, ResponseParseError
 from modelhub.http import pool
 from modelhub.http.errors import (
@@ -95,13 +95,15 @@ class StreamReader:
     def _frames(self, frames: list[Frame], out: list[str]) -> None:
         handler = self._handler
         for frame in frames:
+            failure: ModelCallError | None = None
             try:
                 delta = handler.feed(frame)
             except ModelCallError as error:
-                raise with_context(error, self._context) from None
+                failure = with_context(error, self._context)
             except SHAPE_ERRORS as exc:
-                raise unexpected_shape(exc, frame.data, self._context,
-                                       "a stream event") from None
+                failure = unexpected_shape(exc, frame.data, self._context, "a stream event")
+            if failure is not None:  # raised here: no parser exception is kept as context
+                raise failure
             if delta:
                 out.append(delta)
             if handler.finished:
@@ -111,10 +113,7 @@ class StreamReader:
     def feed(self, chunk: bytes) -> list[str]:
         """The deltas completed by the next bytes."""
         out: list[str] = []
-        try:
-            frames = self._decoder.feed(chunk)
-        except FramingError as exc:
-            raise self._framing_error(exc) from None
+        frames = self._decode(self._decoder.feed, chunk)
         if frames:
             self._last_frame = time.monotonic()
             self._frames(frames, out)
@@ -126,25 +125,26 @@ class StreamReader:
         """The deltas released when the body has ended (or the terminator was seen)."""
         out: list[str] = []
         if not self.done:
-            try:
-                frames = self._decoder.close()
-            except FramingError as exc:
-                raise self._framing_error(exc) from None
-            self._frames(frames, out)
+            self._frames(self._decode(lambda _: self._decoder.close(), b""), out)
         last = self._handler.end()
         if last:
             out.append(last)
         return out
 
-    def _framing_error(self, exc: FramingError) -> ResponseParseError:
-        return ResponseParseError(str(exc), **self._context.fields())
+    def _decode(self, step: Callable[[bytes], list[Frame]], chunk: bytes) -> list[Frame]:
+        message = None
+        try:
+            return step(chunk)
+        except FramingError as exc:
+            message = str(exc)
+        raise ResponseParseError(message, **self._context.fields())
 
 
 class JSONEndpoint:
     """One configured JSON API: `post`, `get` and `open_stream`, sync and async."""
 
-    __slots__ = ("_error_fields", "_headers", "_key", "_query", "_timeout", "base_url",
-                 "context")
+    __slots__ = ("__weakref__", "_error_fields", "_headers", "_key", "_query", "_timeout",
+                 "base_url", "context")
 
     def __init__(self, *, base_url: str, provider: str, headers: Mapping[str, str] | None = None,
                  timeout: float | None = 60.0, secrets: tuple[str, ...] | list[str] = (),
@@ -161,6 +161,8 @@ class JSONEndpoint:
         self._timeout = timeout
         self._error_fields = error_fields
         self._key = pool.transport_key(self.base_url, verify, proxy)
+        protect_logger(*LOGGERS)  # the HTTP library logs URLs (and so query keys)
+        remember(self, self.context.secrets)
 
     def __repr__(self) -> str:
         return f"JSONEndpoint({self.context.url!r}, provider={self.context.provider!r})"
@@ -195,7 +197,8 @@ class JSONEndpoint:
         try:
             return json.loads(content)
         except ValueError:
-            return decode_json(content, self.context_for(path))
+            pass  # decoded again below, outside this handler, to raise a clean error
+        return decode_json(content, self.context_for(path))
 
     def _unexpected_type(self, response: httpx.Response, framing: Framing) -> str | None:
         """The content type of a streamed answer when it is not one `framing` reads."""
@@ -237,6 +240,7 @@ class JSONEndpoint:
 
         client = pool.sync_client(self._key)
         started = time.monotonic()
+        failure = None
         try:
             response = client.send(self._request(client, method, path, payload, params),
                                    stream=True)
@@ -245,7 +249,9 @@ class JSONEndpoint:
             finally:
                 response.close()
         except httpx.HTTPError as exc:
-            raise transport_error(exc, self.context_for(path)) from None
+            failure = transport_error(exc, self.context_for(path))
+        if failure is not None:  # raised here, so httpx's exception is not its context
+            raise failure
         self._raise_for_status(response.status_code, response.headers, content, path)
         return self._decode(content, path)
 
@@ -265,6 +271,7 @@ class JSONEndpoint:
 
         client = pool.async_client(self._key)
         started = time.monotonic()
+        failure = None
         try:
             response = await client.send(self._request(client, method, path, payload, params),
                                          stream=True)
@@ -277,7 +284,9 @@ class JSONEndpoint:
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
-            raise transport_error(exc, self.context_for(path)) from None
+            failure = transport_error(exc, self.context_for(path))
+        if failure is not None:
+            raise failure
         self._raise_for_status(response.status_code, response.headers, content, path)
         return self._decode(content, path)
 
@@ -300,8 +309,9 @@ class JSONEndpoint:
         import httpx
 
         client = pool.sync_client(self._key)
-        request = self._request(client, method, path, payload, params, _ACCEPT[framing])
+        failure = None
         try:
+            request = self._request(client, method, path, payload, params, _ACCEPT[framing])
             response = client.send(request, stream=True)
             if response.status_code >= 400:
                 try:
@@ -317,10 +327,13 @@ class JSONEndpoint:
                     response.close()
                 raise self._stream_type_error(kind, content, path)
         except httpx.HTTPError as exc:
-            raise transport_error(exc, self.context_for(path)) from None
+            failure = transport_error(exc, self.context_for(path))
+        if failure is not None:
+            raise failure
         reader = StreamReader(framing, handler, self, path, lenient_sse=lenient_sse)
 
         def deltas() -> Iterator[str]:
+            broken = None
             try:
                 for chunk in response.iter_bytes():
                     yield from reader.feed(chunk)
@@ -328,9 +341,11 @@ class JSONEndpoint:
                         break
                 yield from reader.end()
             except httpx.HTTPError as exc:
-                raise transport_error(exc, self.context_for(path)) from None
+                broken = transport_error(exc, self.context_for(path))
             finally:
                 response.close()
+            if broken is not None:
+                raise broken
 
         return deltas()
 
@@ -342,8 +357,9 @@ class JSONEndpoint:
         import httpx
 
         client = pool.async_client(self._key)
-        request = self._request(client, method, path, payload, params, _ACCEPT[framing])
+        failure = None
         try:
+            request = self._request(client, method, path, payload, params, _ACCEPT[framing])
             response = await client.send(request, stream=True)
             if response.status_code >= 400:
                 try:
@@ -359,10 +375,13 @@ class JSONEndpoint:
                     await response.aclose()
                 raise self._stream_type_error(kind, content, path)
         except httpx.HTTPError as exc:
-            raise transport_error(exc, self.context_for(path)) from None
+            failure = transport_error(exc, self.context_for(path))
+        if failure is not None:
+            raise failure
         reader = StreamReader(framing, handler, self, path, lenient_sse=lenient_sse)
 
         async def deltas() -> AsyncIterator[str]:
+            broken = None
             try:
                 async for chunk in response.aiter_bytes():
                     for delta in reader.feed(chunk):
@@ -372,8 +391,10 @@ class JSONEndpoint:
                 for delta in reader.end():
                     yield delta
             except httpx.HTTPError as exc:
-                raise transport_error(exc, self.context_for(path)) from None
+                broken = transport_error(exc, self.context_for(path))
             finally:
                 await response.aclose()
+            if broken is not None:
+                raise broken
 
         return deltas()

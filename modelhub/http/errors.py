@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from modelhub._secrets import redact, redact_any
 from modelhub.errors import (
+    InvalidRequestError,
     ModelAPIError,
     ModelCallError,
     ModelConnectionError,
@@ -34,6 +35,7 @@ __all__ = [
     "connection_error",
     "decode_json",
     "error_fields",
+    "optional_str",
     "parse_answer",
     "public_url",
     "retry_after_seconds",
@@ -228,10 +230,11 @@ def decode_json(text: str | bytes, context: ErrorContext, what: str = "the answe
     try:
         return json.loads(text)
     except ValueError:
-        shown = redact(text.decode("utf-8", "replace") if isinstance(text, bytes) else text,
-                       context.secrets)
-        raise ResponseParseError(f"{what} is not JSON: {summarize_text(shown, 200)!r}",
-                                 response=shown[:2000], **context.fields()) from None
+        pass  # raised below, so the decoder's exception (its .doc is the text) is not kept
+    shown = redact(text.decode("utf-8", "replace") if isinstance(text, bytes) else text,
+                   context.secrets)
+    raise ResponseParseError(f"{what} is not JSON: {summarize_text(shown, 200)!r}",
+                             response=shown[:2000], **context.fields())
 
 
 def timeout_error(context: ErrorContext, detail: str = "",
@@ -252,13 +255,19 @@ def connection_error(context: ErrorContext, detail: str,
 
 def transport_error(exc: BaseException, context: ErrorContext,
                     partial_text: str | None = None) -> ModelhubError:
-    """The modelhub error for an httpx transport failure (the exception is not chained:
-    its text may quote a header, and so a key)."""
+    """The modelhub error for an httpx transport failure. Raise it outside the `except`
+    that caught `exc`, so that `exc` (whose text may quote a header, and so a key) is
+    not kept as its context."""
     import httpx
 
-    detail = f"{type(exc).__name__}: {exc}"
+    detail = redact(f"{type(exc).__name__}: {exc}", context.secrets)
     if isinstance(exc, httpx.TimeoutException):
         return timeout_error(context, detail, partial_text)
+    if isinstance(exc, (httpx.LocalProtocolError, httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        # The request itself is wrong (httpx quotes the offending header value, so the
+        # text is redacted); sending it again cannot help.
+        return InvalidRequestError(f"the request cannot be sent as built ({detail})",
+                                   partial_text=partial_text, **context.fields())
     return connection_error(context, f"could not reach the server ({detail})", partial_text)
 
 
@@ -274,6 +283,8 @@ def with_context(error: E, context: ErrorContext) -> E:
             setattr(error, name, value)
     if isinstance(error, ResponseParseError) and error.response is not None:
         error.response = redact_any(error.response, context.secrets)
+    error.message = redact(error.message, context.secrets)
+    error.args = (error.message,)
     return error
 
 
@@ -295,6 +306,15 @@ def parse_answer(parse: Callable[[Any], T], body: Any, context: ErrorContext) ->
     except ResponseParseError as error:
         if error.response is None:
             error.response = body
-        raise with_context(error, context) from None
+        failure = with_context(error, context)
     except SHAPE_ERRORS as exc:
-        raise unexpected_shape(exc, body, context) from None
+        failure = unexpected_shape(exc, body, context)
+    failure.__context__ = failure.__cause__ = None  # nothing chained may quote the body
+    raise failure
+
+
+def optional_str(value: Any, what: str) -> str | None:
+    """`value` if it is a str or None; else a ResponseParseError naming `what`."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ResponseParseError(f"{what} is {type(value).__name__}, not a string")

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from modelhub.config.schema import ModelConfig
-from modelhub.errors import MissingDependencyError, UnsupportedFeatureError
+from modelhub.errors import InvalidArgumentError, MissingDependencyError, UnsupportedFeatureError
 from modelhub.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -97,9 +97,22 @@ class ModelWrapperBase:
 
     # -- what every kind shares ---------------------------------------------------------
     def merged_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """The config's generate_args with a call's keyword arguments over them."""
+        """The config's generate_args with a call's keyword arguments over them (each
+        checked for a misspelled parameter name)."""
+        if kwargs:
+            self.check_params(kwargs)
         generate_args = self.config.generate_args
         return {**generate_args, **kwargs} if kwargs else dict(generate_args)
+
+    def check_params(self, kwargs: dict[str, Any]) -> None:
+        """Raise InvalidArgumentError for a call's keyword argument that misspells a
+        generation parameter this provider knows."""
+        from modelhub.config.params import misspelled_params
+
+        wrong = misspelled_params(kwargs, self.config_class.known_params)
+        if wrong:
+            raise InvalidArgumentError("; ".join(
+                f"unknown argument {given!r}; did you mean {meant!r}?" for given, meant in wrong))
 
     def require(self, capability: Capability, what: str) -> None:
         """Raise UnsupportedFeatureError, before any request, if this wrapper cannot do
@@ -129,17 +142,19 @@ class ModelWrapperBase:
 
         return await asyncio.to_thread(functools.partial(self, *args, **kwargs))
 
-    def format(self, *args: Any, multi_agent_mode: bool = False) -> list[dict[str, Any]]:
+    def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:
         """Turn agent messages into the message list this provider takes.
 
         Messages are dicts with `role` and `content`, or objects with `role`, `content`
         and optionally `name` and `url` (AgentScope's `Msg`); lists are flattened.
-        Anything else is a TypeError. The base gives the neutral shape (see
-        `modelhub.wrappers.formatting`); a provider converts it to its own.
+        Anything else is a TypeError. As in AgentScope v0.1.6, `multi_agent_mode` (the
+        default) merges the conversation into one user message after the system
+        prompt; without it, each message stays a message. A provider converts to its
+        own shape (see `modelhub.wrappers.formatting`).
         """
-        from modelhub.wrappers.formatting import format_messages
+        from modelhub.wrappers.formatting import merged_history, per_message
 
-        return format_messages(*args, multi_agent_mode=multi_agent_mode)
+        return merged_history(*args) if multi_agent_mode else per_message(*args)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(config_name={self.config_name!r}, "

@@ -13,24 +13,30 @@ what each provider module converts to its own API. It is the OpenAI chat shape:
   `{"type": "video", "video": [urls]}` as DashScope's compatible mode takes it.
 
 A message given to `format()` is a dict with `role` and `content`, or any object with
-`role`, `content` and optionally `name` and `url` attributes (AgentScope's `Msg`).
-Lists of messages are flattened; `None` is skipped; anything else is a TypeError. A
-list a provider's `format()` returned, given back to that provider's wrapper, is sent
-as it is.
+`role`, `content` and optionally `name` and `url` (AgentScope's `Msg`). Its content
+may be a str or a list of AgentScope v0.1.6 content blocks (`text`, `image`, `audio`,
+`video`, `tool_use`, `tool_result`) or of neutral parts. Lists of messages are
+flattened; `None` is skipped; anything else is a TypeError. A list a provider's
+`format()` returned, given back to that provider's wrapper, is sent as it is.
+
+Three layouts, as AgentScope v0.1.6's formatters have them: `per_speaker` (one message
+per speaker, each named, content as parts, tool use as `tool_calls` and `tool`
+messages: its OpenAI formatter), `per_message` (its common chat mode) and
+`merged_history` (its common multi-agent mode: the system prompt, then one user
+message holding "## Conversation History").
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import mimetypes
-import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["format_messages", "image_url_part", "normalize_messages", "to_text"]
+from modelhub.wrappers.media import audio_part, image_url_part, part_for_url, video_part
 
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+__all__ = ["Message", "merged_history", "normalize_messages", "per_message", "per_speaker",
+           "read_messages", "to_text"]
 
 
 def to_text(content: Any) -> str:
@@ -45,22 +51,26 @@ def to_text(content: Any) -> str:
     return json.dumps(content, ensure_ascii=False)
 
 
-def image_url_part(url: str) -> dict[str, Any]:
-    """An `image_url` content part; a local file becomes a base64 data URL."""
-    if url.startswith(("http://", "https://", "data:")):
-        return {"type": "image_url", "image_url": {"url": url}}
-    path = url[7:] if url.startswith("file://") else url
-    if not os.path.isfile(path):
-        raise ValueError(f"image {url!r} is neither a URL nor an existing file")
-    mime = mimetypes.guess_type(path)[0] or "image/png"
-    with open(path, "rb") as f:
-        data = base64.b64encode(f.read()).decode("ascii")
-    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+@dataclass(slots=True)
+class Message:
+    """One agent message, read: its text and media parts, and its tool traffic."""
 
+    role: str
+    name: str | None
+    parts: list[dict[str, Any]] = field(default_factory=list)  # neutral content parts
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # neutral tool_calls
+    tool_results: list[dict[str, Any]] = field(default_factory=list)  # `tool` messages
+    plain: bool = False  # the content was a plain str
 
-def _is_image(url: str) -> bool:
-    lowered = url.lower().split("?", 1)[0]
-    return lowered.startswith("data:image/") or lowered.endswith(_IMAGE_SUFFIXES)
+    @property
+    def text(self) -> str | None:
+        """The text of its text parts (None when it has none, as AgentScope has it)."""
+        texts = [p["text"] for p in self.parts if p.get("type") == "text"]
+        return "".join(texts) if texts else None
+
+    def media(self) -> list[dict[str, Any]]:
+        """Its parts that are not text."""
+        return [p for p in self.parts if p.get("type") != "text"]
 
 
 def _fields(msg: Any) -> tuple[str, Any, str | None, Any]:
@@ -76,6 +86,54 @@ def _fields(msg: Any) -> tuple[str, Any, str | None, Any]:
         f"role/content attributes) or a list of them, got {type(msg).__name__}")
 
 
+def _block(block: Mapping[str, Any], message: Message) -> None:
+    """Read one content block (AgentScope's, or a neutral part) into `message`."""
+    kind = block.get("type")
+    if kind == "text":
+        message.parts.append({"type": "text", "text": str(block.get("text", ""))})
+    elif kind == "image":
+        message.parts.append(image_url_part(str(block.get("url"))))
+    elif kind == "audio":
+        message.parts.append(audio_part(str(block.get("url"))))
+    elif kind == "video":
+        url = block.get("url")
+        message.parts.append(video_part(list(url) if isinstance(url, list) else [str(url)]))
+    elif kind == "tool_use":
+        message.tool_calls.append({
+            "id": block.get("id"), "type": "function",
+            "function": {"name": block.get("name"),
+                         "arguments": json.dumps(block.get("input", {}), ensure_ascii=False)}})
+    elif kind == "tool_result":
+        message.tool_results.append({"role": "tool", "tool_call_id": block.get("id"),
+                                     "content": str(block.get("output")),
+                                     "name": block.get("name")})
+    elif kind in ("image_url", "input_audio", "video"):
+        message.parts.append(dict(block))  # already a neutral part
+    else:
+        raise ValueError(f"a content block of type {kind!r} cannot be sent to a chat model "
+                         "(text, image, audio, video, tool_use and tool_result can)")
+
+
+def _read(msg: Any) -> Message:
+    role, content, name, url = _fields(msg)
+    message = Message(role=role, name=name)
+    if isinstance(content, str):
+        message.parts.append({"type": "text", "text": content})
+        message.plain = True
+    elif isinstance(content, list):
+        for block in content:
+            if not isinstance(block, Mapping):
+                raise TypeError(f"a content block must be a dict, got {type(block).__name__}")
+            _block(block, message)
+    elif content is not None:
+        message.parts.append({"type": "text", "text": to_text(content)})
+        message.plain = True
+    for u in [url] if isinstance(url, str) else list(url or []):
+        message.parts.append(part_for_url(u))
+        message.plain = False
+    return message
+
+
 def _flatten(args: tuple[Any, ...]) -> list[Any]:
     out: list[Any] = []
     for arg in args:
@@ -89,62 +147,87 @@ def _flatten(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def _one_message(msg: Any) -> dict[str, Any]:
-    if isinstance(msg, Mapping) and "url" not in msg:
-        return dict(msg)  # already a chat message: keep every key (tool_calls, ...)
-    role, content, name, url = _fields(msg)
-    out: dict[str, Any] = {"role": role}
-    if name:
-        out["name"] = name
-    urls = [url] if isinstance(url, str) else list(url or [])
-    if not urls:
-        out["content"] = content if isinstance(content, (str, list)) else to_text(content)
-        return out
-    parts: list[dict[str, Any]] = []
-    if isinstance(content, list):
-        parts.extend(content)
-    elif content not in (None, ""):
-        parts.append({"type": "text", "text": to_text(content)})
-    for u in urls:
-        if not _is_image(u):
-            raise ValueError(
-                f"message url {u!r} is not an image; only image urls can be sent "
-                "as message attachments (pass other media as content parts)")
-        parts.append(image_url_part(u))
-    out["content"] = parts
+def read_messages(*args: Any) -> list[Message]:
+    """Agent messages (dicts, Msg-like objects, lists of them; None skipped), read."""
+    return [_read(m) for m in _flatten(args)]
+
+
+def per_speaker(*args: Any) -> list[dict[str, Any]]:
+    """One message per speaker, each with its `name` (the system prompt's too), its
+    content as parts; tool use as `tool_calls`, tool results as `tool` messages."""
+    out: list[dict[str, Any]] = []
+    for message in read_messages(*args):
+        out.extend(message.tool_results)
+        entry: dict[str, Any] = {"role": message.role, "name": message.name,
+                                 "content": message.parts or None}
+        if message.tool_calls:
+            entry["tool_calls"] = message.tool_calls
+        if entry["content"] or message.tool_calls:
+            out.append(entry)
     return out
 
 
-def format_messages(*args: Any, multi_agent_mode: bool = False) -> list[dict[str, Any]]:
-    """Agent messages as a chat message list.
+def _content(message: Message) -> str | list[dict[str, Any]]:
+    """A message's content: its text as a str, or its parts when it has media."""
+    return message.parts if message.media() else (message.text or "")
 
-    With `multi_agent_mode=True`, AgentScope's format for several agents in one
-    conversation: a leading system message is kept, and every other message is merged
-    into one user message under "## Conversation History", as "name: content" lines.
-    """
-    msgs = _flatten(args)
-    if not multi_agent_mode:
-        return [_one_message(m) for m in msgs]
+
+def per_message(*args: Any) -> list[dict[str, Any]]:
+    """Each message as it is: role, name (when it has one), content (a str unless it
+    carries media), tool calls and tool results. Dicts already in the neutral shape
+    are kept whole (`tool_calls`, `tool_call_id` and all)."""
+    out: list[dict[str, Any]] = []
+    for msg in _flatten(args):
+        if isinstance(msg, Mapping) and "url" not in msg and not _has_blocks(msg):
+            out.append(dict(msg))
+            continue
+        message = _read(msg)
+        out.extend(message.tool_results)
+        entry: dict[str, Any] = {"role": message.role}
+        if message.name:
+            entry["name"] = message.name
+        entry["content"] = _content(message)
+        if message.tool_calls:
+            entry["tool_calls"] = message.tool_calls
+        if entry["content"] or message.tool_calls or not message.tool_results:
+            out.append(entry)
+    return out
+
+
+def _has_blocks(msg: Mapping[str, Any]) -> bool:
+    content = msg.get("content")
+    return isinstance(content, list) and any(
+        isinstance(b, Mapping) and b.get("type") in ("image", "audio", "tool_use",
+                                                     "tool_result")
+        for b in content)
+
+
+def merged_history(*args: Any) -> list[dict[str, Any]]:
+    """AgentScope's layout for many agents in one conversation: a leading system
+    message kept, every other message's text merged into one user message under
+    "## Conversation History" as "name: text" lines. Images and other media are carried
+    as parts of that message (AgentScope drops them)."""
+    messages = read_messages(*args)
+    if not messages:
+        raise ValueError("no messages to format")
     out: list[dict[str, Any]] = []
     dialogue: list[str] = []
-    images: list[dict[str, Any]] = []
-    for i, msg in enumerate(msgs):
-        role, content, name, url = _fields(msg)
-        if i == 0 and role == "system":
-            out.append({"role": "system", "content": to_text(content)})
+    media: list[dict[str, Any]] = []
+    for i, message in enumerate(messages):
+        if i == 0 and message.role == "system":
+            out.append({"role": "system", "content": message.text or ""})
             continue
-        dialogue.append(f"{name or role}: {to_text(content)}")
-        for u in [url] if isinstance(url, str) else list(url or []):
-            images.append(image_url_part(u))
-    if dialogue:
-        text = "\n".join(["## Conversation History", *dialogue])
-        out.append({"role": "user",
-                    "content": [{"type": "text", "text": text}, *images] if images else text})
+        if message.text is not None:
+            dialogue.append(f"{message.name or message.role}: {message.text}")
+        media += message.media()
+    text = "\n".join(["## Conversation History", *dialogue]) if dialogue else ""
+    out.append({"role": "user",
+                "content": [{"type": "text", "text": text}, *media] if media else text})
     return out
 
 
 def normalize_messages(messages: Any) -> list[dict[str, Any]]:
-    """What a chat call accepts as its messages, as a list of message dicts.
+    """What a chat call accepts as its messages, as a list of neutral message dicts.
 
     A str is one user message; a dict or Msg-like object one message; a list may mix
     dicts and Msg-like objects.
@@ -152,10 +235,11 @@ def normalize_messages(messages: Any) -> list[dict[str, Any]]:
     if isinstance(messages, str):
         return [{"role": "user", "content": messages}]
     if isinstance(messages, list) and messages and all(
-            type(m) is dict and "role" in m and "url" not in m for m in messages):
+            type(m) is dict and "role" in m and "url" not in m and not _has_blocks(m)
+            for m in messages):
         return messages
     if isinstance(messages, (list, tuple, Mapping)) or hasattr(messages, "role"):
-        formatted = format_messages(messages)
+        formatted = per_message(messages)
         if not formatted:
             raise ValueError("no messages to send")
         return formatted

@@ -86,7 +86,7 @@ class _AzureEndpoint(OpenAIWrapperBase):
         if not version:
             raise self.config_error(f"no API version: set 'api_version' or {VERSION_ENV}",
                                     "api_version")
-        return {"api-version": version, **self.config.default_query}
+        return {"api-version": version, **super().query()}
 
 
 class AzureOpenAIChatWrapper(_AzureEndpoint, OpenAIChatWrapper):

@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
+from pydantic import SecretStr
+
+from modelhub._secrets import is_secret_name
 from modelhub.errors import ConfigError, ConfigIssue
 from modelhub.http.client import JSONEndpoint
 from modelhub.providers.openai.config import OpenAIConfig
@@ -90,16 +93,20 @@ class OpenAIWrapperBase(ModelWrapperBase):
         return headers
 
     def query(self) -> dict[str, str]:
-        """Query parameters sent with every request."""
-        return dict(self.config.default_query)
+        """Query parameters sent with every request, secrets unwrapped."""
+        return {k: v.get_secret_value() if isinstance(v, SecretStr) else v
+                for k, v in self.config.default_query.items()}
 
     def make_endpoint(self) -> JSONEndpoint:
         """The endpoint for this config."""
         cfg = self.config
         url = self.base_url()
         key = self.api_key(url)
+        query = self.query()
+        secret_query = [v for k, v in query.items() if is_secret_name(k)]
         return JSONEndpoint(
-            base_url=url, provider=self.profile.name, config_name=cfg.config_name,
-            headers={**self.auth_headers(key), **cfg.headers}, timeout=cfg.timeout,
-            secrets=[s for s in [key, *cfg.secret_values()] if s], query=self.query(),
+            base_url=cfg.wire_url(url) or url, provider=self.profile.name,
+            config_name=cfg.config_name,
+            headers={**self.auth_headers(key), **cfg.wire_headers()}, timeout=cfg.timeout,
+            secrets=[s for s in [key, *cfg.secret_values(), *secret_query] if s], query=query,
             verify=cfg.verify_ssl, proxy=cfg.proxy)

@@ -3,6 +3,7 @@ any OpenAI-compatible server."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from modelhub.http.errors import parse_answer
@@ -17,6 +18,8 @@ from modelhub.wrappers.formatting import to_text
 __all__ = ["OpenAIChatWrapper"]
 
 CHAT_PATH = "/chat/completions"
+# Model names AgentScope v0.1.6's OpenAI formatter is for (matched at the start).
+OPENAI_MODEL_PATTERNS = ("gpt-.*", "o1", "o1-mini", "o3-mini")
 
 
 class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
@@ -29,6 +32,16 @@ class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
         {"streaming", "tools", "vision", "audio", "video", "stop", "response_format"})
     config: OpenAIChatConfig
     path: ClassVar[str] = CHAT_PATH
+
+    def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:
+        """As AgentScope v0.1.6 formats for OpenAI: an OpenAI model (gpt-..., o1, o3-mini)
+        gets one named message per speaker in either mode, since OpenAI tells speakers
+        apart by `name`; any other model behind the same API gets the common layouts."""
+        if any(re.match(pattern, self.model_name) for pattern in OPENAI_MODEL_PATTERNS):
+            from modelhub.wrappers.formatting import per_speaker
+
+            return self._messages(per_speaker(*args))
+        return self._messages(super().format(*args, multi_agent_mode=multi_agent_mode))
 
     def _messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The neutral messages as this server takes them: custom_role_conversions and

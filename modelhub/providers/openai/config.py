@@ -10,6 +10,8 @@ smolagents' OpenAIServerModel / AzureOpenAIServerModel options (`client_kwargs`,
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from modelhub.config.schema import ConfigModel, RemoteModelConfig
@@ -22,17 +24,40 @@ class OpenAIClientArgs(ConfigModel):
     `openai.OpenAI(...)` arguments that mean something over the wire."""
 
     base_url: str | None = None  # folded into the top-level base_url before validation
-    api_key: SecretStr | None = None
+    api_key: SecretStr | None = None  # folded into api_key, and checked there
     organization: str | None = None
     project: str | None = None
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0, le=20)
-    default_headers: dict[str, str] | None = None
-    default_query: dict[str, str] | None = None
+    default_headers: dict[str, str | SecretStr] | None = None
+    default_query: dict[str, str | SecretStr] | None = None
     azure_endpoint: str | None = None
     api_version: str | None = None
     azure_deployment: str | None = None
 
+
+# The chat completions parameters (API reference), and those OpenAI-compatible servers
+# (vLLM, llama.cpp, Ollama, OpenRouter, DashScope, DeepSeek...) add, so that one of
+# theirs is not taken for a misspelling of one of OpenAI's.
+CHAT_PARAMS = frozenset({
+    "audio", "frequency_penalty", "logit_bias", "logprobs", "max_completion_tokens",
+    "max_tokens", "metadata", "modalities", "n", "parallel_tool_calls", "prediction",
+    "presence_penalty", "prompt_cache_key", "reasoning_effort", "response_format",
+    "safety_identifier", "seed", "service_tier", "stop", "store", "stream",
+    "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p",
+    "user", "verbosity", "web_search_options",
+    # added by compatible servers
+    "best_of", "chat_template_kwargs", "enable_search", "enable_thinking",
+    "guided_choice", "guided_grammar", "guided_json", "guided_regex",
+    "ignore_eos", "include_stop_str_in_output", "length_penalty", "min_p", "min_tokens",
+    "mirostat", "mirostat_eta", "mirostat_tau", "num_ctx", "num_predict", "reasoning",
+    "repeat_penalty", "repetition_penalty", "skip_special_tokens", "stop_token_ids",
+    "thinking", "tfs_z", "top_a", "top_k", "typical_p", "use_beam_search",
+})
+EMBEDDING_PARAMS = frozenset({"dimensions", "encoding_format", "input", "model", "user"})
+IMAGE_PARAMS = frozenset({"background", "moderation", "n", "output_compression",
+                          "output_format", "partial_images", "quality", "response_format",
+                          "size", "style", "user"})
 
 # Top-level field each client_args key lands in when folded.
 _FOLDED = {"api_key": "api_key", "organization": "organization", "project": "project",
@@ -49,14 +74,12 @@ class OpenAIConfig(RemoteModelConfig):
                                   "deepseek, groq, vllm, ...); default: by model_type.")
     organization: str | None = Field(default=None, description="OpenAI-Organization header.")
     project: str | None = Field(default=None, description="OpenAI-Project header.")
-    default_query: dict[str, str] = Field(
+    default_query: dict[str, str | SecretStr] = Field(
         default_factory=dict, description="Query parameters sent with every request.")
     client_args: OpenAIClientArgs | None = Field(
         default=None, validation_alias=AliasChoices("client_args", "client_kwargs"),
         description="openai.OpenAI(...) arguments (AgentScope client_args, smolagents "
                     "client_kwargs); folded into the top-level fields.")
-    verify_ssl: bool = Field(default=True, description="Verify TLS certificates.")
-    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL.")
 
     @field_validator("provider")
     @classmethod
@@ -69,6 +92,13 @@ class OpenAIConfig(RemoteModelConfig):
             raise ValueError(f"unknown provider {value!r}{did_you_mean(value, PROFILES)} "
                              f"(known: {', '.join(profile_names())})")
         return value
+
+    @field_validator("default_query")
+    @classmethod
+    def _secret_query(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from modelhub.config.checks import secret_entries
+
+        return secret_entries(value, "query parameter", header=False) if value else value
 
     @model_validator(mode="after")
     def _has_an_address(self) -> OpenAIConfig:
@@ -93,7 +123,14 @@ class OpenAIConfig(RemoteModelConfig):
                 continue
             current = getattr(self, target)
             if isinstance(value, dict):  # headers / query: merged, top-level keys win
-                value = {**value, **current}
+                from modelhub.config.checks import secret_entries
+
+                value = secret_entries({**value, **current}, f"client_args.{key}",
+                                       header=target == "headers")
+            elif isinstance(value, SecretStr):
+                from modelhub.config.checks import check_key
+
+                check_key(value.get_secret_value(), f"client_args.{key}")
             elif target in self.model_fields_set and current != value:
                 raise ValueError(f"{target!r} is given both at top level and as "
                                  f"client_args.{key}, with different values")
@@ -101,9 +138,10 @@ class OpenAIConfig(RemoteModelConfig):
         return self
 
 
-
 class OpenAIChatConfig(OpenAIConfig):
     """`openai_chat`: any OpenAI-compatible chat completions server."""
+
+    known_params: ClassVar[frozenset[str]] = CHAT_PARAMS
 
     stream: bool = Field(default=False, description="Stream by default (AgentScope).")
     stream_usage: bool | None = Field(

@@ -10,9 +10,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from modelhub.errors import ResponseParseError
-from modelhub.http.errors import parse_answer
+from modelhub.http.errors import optional_str, parse_answer
 from modelhub.providers.openai.base import OpenAIWrapperBase
-from modelhub.providers.openai.config import OpenAIConfig
+from modelhub.providers.openai.config import EMBEDDING_PARAMS, OpenAIConfig
 from modelhub.providers.openai.wire import parse_usage
 from modelhub.response import ModelResponse
 from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
@@ -24,6 +24,8 @@ EMBEDDINGS_PATH = "/embeddings"
 
 class OpenAIEmbeddingConfig(OpenAIConfig):
     """`openai_embedding`: the /embeddings endpoint."""
+
+    known_params: ClassVar[frozenset[str]] = EMBEDDING_PARAMS
 
     dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
     encoding_format: Literal["float", "base64"] = Field(
@@ -50,8 +52,8 @@ def parse_embeddings(body: Any) -> ModelResponse:
         raise ResponseParseError("expected a 'data' list of embedding objects", response=body)
     ordered = sorted(data, key=lambda d: d.get("index", 0))
     return ModelResponse(embedding=[decode_embedding(d.get("embedding")) for d in ordered],
-                         usage=parse_usage(body.get("usage")), model=body.get("model"),
-                         raw=body)
+                         usage=parse_usage(body.get("usage")),
+                         model=optional_str(body.get("model"), "model"), raw=body)
 
 
 class OpenAIEmbeddingWrapper(OpenAIWrapperBase, EmbeddingWrapperBase):

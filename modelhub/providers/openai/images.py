@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from modelhub.errors import ResponseParseError
-from modelhub.http.errors import parse_answer
+from modelhub.http.errors import optional_str, parse_answer
 from modelhub.providers.openai.base import OpenAIWrapperBase
-from modelhub.providers.openai.config import OpenAIConfig
+from modelhub.providers.openai.config import IMAGE_PARAMS, OpenAIConfig
 from modelhub.providers.openai.wire import parse_usage
 from modelhub.response import ModelResponse
 from modelhub.wrappers.images import ImageWrapperBase
@@ -21,6 +21,8 @@ IMAGES_PATH = "/images/generations"
 class OpenAIDallEConfig(OpenAIConfig):
     """`openai_dall_e`: the /images/generations endpoint."""
 
+    known_params: ClassVar[frozenset[str]] = IMAGE_PARAMS
+
 
 def parse_images(body: Any) -> ModelResponse:
     """A ModelResponse from an images answer; base64 images become `data:` URLs."""
@@ -32,10 +34,11 @@ def parse_images(body: Any) -> ModelResponse:
         if not isinstance(item, Mapping):
             raise ResponseParseError("an image is not an object", response=body)
         if item.get("url"):
-            urls.append(str(item["url"]))
+            urls.append(optional_str(item["url"], "an image url") or "")
         elif item.get("b64_json"):
-            fmt = body.get("output_format") or "png"
-            urls.append(f"data:image/{fmt};base64,{item['b64_json']}")
+            fmt = optional_str(body.get("output_format"), "output_format") or "png"
+            encoded = optional_str(item["b64_json"], "an image's b64_json")
+            urls.append(f"data:image/{fmt};base64,{encoded}")
         else:
             raise ResponseParseError("an image has neither 'url' nor 'b64_json'",
                                      response=body)

@@ -14,6 +14,7 @@ from modelhub.http.errors import (
     api_error,
     decode_json,
     error_fields,
+    optional_str,
     status_for_error_code,
 )
 from modelhub.http.framing import Frame
@@ -51,9 +52,16 @@ def _tool_call(tc: Mapping[str, Any], index: int) -> ToolCall:
     name = fn.get("name")
     if not isinstance(name, str) or not name:
         raise ResponseParseError(f"tool call {index} has no function name")
-    return ToolCall(id=tc.get("id") or f"call_{index}", name=name,
-                    arguments=parse_arguments(fn.get("arguments"), tool_name=name),
-                    type=tc.get("type") or "function")
+    return ToolCall(id=optional_str(tc.get("id"), "a tool call id") or f"call_{index}",
+                    name=name, arguments=parse_arguments(fn.get("arguments"), tool_name=name),
+                    type=optional_str(tc.get("type"), "a tool call type") or "function")
+
+
+def _reasoning_of(part: Mapping[str, Any]) -> str | None:
+    """The reasoning a message or delta carries (`reasoning_content`, or `reasoning` as
+    OpenRouter and vLLM name it)."""
+    value = part.get("reasoning_content") or part.get("reasoning")
+    return optional_str(value, "reasoning content") if value else None
 
 
 def parse_chat_completion(body: Any) -> ModelResponse:
@@ -64,16 +72,17 @@ def parse_chat_completion(body: Any) -> ModelResponse:
     choice = body["choices"][0] if body["choices"] else {}
     message = choice.get("message") or {}
     text, reasoning = split_think(_text_of(message.get("content")))
-    native = message.get("reasoning_content") or message.get("reasoning")
-    if isinstance(native, str) and native:
+    native = _reasoning_of(message)
+    if native:
         reasoning = native if reasoning is None else native + reasoning
     calls = message.get("tool_calls") or []
     if not isinstance(calls, list):
         raise ResponseParseError("'tool_calls' is not a list", response=body)
     return ModelResponse(
         text=text, tool_calls=[_tool_call(tc, i) for i, tc in enumerate(calls)],
-        usage=parse_usage(body.get("usage")), finish_reason=choice.get("finish_reason"),
-        model=body.get("model"), reasoning=reasoning, raw=body)
+        usage=parse_usage(body.get("usage")),
+        finish_reason=optional_str(choice.get("finish_reason"), "finish_reason"),
+        model=optional_str(body.get("model"), "model"), reasoning=reasoning, raw=body)
 
 
 def stream_error(payload: Any, context: ErrorContext) -> ModelAPIError:
@@ -112,20 +121,24 @@ class ChatStreamHandler:
         acc = self.accumulator
         acc.add_raw(chunk)
         acc.add_usage(parse_usage(chunk.get("usage")))
-        acc.set_model(chunk.get("model"))
+        acc.set_model(optional_str(chunk.get("model"), "model"))
         choices = chunk.get("choices")
         if not choices:
             return None
         choice = choices[0]
-        acc.set_finish_reason(choice.get("finish_reason"))
+        acc.set_finish_reason(optional_str(choice.get("finish_reason"), "finish_reason"))
         delta = choice.get("delta") or {}
-        native = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(native, str):
-            acc.add_reasoning(native)
+        acc.add_reasoning(_reasoning_of(delta) or "")
         for tc in delta.get("tool_calls") or ():
             fn = tc.get("function") or {}
-            acc.add_tool_call_delta(tc.get("index"), id=tc.get("id"), name=fn.get("name"),
-                                    arguments=fn.get("arguments"), type=tc.get("type"))
+            index = tc.get("index")
+            if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+                raise ResponseParseError("a tool call index is not a number")
+            acc.add_tool_call_delta(
+                index, id=optional_str(tc.get("id"), "a tool call id"),
+                name=optional_str(fn.get("name"), "a tool name"),
+                arguments=optional_str(fn.get("arguments"), "tool call arguments"),
+                type=optional_str(tc.get("type"), "a tool call type"))
         content = _text_of(delta.get("content"))
         return acc.add_text(content) if content else None
 

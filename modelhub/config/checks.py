@@ -1,0 +1,103 @@
+"""Checks of settings that could otherwise only fail at a call: keys, URLs, proxies,
+headers and query parameters. Each raises ValueError with a message that names what
+is wrong and never quotes a secret."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["check_key", "check_proxy", "check_url", "secret_entries", "split_password"]
+
+# RFC 9110 field names: a token.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def check_key(value: str, what: str = "the key") -> None:
+    """A key must be sent exactly as it is: no surrounding space, no line break."""
+    if value != value.strip() or any(c in value for c in "\r\n\t\0"):
+        raise ValueError(f"{what} has leading or trailing whitespace or a line break (a "
+                         "YAML `|` block, or a key file read with its newline?): strip it")
+    if not value.isascii() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"{what} holds a character an HTTP header cannot carry")
+
+
+def check_url(value: str, what: str = "base_url") -> None:
+    """An http(s) URL with a host (and a valid port)."""
+    from urllib.parse import urlsplit
+
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"{what} must start with http:// or https://")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises for a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"{what} is not a valid URL ({exc})") from None
+    if not parts.hostname:
+        raise ValueError(f"{what} has no host")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{what} holds a query or fragment; paths are appended to it, so "
+                         "give query parameters in default_query instead")
+    if any(c.isspace() for c in value) or any(ord(c) < 32 for c in value):
+        raise ValueError(f"{what} holds whitespace or control characters")
+    del port
+
+
+def check_proxy(value: str) -> None:
+    """A proxy URL with a scheme httpx can use (socks needs httpx's socks extra)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises for a bad port)
+    except ValueError as exc:
+        raise ValueError(f"proxy is not a valid URL ({exc})") from None
+    if parts.scheme not in _PROXY_SCHEMES or not parts.hostname:
+        raise ValueError(f"proxy must be a URL such as http://host:3128, with a scheme of "
+                         f"{', '.join(_PROXY_SCHEMES)}")
+    if parts.scheme.startswith("socks"):
+        import importlib.util
+
+        if importlib.util.find_spec("socksio") is None:
+            raise ValueError("a socks proxy needs httpx's socks support: "
+                             "pip install 'httpx[socks]'")
+
+
+def secret_entries(values: Mapping[str, Any], what: str, *, header: bool) -> dict[str, Any]:
+    """Headers (or query parameters) checked, with the values whose name says they are
+    secret made `SecretStr`."""
+    from pydantic import SecretStr
+
+    from modelhub._secrets import is_secret_name
+
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if header:
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{what} name {name!r} is not a valid header name")
+            if not raw.isascii():
+                raise ValueError(f"{what} {name!r} holds non-ASCII characters; an HTTP "
+                                 "header cannot carry them (encode the value)")
+            if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in raw):
+                raise ValueError(f"{what} {name!r} holds a control character or line break")
+            if raw != raw.strip():
+                raise ValueError(f"{what} {name!r} has leading or trailing whitespace")
+        out[name] = SecretStr(raw) if is_secret_name(name) else raw
+    return out
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """`url` with the password of its user info masked, and that password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from modelhub._secrets import MASK
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}")), parts.password

@@ -1,0 +1,84 @@
+"""Faults at the call level: slow servers, streams that stall or end early, answers of
+the wrong kind; each a typed error naming the config and where it was going."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from modelhub import errors
+from modelhub.registry import Registry
+from tests.openai_server import OpenAIServer, Reply, chat_chunks, raw_reply, sse_reply
+
+
+def model(server: OpenAIServer, **extra: Any) -> Any:
+    reg = Registry()
+    reg.init({"config_name": "slowpoke", "model_type": "openai_chat", "model_name": "m",
+              "base_url": server.base_url, "default_query": {"api_key": "k1"},
+              "max_retries": 0, **extra})
+    return reg.get("slowpoke")
+
+
+def test_a_drip_fed_answer_cannot_hold_a_call_past_its_timeout(openai_server: OpenAIServer) -> None:
+    openai_server.enqueue(Reply(200, {"content-type": "application/json"},
+                                sse=[b" "] * 40 + [b"{}"], piece_delay=0.25))
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError) as info:
+        model(openai_server, timeout=1.5)("hi")
+    assert time.monotonic() - start < 2.4
+    error = info.value
+    assert error.timeout == 1.5 and "1.5 s" in str(error) and error.config_name == "slowpoke"
+    assert error.url == openai_server.base_url + "/chat/completions"  # no query, no user info
+
+
+def test_a_stream_that_stalls_times_out(openai_server: OpenAIServer) -> None:
+    first = chat_chunks(["Hel"])[1]
+    openai_server.enqueue(Reply(200, {"content-type": "text/event-stream"},
+                                sse=[f"data: {__import__('json').dumps(first)}\n\n".encode()]
+                                + [b": keep-alive\n\n"] * 20, piece_delay=0.2))
+    stream = model(openai_server, timeout=1.0)("hi", stream=True)
+    with pytest.raises(errors.ModelTimeoutError) as info:
+        list(stream)
+    assert info.value.partial_text == "Hel" and "no stream event" in str(info.value)
+
+
+def test_a_stream_that_ends_early_carries_what_arrived(openai_server: OpenAIServer) -> None:
+    openai_server.enqueue(sse_reply(chat_chunks(["Hel", "lo"])[:3], done=False))
+    stream = model(openai_server)("hi", stream=True)
+    with pytest.raises(errors.ModelConnectionError, match="ended early") as info:
+        list(stream)
+    assert info.value.partial_text == "Hello"
+
+
+def test_a_stream_whose_last_chunk_had_a_finish_reason_may_skip_done(
+        openai_server: OpenAIServer) -> None:
+    openai_server.enqueue(sse_reply(chat_chunks(["Hi"], include_usage=False), done=False))
+    assert model(openai_server)("hi", stream=True).text == "Hi"
+
+
+def test_an_html_page_for_a_stream_is_a_parse_error(openai_server: OpenAIServer) -> None:
+    openai_server.enqueue(raw_reply(200, b"<html><head><title>Sign in</title></head></html>",
+                                    {"content-type": "text/html; charset=utf-8"}))
+    with pytest.raises(errors.ResponseParseError, match=r"text/html.*Sign in"):
+        model(openai_server)("hi", stream=True)
+
+
+def test_an_html_error_page_is_summarised_not_dumped(openai_server: OpenAIServer) -> None:
+    page = b"<html><head><title>502 Bad Gateway</title></head><body>" + b"x" * 20000
+    openai_server.enqueue(raw_reply(502, page, {"content-type": "text/html"}))
+    with pytest.raises(errors.ServerError) as info:
+        model(openai_server)("hi")
+    assert "502 Bad Gateway" in str(info.value) and len(str(info.value)) < 300
+
+
+def test_a_refused_connection_names_the_config_and_url() -> None:
+    reg = Registry()
+    reg.init({"config_name": "down", "model_type": "openai_chat",
+              "base_url": "http://127.0.0.1:1/v1", "max_retries": 0})
+    with pytest.raises(errors.ModelConnectionError) as info:
+        reg.get("down")("hi")
+    assert info.value.config_name == "down" and info.value.url == \
+        "http://127.0.0.1:1/v1/chat/completions"
+    assert "config 'down'" in str(info.value)
