@@ -163,6 +163,6 @@ def test_validate_checks_names_across_every_path_it_is_given(
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text("- config_name: same\n  model_type: openai_chat\n")
     b.write_text("- config_name: same\n  model_type: openai_chat\n")
-    code, out, err = run(capsys, "validate", str(a), str(b))
+    code, _out, err = run(capsys, "validate", str(a), str(b))
     assert code == 1 and "duplicate config_name 'same'" in err and f"{a}:1" in err
     assert f"{b}:1" in err
