@@ -5,57 +5,36 @@ Bodies follow the API reference and the `openai` SDK's own types
 `ImagesResponse`, the `{"error": {...}}` error body); streams are SSE
 (`data: <json>` + blank line, ending in `data: [DONE]`). Tests script replies with
 `enqueue()`; with none queued the server answers realistically by itself. The same
-fixtures are read by the real `openai` SDK in test_openai_server_fidelity.py.
+fixtures are read by the real `openai` SDK in test_openai_server_fidelity.py. The
+server machinery is `tests.loopback`'s.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
-import json
 import struct
-import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+
+from tests import loopback
+from tests.loopback import (
+    LoopbackServer,
+    RecordedRequest,
+    Reply,
+    delay_reply,
+    json_reply,
+    raw_reply,
+)
+
+__all__ = ["OpenAIServer", "RecordedRequest", "Reply", "chat_chunks", "chat_completion",
+           "default_reply", "delay_reply", "embedding_response", "error_reply",
+           "images_response", "json_reply", "raw_reply", "sse_reply"]
 
 _ids = itertools.count(1)
 
 
-@dataclass
-class RecordedRequest:
-    """One request as the server saw it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    json: Any
-
-
-@dataclass
-class Reply:
-    """What the server sends for one request."""
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    sse: list[bytes] | None = None  # pieces written one by one, with a flush between
-    delay: float = 0.0  # before the answer
-    piece_delay: float = 0.0  # between pieces
-
-
 # -- reply builders ------------------------------------------------------------------------
-def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
-    """A JSON answer."""
-    return Reply(status, {"content-type": "application/json", **(headers or {})},
-                 json.dumps(body).encode())
-
-
 def error_reply(status: int, message: str, type: str = "invalid_request_error",
                 code: str | None = None, param: str | None = None,
                 headers: dict[str, str] | None = None) -> Reply:
@@ -68,36 +47,10 @@ def error_reply(status: int, message: str, type: str = "invalid_request_error",
                                  "code": code}}, status, extra)
 
 
-def sse_reply(events: list[Any], *, done: bool = True, line_ending: str = "\n",
-              split_bytes: int | None = None, comments: bool = False,
-              headers: dict[str, str] | None = None) -> Reply:
-    """A text/event-stream answer: each dict event as `data: <json>`, raw strs verbatim."""
-    nl = line_ending
-    parts: list[str] = []
-    for event in events:
-        if comments:
-            parts.append(f": keep-alive{nl}{nl}")
-        parts.append(event if isinstance(event, str) else f"data: {json.dumps(event)}{nl}{nl}")
-    if done:
-        parts.append(f"data: [DONE]{nl}{nl}")
-    data = "".join(parts).encode()
-    if split_bytes:
-        pieces = [data[i:i + split_bytes] for i in range(0, len(data), split_bytes)]
-    else:
-        pieces = [p.encode() for p in parts]
-    return Reply(200, {"content-type": "text/event-stream", "cache-control": "no-cache",
-                       **(headers or {})}, sse=pieces)
-
-
-def raw_reply(status: int, body: bytes, headers: dict[str, str]) -> Reply:
-    """Any other answer, e.g. a proxy's HTML error page."""
-    return Reply(status, headers, body)
-
-
-def delay_reply(seconds: float, then: Reply) -> Reply:
-    """`then`, after sleeping `seconds` (for timeout tests)."""
-    then.delay = seconds
-    return then
+def sse_reply(events: list[Any], *, done: bool = True, **kwargs: Any) -> Reply:
+    """An OpenAI event stream: each dict event as `data: <json>`, raw strs verbatim,
+    ending in `data: [DONE]` unless `done=False`."""
+    return loopback.sse_reply(events, done="[DONE]" if done else None, **kwargs)
 
 
 # -- body builders (API reference shapes) ------------------------------------------------------
@@ -247,114 +200,20 @@ def default_reply(req: RecordedRequest) -> Reply:
 
 
 # -- the server -------------------------------------------------------------------------------
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
+class OpenAIServer(LoopbackServer):
+    """Threaded HTTP/1.1 server on 127.0.0.1 speaking the OpenAI protocol (`base_url`
+    ends in /v1)."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+    api_prefix = "/v1"
 
-    def _handle(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            decoded = json.loads(raw) if raw else None
-        except ValueError:
-            decoded = None
-        parts = urlsplit(self.path)
-        req = RecordedRequest(self.command, parts.path, dict(parse_qsl(parts.query)),
-                              {k.lower(): v for k, v in self.headers.items()}, raw, decoded)
-        reply = self.server.owner._take(req) or default_reply(req)
-        if reply.delay:
-            time.sleep(reply.delay)
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        if reply.sse is not None:
-            self.send_header("transfer-encoding", "chunked")
-            self.end_headers()
-            for piece in reply.sse:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                self.wfile.flush()
-                if reply.piece_delay:
-                    time.sleep(reply.piece_delay)
-            self.wfile.write(b"0\r\n\r\n")
-        else:
-            self.send_header("content-length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        self.wfile.flush()
-
-    do_GET = do_POST = do_DELETE = _handle
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    owner: OpenAIServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)  # a client hanging up is normal
-
-
-class OpenAIServer:
-    """Threaded HTTP/1.1 server on 127.0.0.1 speaking the OpenAI protocol."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queues: dict[str | None, deque[Reply]] = {}
-        self.requests: list[RecordedRequest] = []
-        self._server: _Server | None = None
-        self.url = ""
-        self.base_url = ""
+    def default_reply(self, req: RecordedRequest) -> Reply:
+        """A realistic OpenAI answer when no reply is queued."""
+        return default_reply(req)
 
     def start(self) -> OpenAIServer:
         """Listen on a free port and serve in a daemon thread."""
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.owner = self
-        self._server = server
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self.base_url = self.url + "/v1"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def __enter__(self) -> OpenAIServer:
         return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def enqueue(self, *replies: Reply, path: str | None = None) -> None:
-        """Script the next replies (FIFO), for any path or for paths ending in `path`."""
-        with self._lock:
-            self._queues.setdefault(path, deque()).extend(replies)
-
-    def reset(self) -> None:
-        """Forget queued replies and recorded requests."""
-        with self._lock:
-            self._queues.clear()
-            self.requests.clear()
-
-    @property
-    def last(self) -> RecordedRequest:
-        """The most recent request."""
-        return self.requests[-1]
-
-    def _take(self, req: RecordedRequest) -> Reply | None:
-        with self._lock:
-            self.requests.append(req)
-            for key, queue in self._queues.items():
-                if key is not None and req.path.endswith(key) and queue:
-                    return queue.popleft()
-            queue = self._queues.get(None)
-            return queue.popleft() if queue else None
