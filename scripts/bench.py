@@ -1,41 +1,58 @@
 """modelhub benchmark: every figure is a ratio against its floor, measured in the same run.
 
-    python scripts/bench.py            # about five minutes
-    python scripts/bench.py --quick    # fewer repetitions
+    python scripts/bench.py                    # the core figures (a)-(f), about five minutes
+    python scripts/bench.py --quick            # fewer repetitions
+    python scripts/bench.py --family NAME      # one provider family against its bare SDK
+    python scripts/bench.py --all              # the core figures, then every family
 
 A minimal asyncio HTTP/1.1 server (keep-alive, precomputed answers) runs in its own
-process on 127.0.0.1, so client cost dominates. Run on demand, never in tests.
+process on 127.0.0.1, so client cost dominates (see `benchlib`). Each provider family
+has a module in `scripts/bench_providers/` with `run(quick)`: one call and one
+200-chunk stream through its wrapper against the same made with the bare SDK, on the
+same server. Run on demand, never in tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
-import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# -- the server ------------------------------------------------------------------------------
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (
+    ENV,
+    ROWS,
+    Route,
+    best_of,
+    best_pair,
+    fresh,
+    http_answer,
+    interleaved,
+    per_call,
+    report,
+    serve,
+    sse_body,
+    table,
+)
 
 
-def _answers() -> tuple[bytes, bytes]:
+def _routes() -> list[Route]:
     completion = json.dumps({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "m",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there!"},
                      "finish_reason": "stop", "logprobs": None}],
         "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}).encode()
-    plain = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
-             % len(completion)) + completion
     events = []
     for i in range(200):
         delta = {"role": "assistant", "content": ""} if i == 0 else {"content": f"tok{i} "}
@@ -44,113 +61,23 @@ def _answers() -> tuple[bytes, bytes]:
     events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
                    "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 199,
                                             "total_tokens": 204}})
-    body = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
-    body += b"data: [DONE]\n\n"
-    stream = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n"
-              % len(body)) + body
-    return plain, stream
+    stream = http_answer(sse_body(events, done="[DONE]"), "text/event-stream")
+    return [Route(b"/chat/completions", stream, body=b'"stream":true'),
+            Route(b"/chat/completions", stream, body=b'"stream": true'),
+            Route(b"/chat/completions", http_answer(completion))]
 
 
-class _Protocol(asyncio.Protocol):
-    PLAIN, STREAM = _answers()
-
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-        self.buffer = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            head_end = self.buffer.find(b"\r\n\r\n")
-            if head_end < 0:
-                return
-            head = self.buffer[:head_end].lower()
-            start = head.find(b"content-length:")
-            length = int(head[start + 15:head.find(b"\r\n", start) if head.find(b"\r\n", start) > 0
-                              else None]) if start >= 0 else 0
-            if len(self.buffer) < head_end + 4 + length:
-                return
-            body = self.buffer[head_end + 4:head_end + 4 + length]
-            self.buffer = self.buffer[head_end + 4 + length:]
-            streaming = b'"stream":true' in body or b'"stream": true' in body
-            self.transport.write(self.STREAM if streaming else self.PLAIN)
+def families() -> list[str]:
+    """The provider families with a benchmark module."""
+    folder = Path(__file__).resolve().parent / "bench_providers"
+    return sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
 
 
-def _serve(port: int, ready: Any, lifetime: float) -> None:
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(_Protocol, "127.0.0.1", port, backlog=2048)
-        ready.set()
-        await asyncio.sleep(lifetime)  # watchdog: stops by itself
-        server.close()
-
-    asyncio.run(run())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# -- measuring -------------------------------------------------------------------------------
-
-
-# Installed packages have their bytecode compiled; let ours be cached too, as it is
-# after any `pip install`, even where PYTHONDONTWRITEBYTECODE is set in the shell.
-_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def _fresh(code: str, runs: int, env: dict[str, str] | None = None) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, env=env or _ENV)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def _interleaved(a: str, b: str, runs: int) -> tuple[float, float]:
-    _fresh(a, 1), _fresh(b, 1)  # warm-up: bytecode written, files in the page cache
-    ta, tb = [], []
-    for _ in range(runs):
-        ta += _fresh(a, 1)
-        tb += _fresh(b, 1)
-    return statistics.median(ta), statistics.median(tb)
-
-
-def _per_call(fn: Callable[[], Any], n: int) -> float:
-    for _ in range(min(50, n)):
-        fn()
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
-
-
-def _best_of(fn: Callable[[], float], repeats: int) -> float:
-    return min(fn() for _ in range(repeats))
-
-
-def _best_pair(a: Callable[[], float], b: Callable[[], float],
-               repeats: int) -> tuple[float, float]:
-    """The best of each, measured in turns so that drift of the machine hits both."""
-    best_a = best_b = float("inf")
-    for _ in range(repeats):
-        best_a, best_b = min(best_a, a()), min(best_b, b())
-    return best_a, best_b
-
-
-ROWS: list[tuple[str, str, str, str]] = []
-
-
-def report(label: str, ours: float, floor: float, target: str, unit: str = "ms") -> None:
-    """Print and record one figure as a ratio against its floor."""
-    ratio = ours / floor if floor else float("nan")
-    scale = {"ms": 1e3, "ns": 1e9}[unit]
-    shown = f"{ours * scale:.2f} {unit} vs {floor * scale:.2f} {unit}"
-    ROWS.append((label, f"{ratio:.2f}x", target, shown))
-    print(f"  {label}: {ratio:.2f}x  ({shown}; target {target})", flush=True)
+def run_family(name: str, quick: bool) -> None:
+    """One family's figures: its wrapper against its bare SDK."""
+    module = importlib.import_module(f"bench_providers.{name}")
+    print(f"[{name}]", flush=True)
+    module.run(quick)
 
 
 # What a config of a built-in type needs beyond the common keys, to validate.
@@ -181,25 +108,18 @@ def _configs(base_url: str) -> list[dict[str, Any]]:
     return out
 
 
-def main() -> None:
-    """Run every benchmark and print a markdown table."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = parser.parse_args()
-    runs, calls, streams = (7, 300, 30) if args.quick else (15, 2000, 150)
+def core(quick: bool) -> None:
+    """The core figures (a)-(f)."""
+    runs, calls, streams = (7, 300, 30) if quick else (15, 2000, 150)
 
     import yaml
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/v1"
-    ready = multiprocessing.Event()
-    server = multiprocessing.Process(target=_serve, args=(port, ready, 900), daemon=True)
-    server.start()
-    ready.wait(10)
+    server = serve(_routes())
+    base = server.__enter__() + "/v1"
     tmp = Path(tempfile.mkdtemp())
     # modelhub's entry-point cache in a folder of the bench's own: the warm-up run of each
     # figure fills it, as a user's first run does.
-    os.environ["MODELHUB_CACHE_DIR"] = _ENV["MODELHUB_CACHE_DIR"] = str(tmp / "cache")
+    os.environ["MODELHUB_CACHE_DIR"] = ENV["MODELHUB_CACHE_DIR"] = str(tmp / "cache")
     try:
         config_file = tmp / "models.yaml"
         config_file.write_text(yaml.safe_dump(_configs(base), sort_keys=False))
@@ -209,11 +129,11 @@ def main() -> None:
         print(f"(a) fresh process: import modelhub + init() of 100 configs over "
               f"{len(types)} built-in types, each validated", flush=True)
         init_code = f"import modelhub; modelhub.init({str(config_file)!r})"
-        ours, floor = _interleaved(init_code, "from pydantic import BaseModel; import yaml", runs)
+        ours, floor = interleaved(init_code, "from pydantic import BaseModel; import yaml", runs)
         report("(a) import + init 100 configs vs `from pydantic import BaseModel; import yaml`",
                ours, floor, "<= 1.6x")
-        cold = statistics.median(_fresh(init_code, max(3, runs // 2),
-                                        {**_ENV, "MODELHUB_CACHE_DIR": ""}))
+        cold = statistics.median(fresh(init_code, max(3, runs // 2),
+                                        {**ENV, "MODELHUB_CACHE_DIR": ""}))
         print(f"  for context: the same with the entry-point cache off {cold * 1000:.0f} ms = "
               f"{cold / floor:.2f}x")
         loaded = subprocess.run(
@@ -230,20 +150,20 @@ def main() -> None:
             modelhub.init([{{{{"config_name": "c", "model_type": "openai_chat",
                              "model_name": "m", "base_url": {base!r}, "api_key": "k"}}}}])
             modelhub.get("c")("Hi")""")
-        ours, floor = _interleaved(
+        ours, floor = interleaved(
             one_call.format(patch=""),
             f"import httpx; httpx.post({base + '/chat/completions'!r}, content={body!r}, "
             "headers={'authorization': 'Bearer k', 'content-type': 'application/json'}).json()",
             runs)
         report("(b) import + init + 1 call vs raw httpx process", ours, floor, "<= 1.5x")
-        with_tls = statistics.median(_fresh(one_call.format(
+        with_tls = statistics.median(fresh(one_call.format(
             patch="; import modelhub.http.pool as t; "
                   "t.transport_key = lambda url, verify=True, proxy=None: (verify, proxy)"),
             max(3, runs // 2)))
         print(f"  for context: the same building the TLS context a plain-HTTP endpoint never "
               f"uses (raw httpx.post builds it) {with_tls * 1000:.0f} ms = "
               f"{with_tls / floor:.2f}x")
-        sdk = statistics.median(_fresh(
+        sdk = statistics.median(fresh(
             f"import openai; openai.OpenAI(base_url={base!r}, api_key='k').chat.completions"
             ".create(model='m', messages=[{'role': 'user', 'content': 'Hi'}])", max(3, runs // 3)))
         print(f"  for context: openai SDK process {sdk * 1000:.0f} ms = {sdk / floor:.2f}x")
@@ -262,13 +182,13 @@ def main() -> None:
         payload = body.encode()
 
         print("(c) sequential chat calls", flush=True)
-        floor, ours = _best_pair(
-            lambda: _per_call(lambda: json.loads(
+        floor, ours = best_pair(
+            lambda: per_call(lambda: json.loads(
                 raw.post(url, content=payload, headers=headers).content), calls),
-            lambda: _per_call(lambda: model("Hi"), calls), 3)
+            lambda: per_call(lambda: model("Hi"), calls), 3)
         report("(c) sequential openai_chat call vs raw httpx.Client", ours, floor, "<= 1.3x")
         client = openai.OpenAI(base_url=base, api_key="k", max_retries=0)
-        sdk = _best_of(lambda: _per_call(lambda: client.chat.completions.create(
+        sdk = best_of(lambda: per_call(lambda: client.chat.completions.create(
             model="m", messages=[{"role": "user", "content": "Hi"}]), calls), 3)
         print(f"  for context: openai SDK {sdk * 1e6:.0f} us/call = {sdk / floor:.2f}x")
 
@@ -286,8 +206,8 @@ def main() -> None:
             for _ in model("Hi", stream=True):
                 pass
 
-        floor, ours = _best_pair(lambda: _per_call(raw_stream, streams),
-                                 lambda: _per_call(our_stream, streams), 3)
+        floor, ours = best_pair(lambda: per_call(raw_stream, streams),
+                                 lambda: per_call(our_stream, streams), 3)
         report("(d) 200-chunk stream vs raw httpx iter_lines + json", ours, floor, "<= 2x")
 
         def sdk_stream() -> None:
@@ -295,7 +215,7 @@ def main() -> None:
                     {"role": "user", "content": "Hi"}]):
                 pass
 
-        sdk = _best_of(lambda: _per_call(sdk_stream, streams), 3)
+        sdk = best_of(lambda: per_call(sdk_stream, streams), 3)
         print(f"  for context: openai SDK stream {sdk * 1000:.2f} ms = {sdk / floor:.2f}x")
 
         print("(e) 500 concurrent acalls, 100 in flight, cold pool", flush=True)
@@ -325,7 +245,7 @@ def main() -> None:
                 return time.perf_counter() - start
 
         floor_times, our_times = [], []
-        for _ in range(3 if args.quick else 7):
+        for _ in range(3 if quick else 7):
             floor_times.append(asyncio.run(run_raw()))
             our_times.append(asyncio.run(run_ours()))
         floor_t, ours_t = statistics.median(floor_times), statistics.median(our_times)
@@ -345,15 +265,15 @@ def main() -> None:
         small.get("s5")
         big.get("b5000")
         n = 200_000
-        t_small, t_big = _best_pair(lambda: _per_call(lambda: small.get("s5"), n),
-                                    lambda: _per_call(lambda: big.get("b5000"), n), 5)
+        t_small, t_big = best_pair(lambda: per_call(lambda: small.get("s5"), n),
+                                    lambda: per_call(lambda: big.get("b5000"), n), 5)
         report("(f) get() with 10,000 configs vs with 10", t_big, t_small, "<= ~1x", unit="ns")
-        fresh = Registry()
-        fresh.init([{"config_name": f"w{i}", **template} for i in range(101)])
-        fresh.get("w0")
+        newcomers = Registry()
+        newcomers.init([{"config_name": f"w{i}", **template} for i in range(101)])
+        newcomers.get("w0")
         start = time.perf_counter()
         for i in range(1, 101):
-            fresh.get(f"w{i}")
+            newcomers.get(f"w{i}")
         build = time.perf_counter() - start
         start = time.perf_counter()
         for _ in range(100):
@@ -364,13 +284,23 @@ def main() -> None:
         print(f"  100 wrappers built in {build * 1000:.1f} ms (target <= 100 ms); "
               f"100 openai.OpenAI() clients: {sdk * 1000:.0f} ms")
     finally:
-        server.terminate()
-        server.join(5)
+        server.__exit__(None, None, None)
 
-    print("\n| figure | measured | target | detail |\n| --- | --- | --- | --- |")
-    for row in ROWS:
-        print("| " + " | ".join(row) + " |")
-    print(f"\n(python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+
+def main() -> None:
+    """Run the benchmarks asked for and print a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--family", action="append", choices=families(), default=[],
+                        help="a provider family's figures (repeatable)")
+    parser.add_argument("--all", action="store_true", help="core figures and every family")
+    args = parser.parse_args()
+    if args.all or not args.family:
+        core(args.quick)
+    for name in families() if args.all else args.family:
+        run_family(name, args.quick)
+    print("\n" + table())
 
 
 if __name__ == "__main__":
