@@ -77,15 +77,19 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     for name in registry.list_configs():
         entry = registry.entry(name)
         rows.append({"config_name": name, "model_type": entry.model_type,
-                     "model_name": entry.config.model_name, "source": entry.where()})
+                     "model_name": entry.config.model_name, "kind": entry.wrapper_class.kind,
+                     "capabilities": _capabilities(entry.wrapper_class),
+                     "source": entry.where()})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    headers = ["config_name", "model_type", "model_name", "source"]
-    widths = [max([len(h), *(len(str(r[h])) for r in rows)]) for h in headers]
+    headers = ["config_name", "model_type", "model_name", "kind", "capabilities", "source"]
+    cells = [[", ".join(v) if isinstance(v, list) else str(v) for v in (r[h] for h in headers)]
+             for r in rows]
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
     click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
-    for row in rows:
-        click.echo("  ".join(str(row[h]).ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for line in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
 
 
 @cli.command()
@@ -136,15 +140,17 @@ def plugins(as_json: bool) -> None:
     """List the model types: entry points, their distributions, whether each loads."""
     from modelhub import plugins as plugin_registry
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for info in plugin_registry.list_plugins():
+        kind, capabilities = None, []
         try:
-            plugin_registry.resolve(info.model_type)
-            status = "ok"
+            cls = plugin_registry.resolve(info.model_type)
+            kind, capabilities, status = cls.kind, _capabilities(cls), "ok"
         except ModelhubError as error:
             status = f"error: {error}"
         rows.append({"model_type": info.model_type, "distribution": info.distribution,
-                     "version": info.version, "value": info.value, "status": status})
+                     "version": info.version, "value": info.value, "kind": kind,
+                     "capabilities": capabilities, "status": status})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -153,6 +159,15 @@ def plugins(as_json: bool) -> None:
         click.echo(f"{row['model_type']:<26} {dist:<32} {row['value']}")
         if row["status"] != "ok":
             click.echo(f"{'':<26} {row['status']}")
+        else:
+            click.echo(f"{'':<26} {row['kind']}: {', '.join(row['capabilities']) or '-'}")
+
+
+def _capabilities(cls: Any) -> list[str]:
+    """What a wrapper class declares it can do, in the order modelhub lists them."""
+    from modelhub.wrappers.base import CAPABILITIES
+
+    return [c for c in CAPABILITIES if c in cls.capabilities]
 
 
 def _config_schema(model_type: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Shared fixtures: the test plugins in a temporary site folder, a cache folder of the
-test process's own, and one loopback OpenAI-protocol server per test session."""
+"""Shared fixtures: no network but loopback, the test plugins in a temporary site
+folder, a cache folder of the test process's own, and one loopback OpenAI-protocol
+server per test session."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests import netguard
 from tests.openai_server import OpenAIServer
 from tests.plugin_site import make_site
+
+netguard.install()
 
 # Installed for this process (and its subprocesses) only: the user's environment never
 # sees the deliberately broken test plugins.

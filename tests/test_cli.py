@@ -37,8 +37,12 @@ def configs(tmp_path: Path, openai_server: OpenAIServer) -> Path:
 def test_list_table_and_json(capsys: pytest.CaptureFixture[str], configs: Path) -> None:
     code, out, _ = run(capsys, "--config", str(configs), "list")
     assert code == 0 and "local" in out and "openai_embedding" in out and f"{configs}:1" in out
+    assert "streaming, tools, vision" in out
     code, out, _ = run(capsys, "--config", str(configs), "list", "--json")
-    assert [r["config_name"] for r in json.loads(out)] == ["local", "emb"]
+    rows = json.loads(out)
+    assert [r["config_name"] for r in rows] == ["local", "emb"]
+    assert rows[0]["kind"] == "chat" and "tools" in rows[0]["capabilities"]
+    assert rows[1]["kind"] == "embedding" and rows[1]["capabilities"] == ["embeddings"]
 
 
 def test_config_from_environment(capsys: pytest.CaptureFixture[str], configs: Path,
@@ -74,7 +78,11 @@ def test_plugins_lists_distributions_and_failures(capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "plugins", "--json")
     rows = {r["model_type"]: r for r in json.loads(out)}
     assert code == 0 and rows["openai_chat"]["distribution"] == "modelhub"
-    assert rows["openai_chat"]["status"] == "ok"
+    assert rows["openai_chat"]["status"] == "ok" and rows["openai_chat"]["kind"] == "chat"
+    assert "response_format" in rows["openai_chat"]["capabilities"]
+    assert rows["openai_dall_e"]["capabilities"] == ["images"]
+    code, out, _ = run(capsys, "plugins")
+    assert "chat: streaming, tools, vision, audio, video, stop, response_format" in out
     assert rows["broken_chat"]["status"].startswith("error:")
     assert "modelhub-testplugin-rival" in rows["dup_chat"]["status"]
 
