@@ -104,12 +104,20 @@ class PostAPIWrapperBase(ModelWrapperBase):
 
     def error_in(self, body: Any) -> None:
         """Raise the API error an answer with a status of 200 carries in an `error`
-        object at its top, or at `data` / `data.response` (AgentScope's wrapping)."""
-        from modelhub.providers.openai.wire import stream_error
+        object at its top, or at `data` / `data.response` (AgentScope's wrapping): its
+        class by its status or code where it has one, else `ModelAPIError` (not
+        retried: nothing says that asking again would help)."""
+        from modelhub.http.errors import api_error, error_fields, status_for_error_code
 
         for where in (body, *(self.find(path, body) for path in _ERROR_PLACES)):
             if isinstance(where, Mapping) and where.get("error"):
-                raise stream_error(where, self.context)
+                message, code = error_fields(where)
+                err = where["error"]
+                fields = err if isinstance(err, Mapping) else where
+                status = status_for_error_code(fields.get("status"), fields.get("status_code"),
+                                               fields.get("code"), fields.get("type"))
+                raise api_error(status, message or "an error answer", context=self.context,
+                                body=body, code=code)
 
     def parse_usage(self, body: Any) -> Any:
         """The usage at `usage_path` (OpenAI's field names), else None."""
