@@ -58,6 +58,8 @@ class ResponsePath:
 
     text: str
     steps: tuple[str, ...]
+    # Each step and its index if it is one; empty for a path with a wildcard.
+    fast: tuple[tuple[str, int | None], ...] = ()
 
     @classmethod
     def parse(cls, text: str) -> ResponsePath:
@@ -66,11 +68,27 @@ class ResponsePath:
         if not text or any(not s for s in steps):
             raise ValueError(f"a response path is keys and indexes joined by dots, such as "
                              f"'data.response.choices.0.message.content'; got {text!r}")
-        return cls(text, steps)
+        if _WILDCARD in steps:  # the general walk only
+            return cls(text, steps)
+        return cls(text, steps, tuple((s, int(s) if _INDEX.fullmatch(s) else None)
+                                      for s in steps))
 
     def find(self, data: Any) -> Any:
         """What the path leads to in `data`, or MISSING."""
-        return _walk(data, self.steps)[0]
+        if not self.fast:
+            return _walk(data, self.steps)[0]
+        value = data
+        for step, index in self.fast:  # plain dicts and lists, without the general walk
+            kind = type(value)
+            if kind is dict:
+                value = value.get(step, MISSING)
+                if value is MISSING:
+                    return MISSING
+            elif kind is list and index is not None and -len(value) <= index < len(value):
+                value = value[index]
+            else:
+                return _walk(data, self.steps)[0]
+        return value
 
     def miss(self, data: Any) -> str:
         """Where the path stops matching `data`, said in a sentence."""
