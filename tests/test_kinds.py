@@ -24,6 +24,7 @@ from modelhub.plugin import (
     Usage,
     mean_pool,
 )
+from modelhub.retry import RetryPolicy
 from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
 
 
@@ -235,3 +236,28 @@ def test_images_merge_generate_args_and_check_the_answer() -> None:
         painter("  ")
     with pytest.raises(errors.ResponseParseError, match="no image"):
         painter("x", n=0)
+
+
+class PatientRetry(CompleteOnly):
+    """Overrides `retry_policy` to wait its own base delay between attempts."""
+
+    model_type: ClassVar[str] = "patient_retry"
+    attempts: ClassVar[list[int]] = []
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(3, base_delay=0.0)
+
+    def _complete(self, request: ChatRequest) -> ModelResponse:
+        type(self).attempts.append(1)
+        if len(type(self).attempts) < 3:
+            raise errors.ServerError("busy", status_code=503)
+        return super()._complete(request)
+
+
+def test_a_wrapper_may_give_its_retry_policy_another_backoff() -> None:
+    model = build(PatientRetry)
+    assert model._retry.base_delay == 0.0 and model._retry.max_retries == 3
+    assert model("hi").text == "one two. three" and len(PatientRetry.attempts) == 3
+    default = build(CompleteOnly)
+    assert default._retry.base_delay == RetryPolicy().base_delay
+    assert default._retry.max_retries == 0  # a ModelConfig has no max_retries

@@ -65,8 +65,7 @@ class ModelWrapperBase:
                             f"got {type(config).__name__}")
         self.check_dependencies()
         self.config = config
-        self._retry = RetryPolicy(getattr(config, "max_retries", 0),
-                                  label=f"{self.model_type} {config.config_name!r}")
+        self._retry = self.retry_policy()
         self.setup()
 
     @classmethod
@@ -84,6 +83,12 @@ class ModelWrapperBase:
 
     def setup(self) -> None:
         """Prepare clients once the config is set (override; runs at build time)."""
+
+    def retry_policy(self) -> RetryPolicy:
+        """The policy every call of this wrapper is retried by: the config's
+        `max_retries`, with the default backoff (override to give it another base)."""
+        return RetryPolicy(getattr(self.config, "max_retries", 0),
+                           label=f"{self.model_type} {self.config.config_name!r}")
 
     @property
     def config_name(self) -> str:

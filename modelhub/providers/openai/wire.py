@@ -22,7 +22,8 @@ from modelhub.response import ModelResponse, ToolCall, Usage
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.reasoning import split_think
 
-__all__ = ["ChatStreamHandler", "parse_chat_completion", "parse_usage", "stream_error"]
+__all__ = ["ChatStreamHandler", "add_tool_call_fragments", "parse_chat_completion",
+           "parse_tool_calls", "parse_usage", "reasoning_of", "stream_error", "text_of"]
 
 
 def parse_usage(usage: Any) -> Usage | None:
@@ -36,7 +37,7 @@ def parse_usage(usage: Any) -> Usage | None:
     return Usage(int(inp), int(out), int(usage.get("total_tokens") or inp + out), details)
 
 
-def _text_of(content: Any) -> str | None:
+def text_of(content: Any) -> str | None:
     if content is None or isinstance(content, str):
         return content
     if isinstance(content, list):  # some servers answer with content parts
@@ -57,7 +58,30 @@ def _tool_call(tc: Mapping[str, Any], index: int) -> ToolCall:
                     type=optional_str(tc.get("type"), "a tool call type") or "function")
 
 
-def _reasoning_of(part: Mapping[str, Any]) -> str | None:
+def parse_tool_calls(calls: Any) -> list[ToolCall]:
+    """ToolCalls from an OpenAI `tool_calls` list (None or empty: none)."""
+    if not calls:
+        return []
+    if not isinstance(calls, list):
+        raise ResponseParseError("'tool_calls' is not a list")
+    return [_tool_call(tc, i) for i, tc in enumerate(calls)]
+
+
+def add_tool_call_fragments(acc: StreamAccumulator, fragments: Any) -> None:
+    """Feed the fragments of a chunk's `delta.tool_calls` to an accumulator."""
+    for tc in fragments or ():
+        fn = tc.get("function") or {}
+        index = tc.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise ResponseParseError("a tool call index is not a number")
+        acc.add_tool_call_delta(
+            index, id=optional_str(tc.get("id"), "a tool call id"),
+            name=optional_str(fn.get("name"), "a tool name"),
+            arguments=optional_str(fn.get("arguments"), "tool call arguments"),
+            type=optional_str(tc.get("type"), "a tool call type"))
+
+
+def reasoning_of(part: Mapping[str, Any]) -> str | None:
     """The reasoning a message or delta carries (`reasoning_content`, or `reasoning` as
     OpenRouter and vLLM name it)."""
     value = part.get("reasoning_content") or part.get("reasoning")
@@ -71,15 +95,12 @@ def parse_chat_completion(body: Any) -> ModelResponse:
                                  response=body)
     choice = body["choices"][0] if body["choices"] else {}
     message = choice.get("message") or {}
-    text, reasoning = split_think(_text_of(message.get("content")))
-    native = _reasoning_of(message)
+    text, reasoning = split_think(text_of(message.get("content")))
+    native = reasoning_of(message)
     if native:
         reasoning = native if reasoning is None else native + reasoning
-    calls = message.get("tool_calls") or []
-    if not isinstance(calls, list):
-        raise ResponseParseError("'tool_calls' is not a list", response=body)
     return ModelResponse(
-        text=text, tool_calls=[_tool_call(tc, i) for i, tc in enumerate(calls)],
+        text=text, tool_calls=parse_tool_calls(message.get("tool_calls")),
         usage=parse_usage(body.get("usage")),
         finish_reason=optional_str(choice.get("finish_reason"), "finish_reason"),
         model=optional_str(body.get("model"), "model"), reasoning=reasoning, raw=body)
@@ -113,7 +134,14 @@ class ChatStreamHandler:
             self.finished = True
             return None
         chunk = decode_json(frame.data, self.context, "a stream event")
-        if frame.event == "error" or (isinstance(chunk, Mapping) and chunk.get("error")):
+        if frame.event == "error":
+            raise stream_error(chunk, self.context)
+        return self.take(chunk)
+
+    def take(self, chunk: Any) -> str | None:
+        """Take one decoded `chat.completion.chunk` (a mapping, or an SDK's object that
+        is one); return the text delta it carries, if any."""
+        if isinstance(chunk, Mapping) and chunk.get("error"):
             raise stream_error(chunk, self.context)
         if not isinstance(chunk, Mapping):
             raise ResponseParseError("a stream event is not a JSON object",
@@ -128,18 +156,9 @@ class ChatStreamHandler:
         choice = choices[0]
         acc.set_finish_reason(optional_str(choice.get("finish_reason"), "finish_reason"))
         delta = choice.get("delta") or {}
-        acc.add_reasoning(_reasoning_of(delta) or "")
-        for tc in delta.get("tool_calls") or ():
-            fn = tc.get("function") or {}
-            index = tc.get("index")
-            if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
-                raise ResponseParseError("a tool call index is not a number")
-            acc.add_tool_call_delta(
-                index, id=optional_str(tc.get("id"), "a tool call id"),
-                name=optional_str(fn.get("name"), "a tool name"),
-                arguments=optional_str(fn.get("arguments"), "tool call arguments"),
-                type=optional_str(tc.get("type"), "a tool call type"))
-        content = _text_of(delta.get("content"))
+        acc.add_reasoning(reasoning_of(delta) or "")
+        add_tool_call_fragments(acc, delta.get("tool_calls"))
+        content = text_of(delta.get("content"))
         return acc.add_text(content) if content else None
 
     def end(self) -> str | None:

@@ -1,0 +1,98 @@
+"""`hf_inference_chat`: chat completions through huggingface_hub's
+`InferenceClient.chat_completion` (the HF router and its Inference Providers, an
+Inference Endpoint, or a TGI server's OpenAI-compatible route).
+
+Its answers and chunks are OpenAI's shape (with `reasoning` beside `content`), so the
+OpenAI wire parser reads them. `response_format` is sent in OpenAI's shape, which the
+SDK turns into TGI's grammar for a TGI endpoint; usage is asked for in streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from modelhub.http.errors import parse_answer
+from modelhub.providers.huggingface.client import HFInferenceBase
+from modelhub.providers.huggingface.config import HFInferenceChatConfig
+from modelhub.providers.openai import wire
+from modelhub.response import ModelResponse
+from modelhub.wrappers.base import Capability
+from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+
+__all__ = ["HFInferenceChatWrapper"]
+
+# The keyword arguments `chat_completion` has; any other generation argument goes in
+# its `extra_body`.
+SDK_ARGS = frozenset({"frequency_penalty", "logit_bias", "logprobs", "max_tokens", "n",
+                      "presence_penalty", "seed", "temperature", "tool_prompt",
+                      "top_logprobs", "top_p", "stream_options"})
+
+
+class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
+    """Chat on Hugging Face Inference: text, images, tools, streaming, stop sequences
+    and structured output."""
+
+    model_type: ClassVar[str] = "hf_inference_chat"
+    config_class: ClassVar[type[HFInferenceChatConfig]] = HFInferenceChatConfig
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {"streaming", "tools", "vision", "stop", "response_format"})
+    config: HFInferenceChatConfig
+
+    def messages(self, request: ChatRequest) -> list[dict[str, Any]]:
+        """The messages, with the config's role conversions applied."""
+        roles = self.config.custom_role_conversions
+        if not roles:
+            return request.messages
+        return [{**m, "role": roles[m["role"]]} if m.get("role") in roles else m
+                for m in request.messages]
+
+    def arguments(self, request: ChatRequest) -> dict[str, Any]:
+        """The keyword arguments of `chat_completion` for one call."""
+        params = dict(request.params)
+        kwargs: dict[str, Any] = {k: params.pop(k) for k in list(params) if k in SDK_ARGS}
+        kwargs["messages"] = self.messages(request)
+        kwargs["model"] = self.model_name
+        if params:
+            kwargs["extra_body"] = params
+        if request.stop:
+            kwargs["stop"] = request.stop
+        if request.tools:
+            kwargs["tools"] = request.tools
+        if request.tool_choice is not None:
+            kwargs["tool_choice"] = request.tool_choice
+        if request.output is not None:
+            from modelhub.providers.openai.schema import response_format
+
+            kwargs["response_format"] = response_format(request.output)
+        if request.stream:
+            kwargs["stream"] = True
+            kwargs.setdefault("stream_options", {"include_usage": True})
+        return kwargs
+
+    def _complete(self, request: ChatRequest) -> ModelResponse:
+        kwargs = self.arguments(request)
+        output = self.call(lambda: self.client().chat_completion(**kwargs))
+        return parse_answer(wire.parse_chat_completion, output, self.context)
+
+    async def _acomplete(self, request: ChatRequest) -> ModelResponse:
+        kwargs = self.arguments(request)
+        output = await self.acall_sdk(lambda: self.aclient().chat_completion(**kwargs))
+        return parse_answer(wire.parse_chat_completion, output, self.context)
+
+    def _open_stream(self, request: ChatRequest) -> StreamSource:
+        kwargs = self.arguments(request)
+        handler = wire.ChatStreamHandler(self.context)
+        client = self.new_client()
+        try:
+            chunks = self.call(lambda: client.chat_completion(**kwargs))
+        except BaseException:
+            client.close()  # type: ignore[no-untyped-call]
+            raise
+        return self.stream(chunks, handler.take, handler.end, client.close), handler.response
+
+    async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
+        kwargs = self.arguments(request)
+        handler = wire.ChatStreamHandler(self.context)
+        client = self.aclient()
+        chunks = await self.acall_sdk(lambda: client.chat_completion(**kwargs))
+        return self.astream(chunks, handler.take, handler.end), handler.response

@@ -1,0 +1,303 @@
+"""What the Hugging Face Inference wrappers share: the `InferenceClient` /
+`AsyncInferenceClient` built from a config, where its key may go, and the one
+function that maps huggingface_hub's exceptions to `modelhub.errors`.
+
+The key rule: the config's `api_key` (or `token`) goes where the config points. With
+none, a key the SDK would find by itself (`HF_TOKEN`, the saved login) is allowed only
+where the request goes to Hugging Face's own hosts (the router, `*.huggingface.co`,
+Inference Endpoints on `*.huggingface.cloud`); anywhere else the request carries no
+`Authorization` at all. With `base_url` given, the SDK makes no Hub lookup. The SDK
+sends no telemetry in its user agent (ours replaces it) and retries nothing itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import weakref
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+from modelhub.errors import InvalidRequestError, ModelhubError, ResponseParseError
+from modelhub.http.errors import (
+    SHAPE_ERRORS,
+    ErrorContext,
+    api_error,
+    connection_error,
+    error_fields,
+    public_url,
+    timeout_error,
+    unexpected_shape,
+    with_context,
+)
+from modelhub.providers.huggingface.config import HFInferenceConfig
+from modelhub.wrappers.base import ModelWrapperBase
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from huggingface_hub import AsyncInferenceClient, InferenceClient
+
+__all__ = ["HF_ROUTER", "HFInferenceBase", "is_hf_host", "map_hf_error"]
+
+T = TypeVar("T")
+
+PROVIDER = "huggingface"
+HF_ROUTER = "https://router.huggingface.co"
+TOKEN_ENV = "HF_TOKEN"
+# Hosts a key the SDK finds by itself may be sent to.
+_HF_DOMAINS = ("huggingface.co", "huggingface.cloud")
+# Sent instead of the SDK's user agent, which lists installed packages.
+USER_AGENT = "modelhub/0.1; hf_hub"
+# A token the SDK is given when it must send none: it stops the SDK looking for one
+# (HF_TOKEN, the saved login) and is never sent (the Authorization header is removed).
+_NO_TOKEN = "modelhub-no-token"
+# The SDK's classes of TGI's error types, and the status each stands for (others: 500).
+_TGI_STATUS = {"ValidationError": 400, "OverloadedError": 503}
+
+
+def is_hf_host(url: str) -> bool:
+    """Whether `url` is on one of Hugging Face's own hosts, over HTTPS."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    return parts.scheme == "https" and any(host == d or host.endswith("." + d)
+                                           for d in _HF_DOMAINS)
+
+
+def _body_of(response: Any) -> Any:
+    try:
+        text = response.text
+    except Exception:  # a streamed response not read: no body to show
+        return None
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        return text
+
+
+def hf_error_fields(body: Any) -> tuple[str | None, str | None]:
+    """(message, code) of a Hugging Face error body: `{"error": "..."}` (with
+    `error_type` from TGI, `estimated_time` for a loading model) or
+    `{"error": {"message": ...}}`."""
+    message, code = error_fields(body)
+    if isinstance(body, dict):
+        code = code or (str(body["error_type"]) if body.get("error_type") else None)
+        estimated = body.get("estimated_time")
+        if message and isinstance(estimated, (int, float)) and not isinstance(estimated, bool):
+            message = f"{message} (estimated time: {estimated:g} s)"
+    return message, code
+
+
+def _raised_in(exc: BaseException, package: str) -> bool:
+    """Whether the innermost Python frame of `exc`'s traceback is in `package`."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    name = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    return bool(name == package or name.startswith(package + "."))
+
+
+def map_hf_error(exc: BaseException, context: ErrorContext) -> ModelhubError | None:
+    """The `modelhub.errors` class for an exception huggingface_hub (or its HTTP
+    library) raised; None for anything else. Raise it outside the `except` that caught
+    `exc`, so that `exc` is not kept as its context."""
+    from huggingface_hub import errors as hf
+
+    if isinstance(exc, ModelhubError):
+        return None
+    response = getattr(exc, "response", None)
+    cause = exc.__cause__
+    if isinstance(exc, hf.TextGenerationError):
+        # TGI's typed errors: in a 200 stream (no response), or parsed from an error
+        # answer (the HTTP error is their cause).
+        if isinstance(cause, hf.HfHubHTTPError):
+            response = cause.response
+        status = response.status_code if response is not None else \
+            _TGI_STATUS.get(type(exc).__name__, 500)
+        return api_error(status, str(exc) or None, context=context,
+                         headers=response.headers if response is not None else None,
+                         body=_body_of(response) if response is not None else None,
+                         code=type(exc).__name__)
+    if isinstance(exc, hf.HfHubHTTPError) and response is not None:
+        body = _body_of(response)
+        message, code = hf_error_fields(body)
+        return api_error(response.status_code, message, context=context,
+                         headers=response.headers, body=body, code=code)
+    if isinstance(exc, hf.OfflineModeIsEnabled):
+        return connection_error(context, "HF_HUB_OFFLINE is set, and huggingface_hub then "
+                                         "refuses every request, base_url included")
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, TimeoutError) or type(exc).__name__.endswith("TimeoutException"):
+        return timeout_error(context, detail)
+    module = type(exc).__module__.split(".")[0]
+    if module in ("httpx", "httpx2", "httpcore", "requests", "aiohttp") \
+            or isinstance(exc, ConnectionError):
+        return connection_error(context, f"could not reach the server ({detail})")
+    if isinstance(exc, ValueError) and _raised_in(exc, "huggingface_hub"):
+        # The SDK refused the request before sending it (an unknown provider, a model
+        # no provider serves, a key the auto-router cannot use).
+        from modelhub._secrets import redact
+
+        return InvalidRequestError(redact(str(exc), context.secrets), **context.fields())
+    return None
+
+
+class HFInferenceBase(ModelWrapperBase):
+    """Base of the Hugging Face Inference wrappers: the clients and their errors."""
+
+    required_modules: ClassVar[tuple[str, ...]] = ("huggingface_hub",)
+    extra: ClassVar[str | None] = "huggingface"
+
+    config: HFInferenceConfig
+    context: ErrorContext
+    client_args: dict[str, Any]
+    _client: InferenceClient | None
+    _aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncInferenceClient]
+
+    def setup(self) -> None:
+        """Work out where requests go and with which key; clients are built on use."""
+        cfg = self.config
+        url = cfg.wire_url()
+        to_hf = is_hf_host(url) if url else cfg.provider in (None, "auto", "hf-inference")
+        headers: dict[str, Any] = {"user-agent": USER_AGENT,
+                                   **{k.lower(): v for k, v in cfg.wire_headers().items()}}
+        token = cfg.api_key.get_secret_value() if cfg.api_key is not None else None
+        if token is None:
+            env = os.environ.get(TOKEN_ENV)
+            if not to_hf and not url and env and env.startswith("hf_"):
+                to_hf = True  # an HF token reaches third-party providers via HF's router
+            if to_hf:
+                token = env or None  # None: the SDK reads the saved login itself
+            else:
+                token = _NO_TOKEN
+                headers.setdefault("authorization", None)  # dropped by the SDK
+        self.client_args = {"token": token, "timeout": cfg.timeout, "headers": headers,
+                            "bill_to": cfg.bill_to}
+        if url:
+            self.client_args["base_url"] = url
+        else:
+            self.client_args["provider"] = cfg.provider
+        secrets = [s for s in (token if token != _NO_TOKEN else None,
+                               *cfg.secret_values()) if s]
+        self.context = ErrorContext(provider=PROVIDER, config_name=cfg.config_name,
+                                    url=public_url(url or HF_ROUTER), secrets=tuple(secrets),
+                                    timeout=cfg.timeout)
+        self._client = None
+        self._aclients = weakref.WeakKeyDictionary()
+
+    def new_client(self) -> InferenceClient:
+        """A new sync client (a stream gets its own: the SDK keeps every streamed
+        response of a client open until the client is closed)."""
+        from huggingface_hub import InferenceClient
+
+        return InferenceClient(**self.client_args)
+
+    def client(self) -> InferenceClient:
+        """The sync client for complete answers (its HTTP pool is the SDK's, shared)."""
+        if self._client is None:
+            self._client = self.new_client()
+        return self._client
+
+    def aclient(self) -> AsyncInferenceClient:
+        """The async client of the running event loop (one per loop: its HTTP client
+        cannot cross loops)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._aclients.get(loop)
+        if client is None:
+            from huggingface_hub import AsyncInferenceClient
+
+            client = self._aclients[loop] = AsyncInferenceClient(**self.client_args)
+        return client
+
+    def model_arg(self) -> str | None:
+        """The model the SDK is asked for: the config's model name."""
+        return self.model_name
+
+    def stream(self, chunks: Iterable[Any], take: Callable[[Any], str | None],
+               end: Callable[[], str | None], close: Callable[[], None]) -> Iterator[str]:
+        """The text deltas of an SDK stream: each chunk to `take`, then `end`;
+        huggingface_hub's exceptions mapped, and `close` called at the end."""
+        it = iter(chunks)
+        try:
+            while True:
+                failure: ModelhubError | None = None
+                try:
+                    chunk = next(it)
+                except StopIteration:
+                    break
+                except Exception as exc:
+                    failure = map_hf_error(exc, self.context)
+                    if failure is None:
+                        raise
+                if failure is not None:
+                    raise failure
+                delta = self.take_chunk(take, chunk)
+                if delta:
+                    yield delta
+            last = end()
+            if last:
+                yield last
+        finally:
+            close()
+
+    async def astream(self, chunks: AsyncIterable[Any], take: Callable[[Any], str | None],
+                      end: Callable[[], str | None]) -> AsyncIterator[str]:
+        """Async twin of `stream` (the async client stays open for the next call)."""
+        it = chunks.__aiter__()
+        while True:
+            failure: ModelhubError | None = None
+            try:
+                chunk = await it.__anext__()
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                failure = map_hf_error(exc, self.context)
+                if failure is None:
+                    raise
+            if failure is not None:
+                raise failure
+            delta = self.take_chunk(take, chunk)
+            if delta:
+                yield delta
+        last = end()
+        if last:
+            yield last
+
+    def take_chunk(self, take: Callable[[Any], str | None], chunk: Any) -> str | None:
+        """`take(chunk)`, a chunk of an unexpected shape a ResponseParseError."""
+        failure: ModelhubError | None = None
+        try:
+            return take(chunk)
+        except ResponseParseError as error:
+            failure = with_context(error, self.context)
+        except SHAPE_ERRORS as exc:
+            failure = unexpected_shape(exc, chunk, self.context, "a stream event")
+        raise failure
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """`fn()`, huggingface_hub's exceptions mapped."""
+        failure: ModelhubError | None = None
+        try:
+            return fn()
+        except Exception as exc:
+            failure = map_hf_error(exc, self.context)
+            if failure is None:
+                raise
+        raise failure
+
+    async def acall_sdk(self, fn: Callable[[], Any]) -> Any:
+        """Await `fn()`, huggingface_hub's exceptions mapped."""
+        failure: ModelhubError | None = None
+        try:
+            return await fn()
+        except Exception as exc:
+            failure = map_hf_error(exc, self.context)
+            if failure is None:
+                raise
+        raise failure

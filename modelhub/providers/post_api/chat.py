@@ -1,0 +1,244 @@
+"""`post_api_chat` (alias `post_api`): chat with any HTTP endpoint.
+
+The body is `{messages_key: messages, **json_args, **generate_args}` (messages in the
+OpenAI shape, images as `image_url` parts), with `tools`, `tool_choice`,
+`response_format` (OpenAI's shapes) and `stream: true` added when a call asks for
+them. The answer is read by dotted paths (see `PostAPIChatConfig`); a stream is SSE
+(or NDJSON) whose events are read by the same paths. Stop strings are trimmed from
+the answer (and sent under `stop_key` when the config names one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from modelhub.errors import ResponseParseError, UnsupportedFeatureError
+from modelhub.http.errors import ErrorContext, decode_json, optional_str, parse_answer
+from modelhub.http.framing import Frame
+from modelhub.providers.openai import wire
+from modelhub.providers.post_api.base import PostAPIWrapperBase
+from modelhub.providers.post_api.config import PostAPIChatConfig
+from modelhub.providers.post_api.paths import MISSING, ResponsePath, openai_prefix
+from modelhub.response import ModelResponse
+from modelhub.wrappers.accumulator import StreamAccumulator
+from modelhub.wrappers.base import Capability
+from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.reasoning import split_think
+
+__all__ = ["ChatPaths", "PostAPIChatWrapper", "PostStreamHandler"]
+
+@dataclass(frozen=True, slots=True)
+class ChatPaths:
+    """Where a chat answer and its stream events carry each part."""
+
+    text: ResponsePath
+    tool_calls: ResponsePath | None
+    reasoning: tuple[ResponsePath, ...]
+    finish_reason: ResponsePath | None
+    usage: ResponsePath | None
+    model: ResponsePath | None
+    delta: ResponsePath | None
+    delta_tool_calls: ResponsePath | None
+    delta_reasoning: tuple[ResponsePath, ...]
+
+    @classmethod
+    def of(cls, cfg: PostAPIChatConfig) -> ChatPaths:
+        """The config's paths; those it leaves unset follow the OpenAI shape around its
+        text path when that path is one, else are not looked up."""
+        text = cfg.answer_path()
+        shape = openai_prefix(text)
+        d: dict[str, Any] = {}
+        if shape is not None:
+            prefix, n = shape
+            choice = f"{prefix}choices.{n}"
+            d = {"tool_calls": f"{choice}.message.tool_calls",
+                 "reasoning": (f"{choice}.message.reasoning_content",
+                               f"{choice}.message.reasoning"),
+                 "finish_reason": f"{choice}.finish_reason", "usage": f"{prefix}usage",
+                 "model": f"{prefix}model", "delta": f"{choice}.delta.content",
+                 "delta_tool_calls": f"{choice}.delta.tool_calls",
+                 "delta_reasoning": (f"{choice}.delta.reasoning_content",
+                                     f"{choice}.delta.reasoning")}
+        path = PostAPIWrapperBase.optional_path
+        reasoning = (cfg.reasoning_path,) if cfg.reasoning_path else d.get("reasoning", ())
+        return cls(
+            text=ResponsePath.parse(text),
+            tool_calls=path(cfg.tool_calls_path, d.get("tool_calls")),
+            reasoning=tuple(ResponsePath.parse(p) for p in reasoning),
+            finish_reason=path(cfg.finish_reason_path, d.get("finish_reason")),
+            usage=path(cfg.usage_path, d.get("usage")), model=path(None, d.get("model")),
+            delta=path(cfg.stream_delta_path, d.get("delta")),
+            delta_tool_calls=path(None, d.get("delta_tool_calls")),
+            delta_reasoning=tuple(ResponsePath.parse(p) for p in d.get("delta_reasoning", ())))
+
+
+def _first(paths: tuple[ResponsePath, ...], data: Any) -> Any:
+    for path in paths:
+        found = path.find(data)
+        if found is not MISSING and found is not None:
+            return found
+    return None
+
+
+def _found(path: ResponsePath | None, data: Any) -> Any:
+    if path is None:
+        return None
+    found = path.find(data)
+    return None if found is MISSING else found
+
+
+def _text(value: Any, path: ResponsePath) -> str | None:
+    """The text a path found: a string, or OpenAI content parts."""
+    if value is None or isinstance(value, (str, list)):
+        return wire.text_of(value)
+    raise ResponseParseError(f"response_path {path.text!r} leads to a "
+                             f"{type(value).__name__}, not text")
+
+
+class PostStreamHandler:
+    """Reads the events of a streamed answer by the config's paths."""
+
+    __slots__ = ("accumulator", "context", "end_data", "finished", "paths")
+
+    def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None) -> None:
+        self.paths = paths
+        self.context = context
+        self.end_data = end_data
+        self.accumulator = StreamAccumulator(context, usage_mode="last")
+        self.finished = False
+
+    def feed(self, frame: Frame) -> str | None:
+        """Take one event; return the text delta it carries, if any."""
+        if self.end_data is not None and frame.data == self.end_data:
+            self.finished = True
+            return None
+        event = decode_json(frame.data, self.context, "a stream event")
+        if frame.event == "error" or (isinstance(event, Mapping) and event.get("error")):
+            raise wire.stream_error(event, self.context)
+        paths, acc = self.paths, self.accumulator
+        acc.add_raw(event)
+        acc.add_usage(wire.parse_usage(_found(paths.usage, event)))
+        acc.set_model(optional_str(_found(paths.model, event), "model"))
+        acc.set_finish_reason(optional_str(_found(paths.finish_reason, event),
+                                           "the finish reason"))
+        acc.add_reasoning(wire.text_of(_first(paths.delta_reasoning, event)) or "")
+        wire.add_tool_call_fragments(acc, _found(paths.delta_tool_calls, event))
+        assert paths.delta is not None
+        text = _text(_found(paths.delta, event), paths.delta)
+        return acc.add_text(text) if text else None
+
+    def end(self) -> str | None:
+        """Release held-back text; with a `stream_end` set, a stream that ended without
+        it or a finish reason is an error."""
+        text = self.accumulator.flush()
+        if self.end_data is not None:
+            self.accumulator.check_complete(self.finished)
+        return text or None
+
+    def response(self) -> ModelResponse:
+        """The complete response, once the stream has ended."""
+        return self.accumulator.response()
+
+
+class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
+    """Chat with any HTTP endpoint, answers read by dotted paths."""
+
+    model_type: ClassVar[str] = "post_api_chat"
+    config_class: ClassVar[type[PostAPIChatConfig]] = PostAPIChatConfig
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {"streaming", "tools", "vision", "audio", "video", "response_format"})
+    config: PostAPIChatConfig
+    paths: ChatPaths
+
+    def setup(self) -> None:
+        """Build the endpoint and the paths."""
+        super().setup()
+        self.paths = ChatPaths.of(self.config)
+
+    def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:
+        """As AgentScope v0.1.6's POST wrapper formats, by the model named in
+        `json_args` (`model` or `model_name`): OpenAI models (gpt-..., o1, o3-mini) get
+        one named message per speaker, Gemini models Gemini's `parts` layout, any other
+        the common layouts (multi-agent: one merged user message; chat mode: each
+        message kept)."""
+        args_ = self.config.json_args
+        name = str(args_.get("model", args_.get("model_name")) or "")
+        from modelhub.providers.openai.chat import OPENAI_MODEL_PATTERNS
+
+        if any(re.match(pattern, name) for pattern in OPENAI_MODEL_PATTERNS):
+            from modelhub.wrappers.formatting import per_speaker
+
+            return per_speaker(*args)
+        if re.match("gemini-.*", name):
+            from modelhub.providers.post_api.gemini_layout import gemini_chat, gemini_history
+
+            return gemini_history(*args) if multi_agent_mode else gemini_chat(*args)
+        return super().format(*args, multi_agent_mode=multi_agent_mode)
+
+    def payload(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body of one call."""
+        body = self.body(request.messages, request.params)
+        if request.tools:
+            body["tools"] = request.tools
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
+        if request.output is not None:
+            from modelhub.providers.openai.schema import response_format
+
+            body["response_format"] = response_format(request.output)
+        if request.trim_stop and self.config.stop_key:
+            body[self.config.stop_key] = request.trim_stop
+        if request.stream:
+            body["stream"] = True
+        return body
+
+    def parse(self, body: Any) -> ModelResponse:
+        """A ModelResponse from an answer, read by the config's paths."""
+        paths = self.paths
+        found = paths.text.find(body)
+        calls = _found(paths.tool_calls, body)
+        if found is MISSING and not calls:
+            self.error_in(body)
+            raise self.no_match(paths.text, body, "the answer's text")
+        text, reasoning = split_think(_text(None if found is MISSING else found, paths.text))
+        native = wire.text_of(_first(paths.reasoning, body))
+        if native:
+            reasoning = native if reasoning is None else native + reasoning
+        return ModelResponse(
+            text=text, tool_calls=wire.parse_tool_calls(calls),
+            usage=wire.parse_usage(_found(paths.usage, body)),
+            finish_reason=optional_str(_found(paths.finish_reason, body), "the finish reason"),
+            model=optional_str(_found(paths.model, body), "model"), reasoning=reasoning,
+            raw=body)
+
+    def _complete(self, request: ChatRequest) -> ModelResponse:
+        return parse_answer(self.parse, self.post(self.payload(request)),
+                            self.context)
+
+    async def _acomplete(self, request: ChatRequest) -> ModelResponse:
+        return parse_answer(self.parse, await self.apost(self.payload(request)),
+                            self.context)
+
+    def _handler(self) -> PostStreamHandler:
+        if self.paths.delta is None:
+            raise UnsupportedFeatureError(
+                f"config {self.config_name!r} cannot stream: its response_path is not "
+                "OpenAI's shape, so say where each event's text is with stream_delta_path",
+                config_name=self.config_name, capability="streaming")
+        return PostStreamHandler(self.paths, self.context,
+                                 self.config.stream_end)
+
+    def _open_stream(self, request: ChatRequest) -> StreamSource:
+        handler = self._handler()
+        deltas = self.endpoint.open_stream(self.path, self.payload(request), handler,
+                                           framing=self.config.stream_framing)
+        return deltas, handler.response
+
+    async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
+        handler = self._handler()
+        deltas = await self.endpoint.aopen_stream(self.path, self.payload(request), handler,
+                                                  framing=self.config.stream_framing)
+        return deltas, handler.response
