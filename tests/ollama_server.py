@@ -34,8 +34,8 @@ from tests.loopback import (
 
 __all__ = ["OllamaServer", "RecordedRequest", "Reply", "chat_answer", "chat_chunks",
            "delay_reply", "embed_answer", "error_reply", "generate_answer",
-           "generate_chunks", "json_reply", "ndjson_reply", "ollama_server",
-           "ollama_server_session", "raw_reply", "stream_reply"]
+           "generate_chunks", "json_reply", "ndjson_reply", "raw_reply",
+           "server_fixture", "server_session_fixture", "stream_reply"]
 
 
 def _now() -> str:
@@ -255,15 +255,17 @@ class OllamaServer(LoopbackServer):
         return self.start()
 
 
-@pytest.fixture(scope="session")
-def ollama_server_session() -> Iterator[OllamaServer]:
+# Test modules import these two (under their function names, so that a test's
+# `ollama_server` argument shadows no import): the fixtures are named by `name=`.
+@pytest.fixture(scope="session", name="ollama_server_session")
+def server_session_fixture() -> Iterator[OllamaServer]:
     """One server for the session."""
     with OllamaServer() as server:
         yield server
 
 
-@pytest.fixture
-def ollama_server(ollama_server_session: OllamaServer) -> OllamaServer:
+@pytest.fixture(name="ollama_server")
+def server_fixture(ollama_server_session: OllamaServer) -> OllamaServer:
     """The server, with no queued replies or recorded requests."""
     ollama_server_session.reset()
     return ollama_server_session

@@ -17,8 +17,8 @@ from tests.ollama_server import (  # noqa: F401  (fixtures)
     generate_answer,
     generate_chunks,
     json_reply,
-    ollama_server,
-    ollama_server_session,
+    server_fixture,
+    server_session_fixture,
     stream_reply,
 )
 
@@ -129,8 +129,8 @@ def test_error_status_on_a_stream(client: ollama.Client, ollama_server: OllamaSe
 def test_error_line_inside_a_200_stream(client: ollama.Client,
                                         ollama_server: OllamaServer) -> None:
     ollama_server.enqueue(stream_reply(
-        generate_chunks(["Yes", "."])[:2]
-        + [{"error": "an error was encountered while running the model"}]))
+        [*generate_chunks(["Yes", "."])[:2],
+         {"error": "an error was encountered while running the model"}]))
     seen = []
     with pytest.raises(ollama.ResponseError) as info:
         for part in client.generate(model="m", prompt="x", stream=True):

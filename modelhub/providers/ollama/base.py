@@ -114,6 +114,16 @@ def ollama_error(exc: BaseException, context: ErrorContext) -> ModelhubError | N
     return None
 
 
+def _credentials(url: str) -> tuple[str, str] | None:
+    """(user, password) written in a URL, if it holds a password."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return None
+    return unquote(parts.username or ""), unquote(parts.password)
+
+
 class OllamaWrapperBase(ModelWrapperBase):
     """Base of the Ollama wrappers: clients, address, key, and guarded calls."""
 
@@ -141,9 +151,12 @@ class OllamaWrapperBase(ModelWrapperBase):
         if key:
             headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             headers["authorization"] = f"Bearer {key}"
+        # The client drops a user and password from the host: they go as basic auth.
+        self._basic = None if key else _credentials(self.host)
         # The client adds OLLAMA_API_KEY to every request without an Authorization
         # header, whatever the host: a key goes only where this config sends it.
-        self._strip_auth = not any(k.lower() == "authorization" for k in headers)
+        self._strip_auth = self._basic is None and \
+            not any(k.lower() == "authorization" for k in headers)
         self._headers = headers
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
                                                ollama.AsyncClient] = weakref.WeakKeyDictionary()
@@ -165,6 +178,8 @@ class OllamaWrapperBase(ModelWrapperBase):
             "host": self.host, "headers": self._headers, "timeout": cfg.timeout,
             "verify": pool.ssl_context() if cfg.verify_ssl else False,
             "follow_redirects": cfg.follow_redirects, "event_hooks": hooks}
+        if self._basic is not None:
+            args["auth"] = self._basic
         if cfg.proxy:
             args["proxy"] = cfg.proxy
         return args

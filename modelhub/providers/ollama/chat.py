@@ -108,6 +108,16 @@ class OllamaChatWrapper(_OllamaTextWrapper):
     config: OllamaChatConfig
     path: ClassVar[str] = "/api/chat"
 
+    def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:
+        """As AgentScope v0.1.6 formats for Ollama (its common formatter): in chat mode,
+        each message's role and content, without a speaker's `name`, which Ollama's
+        messages do not have (a tool result keeps the tool's)."""
+        out = super().format(*args, multi_agent_mode=multi_agent_mode)
+        if multi_agent_mode:
+            return out
+        return [m if m.get("role") == "tool" else {k: v for k, v in m.items() if k != "name"}
+                for m in out]
+
     def content(self, request: ChatRequest) -> dict[str, Any]:
         """Messages and tools. Ollama has no tool_choice: "auto" is what it does, and
         "none" sends no tools; forcing a tool cannot be done, so it is an error."""
