@@ -373,3 +373,21 @@ def test_unknown_path_answer_is_not_found(ollama_server: OllamaServer) -> None:
     # a base_url with a path Ollama does not serve: Go's plain-text 404
     with pytest.raises(errors.NotFoundError, match="404 page not found"):
         model(ollama_server, base_url=ollama_server.url + "/v1")("x")
+
+
+async def test_async_errors(ollama_server: OllamaServer) -> None:
+    m = model(ollama_server, max_retries=1)
+    ollama_server.enqueue(error_reply(429, "slow down", {"retry-after": "0.2"}))
+    started = time.monotonic()
+    assert (await m.acall("x")).text == "echo: x"
+    assert time.monotonic() - started >= 0.2 and len(ollama_server.requests) == 2
+    ollama_server.enqueue(error_reply(401, "unauthorized"))
+    with pytest.raises(errors.AuthenticationError, match="unauthorized"):
+        await m.acall("x", stream=True)
+    ollama_server.enqueue(stream_reply(
+        [*chat_chunks(["Yes"])[:1], {"error": "an error was encountered"}]))
+    stream = await m.acall("x", stream=True)
+    with pytest.raises(errors.ServerError) as info:
+        async for _ in stream:
+            pass
+    assert info.value.partial_text == "Yes" and info.value.__context__ is None
