@@ -140,10 +140,14 @@ def test_env_key_never_sent_to_another_host(ollama_server: OllamaServer, model_t
 
 async def test_env_key_never_sent_async(ollama_server: OllamaServer,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OLLAMA_API_KEY", "env-key-for-ollama-com")
     wrapper = build({"config_name": "c", "model_type": "ollama_chat", "model_name": "m",
                      "base_url": ollama_server.url})
+    # set after the wrapper was built, before its async client is
+    monkeypatch.setenv("OLLAMA_API_KEY", "env-key-for-ollama-com")
     await wrapper.acall("x")
+    assert "authorization" not in ollama_server.last.headers
+    stream = await wrapper.acall("x", stream=True)
+    await stream.aconsume()
     assert "authorization" not in ollama_server.last.headers
 
 

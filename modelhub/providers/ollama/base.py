@@ -153,10 +153,8 @@ class OllamaWrapperBase(ModelWrapperBase):
             headers["authorization"] = f"Bearer {key}"
         # The client drops a user and password from the host: they go as basic auth.
         self._basic = None if key else _credentials(self.host)
-        # The client adds OLLAMA_API_KEY to every request without an Authorization
-        # header, whatever the host: a key goes only where this config sends it.
-        self._strip_auth = self._basic is None and \
-            not any(k.lower() == "authorization" for k in headers)
+        self._own_auth = self._basic is not None or \
+            any(k.lower() == "authorization" for k in headers)
         self._headers = headers
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
                                                ollama.AsyncClient] = weakref.WeakKeyDictionary()
@@ -172,7 +170,10 @@ class OllamaWrapperBase(ModelWrapperBase):
         cfg = self.config
         check = _acheck_status if is_async else _check_status
         hooks: dict[str, list[Callable[[Any], Any]]] = {"response": [check]}
-        if self._strip_auth:
+        if not self._own_auth and os.environ.get(KEY_ENV):
+            # The client (reading the variable as it is built) sends OLLAMA_API_KEY with
+            # every request that has no Authorization header, whatever the host: a key
+            # goes only where this config sends it.
             hooks["request"] = [_astrip_authorization if is_async else _strip_authorization]
         args: dict[str, Any] = {
             "host": self.host, "headers": self._headers, "timeout": cfg.timeout,
