@@ -170,3 +170,19 @@ def test_embed_errors(ollama_server: OllamaServer) -> None:
     ollama_server.enqueue(json_reply({"model": "m"}))
     with pytest.raises(errors.ResponseParseError, match="'embeddings'"):
         build(ollama_server, "ollama_embedding")(["x"])
+
+
+@pytest.mark.parametrize(("status", "cls"), [
+    (400, errors.BadRequestError), (401, errors.AuthenticationError),
+    (429, errors.RateLimitError), (500, errors.ServerError)])
+@pytest.mark.parametrize("model_type", ["ollama_generate", "ollama_embedding"])
+def test_error_statuses(ollama_server: OllamaServer, model_type: str, status: int,
+                        cls: type) -> None:
+    ollama_server.enqueue(error_reply(status, f"failure {status}", {"retry-after": "9"}))
+    model = build(ollama_server, model_type)
+    with pytest.raises(cls) as info:
+        model(["x"] if model_type == "ollama_embedding" else "x")
+    assert info.value.status_code == status and f"failure {status}" in str(info.value)
+    assert info.value.url == f"{ollama_server.url}{model.path}"
+    if status == 429:
+        assert info.value.retry_after == 9.0
