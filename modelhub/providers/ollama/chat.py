@@ -50,8 +50,9 @@ class _OllamaTextWrapper(OllamaWrapperBase, ChatWrapperBase):
         return body
 
     def content(self, request: ChatRequest) -> dict[str, Any]:
-        """The endpoint's own part of a request: messages, or a prompt."""
-        raise NotImplementedError
+        """The endpoint's own part of a request: messages (and tools), or a prompt.
+        Each endpoint's wrapper below gives its own."""
+        raise NotImplementedError(f"{type(self).__name__} does not give its request content")
 
     def _reader(self) -> AnswerReader:
         return AnswerReader(self.context, chat=self.chat)

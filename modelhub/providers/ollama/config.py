@@ -16,7 +16,8 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from modelhub.config.schema import BASE_URL_ALIASES, RemoteModelConfig
 
-__all__ = ["CHAT_PARAMS", "DEFAULT_PORT", "EMBED_PARAMS", "GENERATE_PARAMS", "OPTION_NAMES",
+__all__ = ["CHAT_FIELDS", "CHAT_PARAMS", "DEFAULT_PORT", "EMBED_FIELDS", "EMBED_PARAMS",
+           "GENERATE_FIELDS", "GENERATE_PARAMS", "OPTION_ALIASES", "OPTION_NAMES",
            "OllamaChatConfig", "OllamaConfig", "OllamaEmbeddingConfig",
            "OllamaGenerateConfig", "host_url"]
 
