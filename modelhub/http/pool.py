@@ -6,6 +6,10 @@ and one per event loop and (verify, proxy) for async calls (an async client cann
 outlive or cross its loop). Plain-HTTP endpoints, such as a local model server, need
 no TLS context at all (see `transport_key`). httpx is imported on first use, never by
 `import modelhub`.
+
+A provider whose SDK builds its own httpx client (one per wrapper) passes it
+`ssl_context()`: one verifying TLS context for the whole process, so that each client
+costs no CA bundle load.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import asyncio
+    import ssl
 
     import httpx
 
-__all__ = ["TransportKey", "aclose", "async_client", "close", "sync_client", "transport_key"]
+__all__ = ["TransportKey", "aclose", "async_client", "close", "ssl_context", "sync_client",
+           "transport_key"]
 
 # (verify, proxy): what makes two clients different. Timeouts, headers and URLs are
 # per request, so they do not split the pool.
@@ -34,6 +40,7 @@ MAX_CONNECTIONS = 1000
 MAX_KEEPALIVE = 200
 
 _lock = threading.Lock()
+_ssl: list[ssl.SSLContext] = []  # the shared verifying context, once built
 _sync: dict[TransportKey, httpx.Client] = {}
 _async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
                                   dict[TransportKey, httpx.AsyncClient]] = \
@@ -66,6 +73,19 @@ def transport_key(url: str, verify: Any = True, proxy: str | None = None) -> Tra
             and not any(os.environ.get(var) for var in _HTTP_PROXY_VARS):
         return (False, None)
     return (verify, proxy)
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The process's verifying TLS context, as httpx builds it for `verify=True` (the
+    CA bundle, and `SSL_CERT_FILE` / `SSL_CERT_DIR` when set), built once. An SSL
+    context may serve any number of clients and event loops."""
+    if not _ssl:
+        with _lock:
+            if not _ssl:
+                import httpx
+
+                _ssl.append(httpx.create_ssl_context(verify=True, trust_env=True))
+    return _ssl[0]
 
 
 def sync_client(key: TransportKey = (True, None)) -> httpx.Client:
