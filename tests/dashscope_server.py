@@ -29,10 +29,24 @@ from typing import Any
 
 from tests.loopback import LoopbackServer, RecordedRequest, Reply, json_reply, pieces_reply
 
-__all__ = ["EMBEDDING", "GENERATION", "IMAGES", "MULTIMODAL", "DashScopeServer",
-           "RecordedRequest", "Reply", "embedding_answer", "error_reply", "error_event",
-           "generation_answer", "json_reply", "sse_reply", "stream_events", "task_answer",
-           "usage"]
+__all__ = [
+    "EMBEDDING",
+    "GENERATION",
+    "IMAGES",
+    "MULTIMODAL",
+    "DashScopeServer",
+    "RecordedRequest",
+    "Reply",
+    "embedding_answer",
+    "error_event",
+    "error_reply",
+    "generation_answer",
+    "json_reply",
+    "sse_reply",
+    "stream_events",
+    "task_answer",
+    "usage",
+]
 
 GENERATION = "/services/aigc/text-generation/generation"
 MULTIMODAL = "/services/aigc/multimodal-generation/generation"

@@ -85,8 +85,9 @@ class DashScopeWrapperBase(ModelWrapperBase):
     def _pick_key(self) -> str | None:
         """The config's key; on DashScope's own host, else DASHSCOPE_API_KEY, else None
         (the SDK then reads its key file); elsewhere "" (no key)."""
-        if self.config.api_key is not None:
-            return self.config.api_key.get_secret_value()
+        key = self.config.api_key.get_secret_value() if self.config.api_key else ""
+        if key:  # an empty key (`${VAR:-}` unset) counts as none given
+            return key
         if not self.own_host():
             return ""
         return os.environ.get("DASHSCOPE_API_KEY") or None

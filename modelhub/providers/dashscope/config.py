@@ -8,7 +8,7 @@ unchanged.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -46,6 +46,17 @@ class DashScopeConfig(RemoteModelConfig):
 
     workspace: str | None = Field(
         default=None, description="DashScope workspace id (the X-DashScope-WorkSpace header).")
+    client_args: dict[str, Any] | None = Field(
+        default=None, description="AgentScope's client arguments; only base_url (folded "
+                                  "into base_url) means something to DashScope.")
+
+    @field_validator("client_args")
+    @classmethod
+    def _only_base_url(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value:  # base_url was folded out before validation
+            raise ValueError(f"DashScope takes no client_args {sorted(value)}: use base_url, "
+                             "timeout, max_retries, headers or proxy")
+        return value
 
     @field_validator("proxy")
     @classmethod

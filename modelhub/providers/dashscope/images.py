@@ -198,12 +198,14 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
         raise api_error(None, f"task {task_id} ended {status}: {output.get('message') or ''}",
                         context=self.context, body=dict(output))
 
-    def _next_wait(self, polls: int, task_id: str, deadline: _Deadline) -> float:
-        if deadline.passed():
-            raise timeout_error(self.context, f"task {task_id} had not finished")
+    def _next_wait(self, polls: int, deadline: _Deadline) -> float:
         interval = min(self.config.poll_interval * 2.0 ** (polls // 3), _MAX_POLL_INTERVAL)
         left = deadline.left()
         return interval if left is None else min(interval, left)
+
+    def _in_time(self, task_id: str, deadline: _Deadline) -> None:
+        if deadline.passed():
+            raise timeout_error(self.context, f"task {task_id} had not finished")
 
     # -- sync ------------------------------------------------------------------------
     def _run(self, prompt: str, params: dict[str, Any],
@@ -216,7 +218,8 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
             **self._create_kwargs(prompt, params, uploaded, deadline)))))
         polls = 0
         while True:
-            time.sleep(self._next_wait(polls, task_id, deadline))
+            time.sleep(self._next_wait(polls, deadline))
+            self._in_time(task_id, deadline)
             polls += 1
             answer = retry(lambda: self._checked_poll(self.guard(
                 self._task_request(task_id, deadline).call)))
@@ -255,7 +258,8 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
         task_id: str = await retry(create)
         polls = 0
         while True:
-            await asyncio.sleep(self._next_wait(polls, task_id, deadline))
+            await asyncio.sleep(self._next_wait(polls, deadline))
+            self._in_time(task_id, deadline)
             polls += 1
             done = self._finished(task_id, await retry(lambda: poll(task_id)))
             if done is not None:
