@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import dashscope
@@ -26,29 +25,16 @@ from tests.dashscope_server import (
     stream_events,
     usage,
 )
+from tests.test_openai_chat import get_weather
 
 CALLS = [{"id": "call_1", "name": "get_weather", "arguments": '{"city": "Paris"}'},
          {"id": "call_2", "name": "get_time", "arguments": '{"tz": "CET"}'}]
 KEY = "sk-dashscope-test-key-0123456789"
 
 
-@pytest.fixture(scope="module")
-def server_module() -> Iterator[DashScopeServer]:
-    with DashScopeServer() as server:
-        yield server
-
-
 @pytest.fixture
-def server(server_module: DashScopeServer) -> DashScopeServer:
-    server_module.reset()
-    return server_module
-
-
-@pytest.fixture
-async def close_aio_session() -> AsyncIterator[None]:
-    """The SDK keeps one aiohttp session per event loop: closed with each test's loop."""
-    yield
-    await dashscope.close_shared_aio_session()
+def server(dashscope_server: DashScopeServer) -> DashScopeServer:
+    return dashscope_server  # the session's DashScope server, reset (see conftest)
 
 
 def model(server: DashScopeServer, **extra: Any) -> ChatWrapperBase:
@@ -59,15 +45,6 @@ def model(server: DashScopeServer, **extra: Any) -> ChatWrapperBase:
     wrapper = reg.get("qwen")
     assert isinstance(wrapper, ChatWrapperBase)
     return wrapper
-
-
-def get_weather(city: str) -> str:
-    """Weather for a city.
-
-    Args:
-        city: The city.
-    """
-    return "sunny"
 
 
 def test_text_call_sends_generation_request(server: DashScopeServer) -> None:
@@ -168,7 +145,7 @@ def test_stream_text_tools_reasoning_and_cumulative_usage(server: DashScopeServe
     assert server.last.headers["x-dashscope-sse"] == "enable"
 
 
-async def test_async_call_and_stream(server: DashScopeServer, close_aio_session: None) -> None:
+async def test_async_call_and_stream(server: DashScopeServer, dashscope_aio_cleanup: None) -> None:
     m = model(server)
     resp = await m.acall("a b", stream=False)
     assert resp.text == "echo: a b" and resp.usage is not None
@@ -195,7 +172,7 @@ def test_error_event_inside_200_stream(server: DashScopeServer) -> None:
 
 
 async def test_async_error_event_inside_200_stream(server: DashScopeServer,
-                                                   close_aio_session: None) -> None:
+                                                   dashscope_aio_cleanup: None) -> None:
     server.enqueue(sse_reply([*stream_events(["a"])[:1],
                               error_event("InternalError", "oops", 500)]))
     stream = await model(server, max_retries=0).acall("x", stream=True)
@@ -248,7 +225,7 @@ def test_429_carries_retry_after(server: DashScopeServer) -> None:
     assert info.value.retry_after == 7.0
 
 
-async def test_async_http_error(server: DashScopeServer, close_aio_session: None) -> None:
+async def test_async_http_error(server: DashScopeServer, dashscope_aio_cleanup: None) -> None:
     server.enqueue(error_reply(401, "InvalidApiKey", "Invalid API-key provided."))
     with pytest.raises(errors.AuthenticationError):
         await model(server).acall("x")

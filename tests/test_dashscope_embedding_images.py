@@ -3,11 +3,9 @@ loopback DashScope server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import dashscope
 import pytest
 
 from modelhub import errors
@@ -27,22 +25,9 @@ from tests.loopback import delay_reply
 KEY = "sk-embed-and-paint-key-42424242"
 
 
-@pytest.fixture(scope="module")
-def server_module() -> Iterator[DashScopeServer]:
-    with DashScopeServer() as server:
-        yield server
-
-
 @pytest.fixture
-def server(server_module: DashScopeServer) -> DashScopeServer:
-    server_module.reset()
-    return server_module
-
-
-@pytest.fixture
-async def close_aio_session() -> AsyncIterator[None]:
-    yield
-    await dashscope.close_shared_aio_session()
+def server(dashscope_server: DashScopeServer) -> DashScopeServer:
+    return dashscope_server  # the session's DashScope server, reset (see conftest)
 
 
 def build(server: DashScopeServer, model_type: str, model_name: str, **extra: Any
@@ -124,7 +109,7 @@ def test_task_created_then_polled_until_succeeded(server: DashScopeServer) -> No
     assert resp.usage is not None and resp.usage.details == {"image_count": 2}
 
 
-async def test_async_task(server: DashScopeServer, close_aio_session: None) -> None:
+async def test_async_task(server: DashScopeServer, dashscope_aio_cleanup: None) -> None:
     server.task_steps = ["PENDING", "RUNNING", "SUCCEEDED"]
     resp = await paint(server).acall("a cat")
     assert resp.image_urls is not None and len(resp.image_urls) == 1

@@ -5,7 +5,6 @@ AgentScope's DashScope config files loading unchanged."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,36 +13,19 @@ import pytest
 from modelhub.providers.dashscope.chat import DashScopeChatWrapper
 from modelhub.providers.dashscope.multimodal import DashScopeMultiModalWrapper
 from modelhub.registry import Registry
+from tests.test_formatting import INPUTS, Msg
+from tests.test_formatting import WITH_TOOLS as AS_WITH_TOOLS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass
-class Msg:
-    """AgentScope's Msg: a str or a list of content blocks (v0.1.6), or a url (older)."""
-
-    name: str
-    content: Any
-    role: str
-    url: str | list[str] | None = None
-
-
-INPUTS = [Msg("system", "You are a helpful assistant", "system"),
-          [Msg("user", "What is the weather today?", "user"),
-           Msg("assistant", "It is sunny today", "assistant")]]
-WITH_TOOLS = [
-    Msg("system", "You are a helpful assistant", "system"),
-    [Msg("user", "What is the weather today?", "user"),
-     Msg("assistant", [{"type": "text", "text": "Let's try bing search"},
-                       {"type": "tool_use", "id": "xxx", "name": "bing_search",
-                        "input": {"query": "Beijing weather"}}], "assistant"),
-     Msg("system", [{"type": "tool_result", "id": "xxx", "name": "bing_search",
-                     "output": "It is sunny today"}], "system"),
-     Msg("assistant", [{"type": "text", "text": "Now google search"},
-                       {"type": "tool_use", "id": "xxx", "name": "google_search",
-                        "input": {"query": "Beijing weather"}}], "assistant"),
-     Msg("system", [{"type": "tool_result", "id": "xxx", "name": "google_search",
-                     "output": "It is rainy today"}], "system")]]
+WITH_TOOLS = [AS_WITH_TOOLS[0], [
+    *AS_WITH_TOOLS[1],
+    Msg("assistant", [{"type": "text", "text": "Now google search"},
+                      {"type": "tool_use", "id": "xxx", "name": "google_search",
+                       "input": {"query": "Beijing weather"}}], "assistant"),
+    Msg("system", [{"type": "tool_result", "id": "xxx", "name": "google_search",
+                    "output": "It is rainy today"}], "system")]]
 
 
 def chat() -> DashScopeChatWrapper:

@@ -3,11 +3,9 @@ audio and video parts, local files uploaded at the config's address, content lis
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import dashscope
 import pytest
 
 from modelhub import errors
@@ -29,22 +27,9 @@ CALLS = [{"id": "call_1", "name": "zoom", "arguments": '{"x": 1}'},
 KEY = "sk-multimodal-test-key-987654"
 
 
-@pytest.fixture(scope="module")
-def server_module() -> Iterator[DashScopeServer]:
-    with DashScopeServer() as server:
-        yield server
-
-
 @pytest.fixture
-def server(server_module: DashScopeServer) -> DashScopeServer:
-    server_module.reset()
-    return server_module
-
-
-@pytest.fixture
-async def close_aio_session() -> AsyncIterator[None]:
-    yield
-    await dashscope.close_shared_aio_session()
+def server(dashscope_server: DashScopeServer) -> DashScopeServer:
+    return dashscope_server  # the session's DashScope server, reset (see conftest)
 
 
 def model(server: DashScopeServer, **extra: Any) -> ChatWrapperBase:
@@ -100,7 +85,7 @@ def test_local_files_uploaded_at_the_configs_address(server: DashScopeServer,
 
 
 async def test_async_upload_and_stream(server: DashScopeServer, tmp_path: Path,
-                                       close_aio_session: None) -> None:
+                                       dashscope_aio_cleanup: None) -> None:
     image = tmp_path / "dog.jpg"
     image.write_bytes(b"jpeg dog")
     events = stream_events(["A dog", "."], tool_calls=CALLS, multimodal=True)

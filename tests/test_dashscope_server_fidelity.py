@@ -5,7 +5,6 @@ SDK call here gets its address and key per call, as the wrappers do."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +31,9 @@ CALLS = [{"id": "call_1", "name": "add", "arguments": '{"a": 1, "b": 2}'},
 MESSAGES = [{"role": "user", "content": "x"}]
 
 
-@pytest.fixture(scope="module")
-def server_module() -> Iterator[DashScopeServer]:
-    with DashScopeServer() as server:
-        yield server
-
-
 @pytest.fixture
-def server(server_module: DashScopeServer) -> DashScopeServer:
-    server_module.reset()
-    return server_module
-
-
-@pytest.fixture
-async def close_aio_session() -> AsyncIterator[None]:
-    """The SDK keeps one aiohttp session per event loop: closed with each test's loop."""
-    yield
-    await dashscope.close_shared_aio_session()
+def server(dashscope_server: DashScopeServer) -> DashScopeServer:
+    return dashscope_server  # the session's DashScope server, reset (see conftest)
 
 
 def per_call(server: DashScopeServer) -> dict[str, Any]:
@@ -113,7 +98,7 @@ def test_error_event_inside_200_stream(server: DashScopeServer) -> None:
 
 
 async def test_async_stream_and_error_event(server: DashScopeServer,
-                                            close_aio_session: None) -> None:
+                                            dashscope_aio_cleanup: None) -> None:
     server.enqueue(sse_reply(stream_events(["a ", "b"], tool_calls=CALLS[:1]), compact=True))
     stream = await dashscope.AioGeneration.call(
         model="qwen-plus", messages=MESSAGES, result_format="message", stream=True,
@@ -139,7 +124,7 @@ def test_error_answers(server: DashScopeServer, status: int, code: str) -> None:
     assert out.request_id and out.headers["Retry-After"] == "7"
 
 
-async def test_async_error_answer(server: DashScopeServer, close_aio_session: None) -> None:
+async def test_async_error_answer(server: DashScopeServer, dashscope_aio_cleanup: None) -> None:
     server.enqueue(error_reply(429, "Throttling", "slow down", headers={"Retry-After": "2"}))
     out = await dashscope.AioGeneration.call(model="qwen-plus", messages=MESSAGES,
                                              result_format="message", **per_call(server))
