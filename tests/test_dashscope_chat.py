@@ -358,3 +358,20 @@ def test_usage_details_kept(server: DashScopeServer) -> None:
     resp = model(server)("x")
     assert resp.usage is not None and resp.usage.total_tokens == 8
     assert resp.usage.details["output_tokens_details"] == {"reasoning_tokens": 2}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_proxy_and_unverified_tls_sessions(server: DashScopeServer, stream: bool,
+                                                 dashscope_aio_cleanup: None) -> None:
+    # The loopback server serves as the HTTP proxy: requests reach it by absolute URI
+    # for a host nobody resolves, so only a proxied call can succeed.
+    m = model(server, base_url="http://dashscope.proxied.test/api/v1", proxy=server.url,
+              verify_ssl=False)
+    sync_out = m("via proxy", stream=stream)
+    assert ("".join(sync_out) if stream else sync_out.text) == "echo: via proxy"  # type: ignore[arg-type, union-attr]
+    assert server.last.headers["host"] == "dashscope.proxied.test"
+    async_out = await m.acall("async proxy", stream=stream)
+    text = "".join([d async for d in async_out]) if stream else async_out.text  # type: ignore[union-attr]
+    assert text == "echo: async proxy"
+    assert server.last.headers["host"] == "dashscope.proxied.test"
+    assert server.last.headers["authorization"] == f"Bearer {KEY}"
