@@ -175,20 +175,21 @@ class DashScopeWrapperBase(ModelWrapperBase):
         finally:
             await session.close()
 
-    def guard(self, call: Callable[[], T], partial_text: str | None = None) -> T:
+    def guard(self, call: Callable[[], T], partial: Callable[[], str] | None = None) -> T:
         """`call()`, whatever the SDK raises as a `modelhub.errors` class (raised outside
-        the `except`, so that nothing the SDK raised is chained to it)."""
+        the `except`, so that nothing the SDK raised is chained to it); `partial` gives
+        the text a broken stream had delivered."""
         try:
             return call()
         except Exception as exc:  # the SDK's, requests' and aiohttp's exceptions
-            error = dashscope_error(exc, self.context, partial_text=partial_text)
+            error = dashscope_error(exc, self.context, partial_text=partial and partial())
         raise error
 
     async def aguard(self, call: Callable[[], Awaitable[T]],
-                     partial_text: str | None = None) -> T:
+                     partial: Callable[[], str] | None = None) -> T:
         """Async twin of `guard`: awaits `call()`."""
         try:
             return await call()
         except Exception as exc:
-            error = dashscope_error(exc, self.context, partial_text=partial_text)
+            error = dashscope_error(exc, self.context, partial_text=partial and partial())
         raise error

@@ -166,7 +166,7 @@ class DashScopeChatBase(DashScopeWrapperBase, ChatWrapperBase):
                 delta = reader.feed(answer)
                 if delta:
                     yield delta
-                answer = self.guard(lambda: next(chunks, None), reader.text)
+                answer = self.guard(lambda: next(chunks, None), reader.partial)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -198,7 +198,7 @@ class DashScopeChatBase(DashScopeWrapperBase, ChatWrapperBase):
                 delta = reader.feed(answer)
                 if delta:
                     yield delta
-                answer = await self.aguard(lambda: anext(chunks, None), reader.text)
+                answer = await self.aguard(lambda: anext(chunks, None), reader.partial)
         finally:
             await chunks.aclose()
             await stack.aclose()

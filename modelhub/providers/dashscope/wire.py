@@ -56,7 +56,7 @@ def text_of(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "".join(str(p["text"]) for p in content
-                       if isinstance(p, Mapping) and p.get("text") is not None)
+                       if isinstance(p, dict) and p.get("text") is not None)
     raise ResponseParseError(f"message content is {type(content).__name__}, not text")
 
 
@@ -67,10 +67,11 @@ def finish_reason(value: Any) -> str | None:
 
 
 def _choice(output: Any) -> Mapping[str, Any]:
-    if not isinstance(output, Mapping):
+    # dict, not Mapping: the SDK's answers are dicts, and this runs for every event
+    if not isinstance(output, dict):
         raise ResponseParseError("the answer has no 'output' object")
     choices = output.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ResponseParseError("the answer has no choices (result_format='message')")
     return choices[0]
 
@@ -109,28 +110,29 @@ def parse_generation(answer: Mapping[str, Any], model: str) -> ModelResponse:
 class StreamReader:
     """Reads one incremental stream of answers into a `StreamAccumulator`."""
 
-    __slots__ = ("accumulator", "context")
+    __slots__ = ("_usage", "accumulator", "context")
 
     def __init__(self, context: ErrorContext, model: str) -> None:
         self.context = context
+        self._usage: Any = None  # cumulative: only the last report is read, at the end
         self.accumulator = StreamAccumulator(context, usage_mode="last")
         self.accumulator.set_model(model)
 
-    @property
-    def text(self) -> str:
+    def partial(self) -> str:
         """The answer text so far."""
         return self.accumulator.text
 
     def feed(self, answer: Any) -> str | None:
         """Take one event; return the text delta it carries, if any. An error event
         raises its mapped error, carrying the text received before it."""
-        check_answer(answer, self.context, partial_text=self.accumulator.text)
+        if not isinstance(answer, dict) or answer.get("status_code") != 200:
+            check_answer(answer, self.context, partial_text=self.accumulator.text)
         return parse_answer(self._read, answer, self.context)
 
     def _read(self, answer: Mapping[str, Any]) -> str | None:
         acc = self.accumulator
         acc.add_raw(answer)
-        acc.add_usage(parse_usage(answer.get("usage")))
+        self._usage = answer.get("usage") or self._usage
         choice = _choice(answer.get("output"))
         acc.set_finish_reason(finish_reason(choice.get("finish_reason")))
         message = choice.get("message") or {}
@@ -153,6 +155,7 @@ class StreamReader:
         its last event (the one with a finish reason) raises."""
         text = self.accumulator.flush()
         self.accumulator.check_complete(False)
+        self.accumulator.add_usage(parse_answer(parse_usage, self._usage, self.context))
         return text or None
 
     def response(self) -> ModelResponse:
