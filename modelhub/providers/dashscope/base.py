@@ -102,7 +102,9 @@ class DashScopeWrapperBase(ModelWrapperBase):
 
     def check_reserved(self, params: dict[str, Any]) -> None:
         """Refuse generation arguments that would override what the config decides."""
-        clash = sorted(RESERVED & params.keys())
+        if not params or RESERVED.isdisjoint(params):
+            return
+        clash = sorted(RESERVED.intersection(params))
         if clash:
             raise TypeError(f"{', '.join(map(repr, clash))} cannot be a generation argument "
                             "of a DashScope model: the config sets it")

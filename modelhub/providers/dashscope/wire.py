@@ -94,17 +94,18 @@ def parse_generation(answer: Mapping[str, Any], model: str) -> ModelResponse:
     choice = _choice(answer.get("output"))
     message = choice.get("message") or {}
     text, thought = split_think(text_of(message.get("content")))
-    native = optional_str(message.get("reasoning_content"), "reasoning_content")
-    reasoning = "".join(r for r in (native, thought) if r) or None
-    calls = message.get("tool_calls") or []
-    if not isinstance(calls, list):
+    reasoning = optional_str(message.get("reasoning_content"), "reasoning_content")
+    if thought:
+        reasoning = reasoning + thought if reasoning else thought
+    calls = message.get("tool_calls")
+    if calls and not isinstance(calls, list):
         raise ResponseParseError("'tool_calls' is not a list")
-    tool_calls = [_tool_call(tc, i) for i, tc in enumerate(calls)]
+    tool_calls = [_tool_call(tc, i) for i, tc in enumerate(calls)] if calls else []
     return ModelResponse(
         text=text if text or not tool_calls else None, tool_calls=tool_calls,
         usage=parse_usage(answer.get("usage")),
         finish_reason=finish_reason(choice.get("finish_reason")),
-        model=model, reasoning=reasoning, raw=answer)
+        model=model, reasoning=reasoning or None, raw=answer)
 
 
 class StreamReader:
