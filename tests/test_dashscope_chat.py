@@ -375,3 +375,18 @@ async def test_proxy_and_unverified_tls_sessions(server: DashScopeServer, stream
     assert text == "echo: async proxy"
     assert server.last.headers["host"] == "dashscope.proxied.test"
     assert server.last.headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_no_key_anywhere_is_an_authentication_error_before_any_request(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    import dashscope.common.api_key as sdk_keys
+
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    monkeypatch.setattr(dashscope, "api_key", None)
+    monkeypatch.setattr(dashscope, "api_key_file_path", None)
+    monkeypatch.setattr(sdk_keys, "DEFAULT_DASHSCOPE_API_KEY_FILE_PATH", tmp_path / "none")
+    reg = Registry()
+    reg.init({"config_name": "own", "model_type": "dashscope_chat", "model_name": "qwen-plus",
+              "max_retries": 0})
+    with pytest.raises(errors.AuthenticationError, match="DASHSCOPE_API_KEY"):
+        reg.get("own")("x")  # the netguard would refuse a request to DashScope's host
