@@ -177,21 +177,19 @@ class DashScopeWrapperBase(ModelWrapperBase):
         finally:
             await session.close()
 
-    def guard(self, call: Callable[[], T], partial: Callable[[], str] | None = None) -> T:
+    def guard(self, call: Callable[[], T]) -> T:
         """`call()`, whatever the SDK raises as a `modelhub.errors` class (raised outside
-        the `except`, so that nothing the SDK raised is chained to it); `partial` gives
-        the text a broken stream had delivered."""
+        the `except`, so that nothing the SDK raised is chained to it)."""
         try:
             return call()
         except Exception as exc:  # the SDK's, requests' and aiohttp's exceptions
-            error = dashscope_error(exc, self.context, partial_text=partial and partial())
+            error = dashscope_error(exc, self.context)
         raise error
 
-    async def aguard(self, call: Callable[[], Awaitable[T]],
-                     partial: Callable[[], str] | None = None) -> T:
+    async def aguard(self, call: Callable[[], Awaitable[T]]) -> T:
         """Async twin of `guard`: awaits `call()`."""
         try:
             return await call()
         except Exception as exc:
-            error = dashscope_error(exc, self.context, partial_text=partial and partial())
+            error = dashscope_error(exc, self.context)
         raise error

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from modelhub.http.errors import connection_error, parse_answer
 from modelhub.providers.dashscope.base import DashScopeWrapperBase
 from modelhub.providers.dashscope.config import DashScopeChatConfig
+from modelhub.providers.dashscope.errors import dashscope_error
 from modelhub.providers.dashscope.messages import (
     format_chat,
     format_multi_agent,
@@ -160,17 +161,23 @@ class DashScopeChatBase(DashScopeWrapperBase, ChatWrapperBase):
 
     def _deltas(self, reader: StreamReader, first: Any, chunks: Iterator[Any]
                 ) -> Iterator[str]:
+        error: BaseException | None = None
         try:
-            answer = first
-            while answer is not None:
+            delta = reader.feed(first)
+            if delta:
+                yield delta
+            for answer in chunks:
                 delta = reader.feed(answer)
                 if delta:
                     yield delta
-                answer = self.guard(lambda: next(chunks, None), reader.partial)
+        except Exception as exc:  # the SDK's own, or an error event read by `feed`
+            error = dashscope_error(exc, self.context, partial_text=reader.partial())
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
+        if error is not None:
+            raise error  # outside the `except`: nothing the SDK raised is chained
         tail = reader.end()
         if tail:
             yield tail
@@ -192,16 +199,22 @@ class DashScopeChatBase(DashScopeWrapperBase, ChatWrapperBase):
 
     async def _adeltas(self, reader: StreamReader, first: Any, chunks: Any,
                        stack: contextlib.AsyncExitStack) -> AsyncIterator[str]:
+        error: BaseException | None = None
         try:
-            answer = first
-            while answer is not None:
+            delta = reader.feed(first)
+            if delta:
+                yield delta
+            async for answer in chunks:
                 delta = reader.feed(answer)
                 if delta:
                     yield delta
-                answer = await self.aguard(lambda: anext(chunks, None), reader.partial)
+        except Exception as exc:
+            error = dashscope_error(exc, self.context, partial_text=reader.partial())
         finally:
             await chunks.aclose()
             await stack.aclose()
+        if error is not None:
+            raise error
         tail = reader.end()
         if tail:
             yield tail

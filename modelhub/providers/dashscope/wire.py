@@ -131,13 +131,20 @@ class StreamReader:
         return parse_answer(self._read, answer, self.context)
 
     def _read(self, answer: Mapping[str, Any]) -> str | None:
+        # Runs for every event: values that carry nothing are skipped before any check.
         acc = self.accumulator
         acc.add_raw(answer)
-        self._usage = answer.get("usage") or self._usage
+        usage = answer.get("usage")
+        if usage:
+            self._usage = usage
         choice = _choice(answer.get("output"))
-        acc.set_finish_reason(finish_reason(choice.get("finish_reason")))
+        reason = choice.get("finish_reason")
+        if reason and reason != "null":
+            acc.set_finish_reason(finish_reason(reason))
         message = choice.get("message") or {}
-        acc.add_reasoning(optional_str(message.get("reasoning_content"), "reasoning") or "")
+        reasoning = message.get("reasoning_content")
+        if reasoning:
+            acc.add_reasoning(optional_str(reasoning, "reasoning") or "")
         for tc in message.get("tool_calls") or ():
             fn = tc.get("function") or {}
             index = tc.get("index")
@@ -148,8 +155,10 @@ class StreamReader:
                 name=optional_str(fn.get("name"), "a tool name"),
                 arguments=optional_str(fn.get("arguments"), "tool call arguments"),
                 type=optional_str(tc.get("type"), "a tool call type"))
-        content = text_of(message.get("content"))
-        return acc.add_text(content) if content else None
+        content = message.get("content")
+        if not content:
+            return None
+        return acc.add_text(content if type(content) is str else text_of(content))
 
     def end(self) -> str | None:
         """At the end of the stream: release held-back text; a stream that ended before
