@@ -152,3 +152,14 @@ def test_normalize_messages() -> None:
         normalize_messages(3.5)
     with pytest.raises(ValueError):
         normalize_messages([])
+
+
+def test_flatten_messages_and_message_fields_are_public() -> None:
+    from modelhub.wrappers.formatting import flatten_messages, message_fields
+
+    a, b = Msg("a", "x", "user"), {"role": "assistant", "content": "y", "name": "b"}
+    assert flatten_messages((a, None, [b, [a]])) == [a, b, a]
+    assert message_fields(a) == ("user", "x", "a", None)
+    assert message_fields(b) == ("assistant", "y", "b", None)
+    with pytest.raises(TypeError, match="got str"):
+        flatten_messages(([a, "loose text"],))
