@@ -346,6 +346,8 @@ def batch(ctx: click.Context, name: str, input_path: Path, output: Path, concurr
         _require(("tqdm",), "batch", "batch")
     if ray_address:
         _require(("ray",), "ray", "batch --ray")
+    if output.resolve() == input_path.resolve():
+        raise click.UsageError("the output file must not be the input file")
     from modelhub.batch import BatchJob, check_kind
 
     registry = _registry(ctx)

@@ -84,12 +84,15 @@ def run_ray(address: str, config: Mapping[str, Any], job: BatchJob, *,
     CPU of the cluster) each build the model from `config`; `env` is set in their
     environment."""
     import ray
+    import ray.data  # before quieting its loggers: importing it sets them up
 
     name = str(config.get("config_name", "batch"))
     run = start(job, name)
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,
                  configure_logging=False, ignore_reinit_error=True)
+        # Ray Data's own bars and notes would scroll over the job's progress bar.
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
@@ -103,7 +106,8 @@ def run_ray(address: str, config: Mapping[str, Any], job: BatchJob, *,
             answered = dataset.map_batches(
                 ModelCaller, fn_constructor_kwargs={"config": dict(config),
                                                     "concurrency": job.concurrency},
-                batch_size=size, batch_format="numpy", concurrency=actors,
+                batch_size=size, batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(size=actors),
                 runtime_env={"env_vars": dict(env)} if env else None)
             for batch in answered.iter_batches(batch_size=None, batch_format="numpy"):
                 for text in batch["record"]:

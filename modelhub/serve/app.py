@@ -185,6 +185,7 @@ class Service:
         """`POST /llm/` (and `/llm/NAME`): AgentScope's POST body, its answer under
         `data.response`."""
         call = shapes.chat_call(await self.read_json(request))
+        call.include_usage = True  # its streams end with the usage, as its answers do
         model = self.model(call.model, ChatWrapperBase, request.path_params.get("name"))
         return await self.chat(call, model, lambda body: {"data": {"response": body}})
 
