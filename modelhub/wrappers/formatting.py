@@ -35,8 +35,8 @@ from typing import Any
 
 from modelhub.wrappers.media import audio_part, image_url_part, part_for_url, video_part
 
-__all__ = ["Message", "merged_history", "normalize_messages", "per_message", "per_speaker",
-           "read_messages", "to_text"]
+__all__ = ["Message", "flatten_messages", "merged_history", "message_fields",
+           "normalize_messages", "per_message", "per_speaker", "read_messages", "to_text"]
 
 
 def to_text(content: Any) -> str:
@@ -145,6 +145,17 @@ def _flatten(args: tuple[Any, ...]) -> list[Any]:
             _fields(arg)  # type check now, so the error names the bad item
             out.append(arg)
     return out
+
+
+def flatten_messages(*args: Any) -> list[Any]:
+    """Agent messages as given to `format()` (lists flattened, None skipped), each
+    checked to be a message (a TypeError names the first that is not)."""
+    return _flatten(args)
+
+
+def message_fields(msg: Any) -> tuple[str, Any, str | None, Any]:
+    """(role, content, name, url) of a message dict or Msg-like object."""
+    return _fields(msg)
 
 
 def read_messages(*args: Any) -> list[Message]:
