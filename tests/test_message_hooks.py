@@ -55,3 +55,15 @@ def test_flatten_and_fields() -> None:
     assert message_fields(msg) == ("user", "hi", "bob", None)
     with pytest.raises(TypeError):
         flatten_messages(["not a message"])
+
+
+def test_convert_roles() -> None:
+    from modelhub.wrappers.formatting import convert_roles
+
+    msgs = [{"role": "system", "content": [{"type": "text", "text": "a"},
+                                           {"type": "text", "text": "b"}]},
+            {"role": "user", "content": "hi"}]
+    assert convert_roles(msgs, {}) is msgs
+    assert convert_roles(msgs, {"system": "user"}, flatten=True) == [
+        {"role": "user", "content": "a\nb"}, {"role": "user", "content": "hi"}]
+    assert msgs[0]["role"] == "system"  # the given messages are not changed
