@@ -262,18 +262,43 @@ def test_role_conversions_and_flattening(openai_server: OpenAIServer) -> None:
                  flatten_messages_as_text=False)._flatten is False
 
 
-def test_litellm_is_quiet(openai_server: OpenAIServer,
-                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_litellm_is_imported_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
     import os
+    import sys
 
+    from modelhub.providers.litellm.chat import _import_litellm
+
+    # A stand-in litellm that records what its import saw and does what the real one
+    # does to the httpx logger.
+    fake = tmp_path / "litellm"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "import logging, os\n"
+        "cost_map_env = os.environ.get('LITELLM_LOCAL_MODEL_COST_MAP')\n"
+        "telemetry, suppress_debug_info = True, False\n"
+        "logging.getLogger('httpx').setLevel(logging.WARNING)\n")
+    monkeypatch.delitem(sys.modules, "litellm")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
+    httpx_logger = logging.getLogger("httpx")
+    monkeypatch.setattr(httpx_logger, "level", logging.INFO)
+    module = _import_litellm(fetch_cost_map=False)
+    assert module.cost_map_env == "True"  # set before the import: no fetch
+    assert module.telemetry is False and module.suppress_debug_info is True
+    assert httpx_logger.level == logging.INFO  # the user's level, as it was
+    monkeypatch.delitem(sys.modules, "litellm")
+    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP")
+    assert _import_litellm(fetch_cost_map=True).cost_map_env is None
+    assert "LITELLM_LOCAL_MODEL_COST_MAP" not in os.environ
+
+
+def test_no_callback_is_added(openai_server: OpenAIServer) -> None:
     import litellm
 
-    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
-    monkeypatch.setattr(litellm, "telemetry", True)
-    model(openai_server.base_url)  # building one sets LiteLLM up
-    assert litellm.telemetry is False and litellm.suppress_debug_info is True
-    assert os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"  # for an import to come
+    model(openai_server.base_url)("x")
     assert litellm.callbacks == [] and litellm.success_callback == []
+    assert litellm.telemetry is False
 
 
 def test_agentscope_config_shapes_load(openai_server: OpenAIServer) -> None:

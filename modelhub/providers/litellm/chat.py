@@ -3,9 +3,10 @@
 
 litellm is imported when the first such wrapper is built (its import takes seconds),
 with its model cost map read from its bundled copy (`LITELLM_LOCAL_MODEL_COST_MAP`,
-unless a config sets `fetch_model_cost_map`), its telemetry off and its debug banners
-quiet; no callback is added (a config asks for one in `generate_args`). Its own retries
-are off on every call (`num_retries=0`, `max_retries=0`): ours is the only retry policy.
+unless the first config sets `fetch_model_cost_map`), its telemetry off and its debug
+banners quiet, and the user's `httpx` log level as it was; no callback is added (a
+config asks for one in `generate_args`). Its own retries are off on every call
+(`num_retries=0`, `max_retries=0`): ours is the only retry policy.
 
 Keys: LiteLLM reads a provider's key and base URL from the environment itself. So a
 config whose `base_url` (`api_base`) is set sends its own `api_key` or a placeholder,
@@ -54,9 +55,19 @@ SDK_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "openai", "openai._
 
 
 def _import_litellm(fetch_cost_map: bool) -> ModuleType:
-    """litellm, imported quiet: bundled cost map, telemetry off, no debug banners."""
-    if not fetch_cost_map:
-        os.environ.setdefault(COST_MAP_ENV, "True")
+    """litellm, imported quiet: bundled cost map, telemetry off, no debug banners; the
+    level of the `httpx` logger, which its import sets to WARNING, left as it was."""
+    import logging
+    import sys
+
+    if "litellm" not in sys.modules:
+        if not fetch_cost_map:
+            os.environ.setdefault(COST_MAP_ENV, "True")
+        httpx_logger = logging.getLogger("httpx")
+        level = httpx_logger.level
+        import litellm
+
+        httpx_logger.setLevel(level)
     import litellm
 
     litellm.telemetry = False
