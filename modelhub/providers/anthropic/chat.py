@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub._secrets import LOGGERS, protect_logger, remember
-from modelhub.errors import UnsupportedFeatureError
+from modelhub.errors import ModelhubError, UnsupportedFeatureError
 from modelhub.http.errors import ErrorContext, public_url, same_origin
 from modelhub.providers.anthropic import messages as convert
 from modelhub.providers.anthropic.config import (
@@ -29,6 +28,7 @@ from modelhub.providers.anthropic.wire import EventReader, map_error, parse_mess
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.sdk import acall_sdk, aread_sdk_stream, call_sdk, read_sdk_stream
 
 if TYPE_CHECKING:
     import asyncio
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicChatWrapper"]
 
-T = TypeVar("T")
 MESSAGES_PATH = "/v1/messages"
 SDK_LOGGERS = ("anthropic", "anthropic._base_client", "httpx2", "httpcore2")
 CUSTOM_HEADERS_ENV = "ANTHROPIC_CUSTOM_HEADERS"
@@ -200,76 +199,28 @@ class AnthropicChatWrapper(ChatWrapperBase):
         return args
 
     # -- calls -------------------------------------------------------------------------------
-    def _call(self, fn: Callable[[], T]) -> T:
-        failure = None
-        try:
-            return fn()
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
-
-    async def _acall(self, fn: Callable[[], Any]) -> Any:
-        failure = None
-        try:
-            return await fn()
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
+    def _map(self, exc: BaseException) -> ModelhubError | None:
+        return map_error(exc, self.context)
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         args = self._create(self.payload(request), stream=False)
-        return parse_message(self._call(lambda: self.client.messages.create(**args)))
+        return parse_message(call_sdk(lambda: self.client.messages.create(**args), self._map))
 
     async def _acomplete(self, request: ChatRequest) -> ModelResponse:
         args = self._create(self.payload(request), stream=False)
         client = self._aclient()
-        return parse_message(await self._acall(lambda: client.messages.create(**args)))
+        return parse_message(await acall_sdk(lambda: client.messages.create(**args),
+                                             self._map))
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         args = self._create(self.payload(request), stream=True)
-        events = self._call(lambda: self.client.messages.create(**args))
+        events = call_sdk(lambda: self.client.messages.create(**args), self._map)
         reader = EventReader(self.context)
-        return self._deltas(events, reader), reader.response
+        return read_sdk_stream(events, reader, self._map, events.close), reader.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         args = self._create(self.payload(request), stream=True)
         client = self._aclient()
-        events = await self._acall(lambda: client.messages.create(**args))
+        events = await acall_sdk(lambda: client.messages.create(**args), self._map)
         reader = EventReader(self.context)
-        return self._adeltas(events, reader), reader.response
-
-    def _deltas(self, events: Any, reader: EventReader) -> Iterator[str]:
-        failure = None
-        try:
-            for event in events:
-                delta = reader.feed(event)
-                if delta:
-                    yield delta
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        finally:
-            events.close()
-        if failure is not None:
-            raise failure
-
-    async def _adeltas(self, events: Any, reader: EventReader) -> AsyncIterator[str]:
-        failure = None
-        try:
-            async for event in events:
-                delta = reader.feed(event)
-                if delta:
-                    yield delta
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        finally:
-            await events.close()
-        if failure is not None:
-            raise failure
+        return aread_sdk_stream(events, reader, self._map, events.close), reader.response

@@ -130,6 +130,10 @@ class EventReader:
             self.stopped = True
         return ""
 
+    def end(self) -> str:
+        """Nothing is held back in Anthropic's streams."""
+        return ""
+
     def _block(self, index: int) -> dict[str, Any]:
         found = self._thinking.get(index)
         if found is None:

@@ -19,10 +19,10 @@ left to LiteLLM's own resolution.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub._secrets import LOGGERS, protect_logger, remember
+from modelhub.errors import ModelhubError
 from modelhub.http.errors import ErrorContext, public_url
 from modelhub.providers.litellm.config import FLATTEN_BY_DEFAULT, LiteLLMChatConfig
 from modelhub.providers.litellm.wire import THINKING_KEY, ChunkReader, map_error, parse_completion
@@ -30,13 +30,12 @@ from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
 from modelhub.wrappers.formatting import convert_roles
+from modelhub.wrappers.sdk import acall_sdk, aread_sdk_stream, call_sdk, read_sdk_stream
 
 if TYPE_CHECKING:
     from types import ModuleType
 
 __all__ = ["DEFAULT_HOSTS", "LiteLLMChatWrapper"]
-
-T = TypeVar("T")
 
 # Providers whose address LiteLLM would otherwise take from the environment: their own
 # host (as LiteLLM's api_base means it) and the variable their key is read from.
@@ -179,78 +178,27 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         return kwargs
 
     # -- calls ---------------------------------------------------------------------------
-    def _call(self, fn: Callable[[], T]) -> T:
-        failure = None
-        try:
-            return fn()
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
-
-    async def _acall(self, fn: Callable[[], Any]) -> Any:
-        failure = None
-        try:
-            return await fn()
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
+    def _map(self, exc: BaseException) -> ModelhubError | None:
+        return map_error(exc, self.context)
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.arguments(request)
-        response = self._call(lambda: self._litellm.completion(**kwargs))
+        response = call_sdk(lambda: self._litellm.completion(**kwargs), self._map)
         return parse_completion(response, self.context)
 
     async def _acomplete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.arguments(request)
-        response = await self._acall(lambda: self._litellm.acompletion(**kwargs))
+        response = await acall_sdk(lambda: self._litellm.acompletion(**kwargs), self._map)
         return parse_completion(response, self.context)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         kwargs = self.arguments(request)
-        chunks = self._call(lambda: self._litellm.completion(**kwargs))
+        chunks = call_sdk(lambda: self._litellm.completion(**kwargs), self._map)
         reader = ChunkReader(self.context)
-        return self._deltas(chunks, reader), reader.response
+        return read_sdk_stream(chunks, reader, self._map), reader.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         kwargs = self.arguments(request)
-        chunks = await self._acall(lambda: self._litellm.acompletion(**kwargs))
+        chunks = await acall_sdk(lambda: self._litellm.acompletion(**kwargs), self._map)
         reader = ChunkReader(self.context)
-        return self._adeltas(chunks, reader), reader.response
-
-    def _deltas(self, chunks: Any, reader: ChunkReader) -> Iterator[str]:
-        failure = None
-        try:
-            for chunk in chunks:
-                delta = reader.feed(chunk)
-                if delta:
-                    yield delta
-            last = reader.end()
-            if last:
-                yield last
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        if failure is not None:
-            raise failure
-
-    async def _adeltas(self, chunks: Any, reader: ChunkReader) -> AsyncIterator[str]:
-        failure = None
-        try:
-            async for chunk in chunks:
-                delta = reader.feed(chunk)
-                if delta:
-                    yield delta
-            last = reader.end()
-            if last:
-                yield last
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        if failure is not None:
-            raise failure
+        return aread_sdk_stream(chunks, reader, self._map), reader.response
