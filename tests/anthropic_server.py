@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from tests.loopback import LoopbackServer, RecordedRequest, Reply, json_reply, pieces_reply
 
-__all__ = ["AnthropicServer", "error_event", "error_reply", "message", "redacted_thinking",
+__all__ = ["AnthropicServer", "anthropic_server", "anthropic_server_session", "error_event", "error_reply", "message", "redacted_thinking",
            "sse_events", "stream_events", "stream_reply", "text", "thinking", "tool_use"]
 
 _ids = itertools.count(1)
@@ -196,3 +199,18 @@ class AnthropicServer(LoopbackServer):
 
     def __enter__(self) -> AnthropicServer:
         return self.start()
+
+
+# -- fixtures (import both into a test module to use them) -----------------------------------
+@pytest.fixture(scope="module")
+def anthropic_server_session() -> Iterator[AnthropicServer]:
+    """One server for the test module."""
+    with AnthropicServer() as server:
+        yield server
+
+
+@pytest.fixture
+def anthropic_server(anthropic_server_session: AnthropicServer) -> AnthropicServer:
+    """The server, with no queued replies or recorded requests."""
+    anthropic_server_session.reset()
+    return anthropic_server_session

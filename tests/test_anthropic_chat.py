@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,10 @@ from pydantic import BaseModel
 from modelhub import errors
 from modelhub.registry import Registry
 from modelhub.wrappers.chat import ChatWrapperBase
-from tests.anthropic_server import (
+from tests.anthropic_server import (  # noqa: F401 (fixtures)
     AnthropicServer,
+    anthropic_server,
+    anthropic_server_session,
     error_event,
     error_reply,
     message,
@@ -34,16 +35,9 @@ CALLS = [tool_use("toolu_1", "get_weather", {"city": "Paris"}),
          tool_use("toolu_2", "get_time", {"tz": "CET"})]
 
 
-@pytest.fixture(scope="module")
-def server_session() -> Iterator[AnthropicServer]:
-    with AnthropicServer() as s:
-        yield s
-
-
 @pytest.fixture
-def server(server_session: AnthropicServer) -> AnthropicServer:
-    server_session.reset()
-    return server_session
+def server(anthropic_server: AnthropicServer) -> AnthropicServer:  # noqa: F811
+    return anthropic_server
 
 
 def model(server: AnthropicServer, **extra: Any) -> ChatWrapperBase:

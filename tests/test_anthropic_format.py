@@ -5,42 +5,22 @@ differently on purpose, and the formatted list sent back through the wrapper."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from modelhub.providers.anthropic.chat import AnthropicChatWrapper
 from modelhub.providers.anthropic.messages import prepare, to_anthropic
+from tests.test_formatting import INPUTS, WITH_TOOLS, Msg
 
-
-@dataclass
-class Msg:
-    """AgentScope's Msg: a str or a list of content blocks (v0.1.6), or a url (older)."""
-
-    name: str
-    content: Any
-    role: str
-    url: str | list[str] | None = None
-
-
-INPUTS = [Msg("system", "You are a helpful assistant", "system"),
-          [Msg("user", "What is the weather today?", "user"),
-           Msg("assistant", "It is sunny today", "assistant")]]
-WITH_TOOLS = [
-    Msg("system", "You are a helpful assistant", "system"),
-    [Msg("user", "What is the weather today?", "user"),
-     Msg("assistant", [{"type": "text", "text": "Let's try bing search"},
-                       {"type": "tool_use", "id": "xxx", "name": "bing_search",
-                        "input": {"query": "Beijing weather"}}], "assistant"),
-     Msg("system", [{"type": "tool_result", "id": "xxx", "name": "bing_search",
-                     "output": "It is sunny today"}], "system"),
-     Msg("assistant", [{"type": "text", "text": "Now google search"},
-                       {"type": "tool_use", "id": "xxx", "name": "google_search",
-                        "input": {"query": "Beijing weather"}}], "assistant"),
-     Msg("system", [{"type": "tool_result", "id": "xxx", "name": "google_search",
-                     "output": "It is rainy today"}], "system")]]
+# AgentScope's own inputs of its tests/formatter_test.py
+INPUTS_WITH_TOOLS = [WITH_TOOLS[0], [
+    *WITH_TOOLS[1],
+    Msg("assistant", [{"type": "text", "text": "Now google search"},
+                      {"type": "tool_use", "id": "xxx", "name": "google_search",
+                       "input": {"query": "Beijing weather"}}], "assistant"),
+    Msg("system", [{"type": "tool_result", "id": "xxx", "name": "google_search",
+                    "output": "It is rainy today"}], "system")]]
 
 
 def wrapper() -> AnthropicChatWrapper:
@@ -65,7 +45,7 @@ def test_chat_mode_with_tools_matches_agentscope() -> None:
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "xxx",
                                       "content": "It is rainy today"}]},
     ]
-    assert wrapper().format(*WITH_TOOLS, multi_agent_mode=False) == expected
+    assert wrapper().format(*INPUTS_WITH_TOOLS, multi_agent_mode=False) == expected
 
 
 def test_multi_agent_mode_matches_agentscope() -> None:
@@ -83,7 +63,7 @@ def test_multi_agent_mode_matches_agentscope() -> None:
 
 
 def test_multi_agent_mode_writes_tool_blocks_as_agentscope_does() -> None:
-    text = wrapper().format(*WITH_TOOLS[:1], WITH_TOOLS[1][:3])[1]["content"][0]["text"]
+    text = wrapper().format(*INPUTS_WITH_TOOLS[:1], INPUTS_WITH_TOOLS[1][:3])[1]["content"][0]["text"]
     assert text.splitlines()[2:] == [
         "assistant: Let's try bing search",
         "<tool_use>{'type': 'tool_use', 'id': 'xxx', 'name': 'bing_search', "
@@ -118,7 +98,7 @@ def test_images_are_valid_sources_and_audio_is_refused(tmp_path: Path) -> None:
 
 def test_formatted_lists_go_back_as_they_are() -> None:
     for multi in (True, False):
-        formatted = wrapper().format(*WITH_TOOLS, multi_agent_mode=multi)
+        formatted = wrapper().format(*INPUTS_WITH_TOOLS, multi_agent_mode=multi)
         system, messages = to_anthropic(prepare(formatted))
         assert system == "You are a helpful assistant"
         assert messages == formatted[1:]

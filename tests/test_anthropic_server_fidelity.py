@@ -3,13 +3,13 @@ that they are faithful to the Messages API wire the SDK (and so Anthropic) speak
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import anthropic
 import pytest
 
-from tests.anthropic_server import (
+from tests.anthropic_server import (  # noqa: F401 (fixtures)
     AnthropicServer,
+    anthropic_server,
+    anthropic_server_session,
     error_event,
     error_reply,
     message,
@@ -26,15 +26,13 @@ CONTENT = [thinking("2+2 is 4."), redacted_thinking(), text("Let me add."),
            tool_use("toolu_01", "add", {"a": 1, "b": 2}), tool_use("toolu_02", "mul", {"a": 3})]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[AnthropicServer]:
-    with AnthropicServer() as s:
-        yield s
+@pytest.fixture
+def server(anthropic_server: AnthropicServer) -> AnthropicServer:  # noqa: F811
+    return anthropic_server
 
 
 @pytest.fixture
 def client(server: AnthropicServer) -> anthropic.Anthropic:
-    server.reset()
     return anthropic.Anthropic(api_key="sk-ant-test", base_url=server.url, max_retries=0)
 
 
@@ -112,7 +110,6 @@ def test_error_bodies_map_to_sdk_exceptions(client: anthropic.Anthropic,
 
 
 def test_default_server_checks_headers_and_body(server: AnthropicServer) -> None:
-    server.reset()
     client = anthropic.Anthropic(api_key="k", base_url=server.url, max_retries=0)
     out = client.messages.create(model="m", max_tokens=5, system="be brief",
                                  messages=[{"role": "user", "content": "hi"}])
@@ -123,7 +120,6 @@ def test_default_server_checks_headers_and_body(server: AnthropicServer) -> None
 
 
 async def test_async_client_stream(server: AnthropicServer) -> None:
-    server.reset()
     client = anthropic.AsyncAnthropic(api_key="k", base_url=server.url, max_retries=0)
     stream = await client.messages.create(model="m", max_tokens=5, stream=True,
                                           messages=[{"role": "user", "content": "a b"}])

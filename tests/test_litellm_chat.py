@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,11 @@ from modelhub import errors
 from modelhub.registry import Registry
 from modelhub.wrappers.chat import ChatWrapperBase
 from tests import anthropic_server as anth
-from tests.anthropic_server import AnthropicServer
+from tests.anthropic_server import (  # noqa: F401 (fixtures)
+    AnthropicServer,
+    anthropic_server,
+    anthropic_server_session,
+)
 from tests.loopback import json_reply
 from tests.openai_server import (
     OpenAIServer,
@@ -31,16 +34,9 @@ CALLS = [{"id": "call_1", "name": "get_weather", "arguments": '{"city": "Paris"}
          {"id": "call_2", "name": "get_time", "arguments": '{"tz": "CET"}'}]
 
 
-@pytest.fixture(scope="module")
-def anthropic_session() -> Iterator[AnthropicServer]:
-    with AnthropicServer() as s:
-        yield s
-
-
 @pytest.fixture
-def claude_server(anthropic_session: AnthropicServer) -> AnthropicServer:
-    anthropic_session.reset()
-    return anthropic_session
+def claude_server(anthropic_server: AnthropicServer) -> AnthropicServer:  # noqa: F811
+    return anthropic_server
 
 
 def model(base_url: str | None, name: str = "openai/gpt-4o-mini", **extra: Any

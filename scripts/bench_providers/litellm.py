@@ -3,35 +3,13 @@ read to its end, both down LiteLLM's `openai/` path on the same loopback server.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
-from benchlib import Route, best_pair, http_answer, per_call, report, serve, sse_body
+from bench import _routes  # the core figures' OpenAI-protocol answers
+from benchlib import best_pair, per_call, report, serve
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
-
-
-def _routes() -> list[Route]:
-    completion = json.dumps({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there!"},
-                     "finish_reason": "stop", "logprobs": None}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}).encode()
-    events: list[Any] = []
-    for i in range(200):
-        delta = {"role": "assistant", "content": ""} if i == 0 else {"content": f"tok{i} "}
-        events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-    events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                   "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                   "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 199,
-                                            "total_tokens": 204}})
-    stream = http_answer(sse_body(events, done="[DONE]"), "text/event-stream")
-    return [Route(b"/chat/completions", stream, body=b'"stream":true'),
-            Route(b"/chat/completions", stream, body=b'"stream": true'),
-            Route(b"/chat/completions", http_answer(completion))]
 
 
 def run(quick: bool) -> None:
