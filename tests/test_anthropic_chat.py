@@ -398,3 +398,16 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     check = AnthropicChatWrapper.check_dependencies.__wrapped__  # type: ignore[attr-defined]
     with pytest.raises(errors.MissingDependencyError, match=r"modelhub\[anthropic\]"):
         check(AnthropicChatWrapper)
+
+
+def test_logs_hold_no_key(server: AnthropicServer, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    m = model(server, headers={"x-trace-token": "tok-secret-0123456789"})
+    with caplog.at_level(logging.DEBUG):
+        m("hi")
+        "".join(m("hi", stream=True))
+    assert "/v1/messages" in caplog.text  # the SDK and its HTTP library did log the calls
+    assert KEY not in caplog.text and KEY[:10] not in caplog.text
+    assert "tok-secret-0123456789" not in caplog.text
+    assert KEY not in repr(m) and KEY not in repr(m.config)

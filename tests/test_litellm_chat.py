@@ -321,3 +321,19 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     check = LiteLLMChatWrapper.check_dependencies.__wrapped__  # type: ignore[attr-defined]
     with pytest.raises(errors.MissingDependencyError, match=r"modelhub\[litellm\]"):
         check(LiteLLMChatWrapper)
+
+
+def test_logs_and_errors_hold_no_key(openai_server: OpenAIServer,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    m = model(openai_server.base_url)
+    with caplog.at_level(logging.DEBUG):
+        m("hi")
+    assert "/chat/completions" in caplog.text  # the HTTP library did log the call
+    assert KEY not in caplog.text and KEY[:12] not in caplog.text
+    openai_server.enqueue(error_reply(401, f"Incorrect API key provided: {KEY}"))
+    with pytest.raises(errors.AuthenticationError) as info:
+        m("x")
+    shown = str(info.value) + repr(info.value.body) + repr(info.value.__dict__)
+    assert KEY not in shown and KEY[:12] not in shown
