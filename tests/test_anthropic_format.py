@@ -8,6 +8,7 @@ import base64
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from modelhub.providers.anthropic.chat import AnthropicChatWrapper
 from modelhub.providers.anthropic.messages import prepare, to_anthropic
@@ -128,3 +129,22 @@ def test_neutral_conversation_conversion() -> None:
     with pytest.raises(ValueError, match="text only"):
         to_anthropic([{"role": "system", "content": [
             {"type": "image_url", "image_url": {"url": "https://x/a.png"}}]}])
+
+
+class Town(BaseModel):
+    name: str
+
+
+class City(BaseModel):
+    name: str
+    towns: list[Town] = []
+
+
+def test_closed_schema_for_sdks_without_transform_schema() -> None:
+    from modelhub.providers.anthropic.messages import closed_schema
+
+    schema = City.model_json_schema()
+    closed = closed_schema(schema)
+    assert closed["additionalProperties"] is False
+    assert closed["$defs"]["Town"]["additionalProperties"] is False
+    assert "additionalProperties" not in schema  # the given schema is not changed

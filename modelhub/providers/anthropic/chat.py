@@ -95,11 +95,10 @@ class AnthropicChatWrapper(ChatWrapperBase):
         headers: dict[str, Any] = cfg.wire_headers()
         named = {h.lower() for h in headers}
         omit = sdk.Omit()
-        # Without a key, the SDK's auth headers are left out (it would otherwise look
-        # for credentials in the environment and on disk).
-        for name in ("Authorization", "X-Api-Key"):
-            if key is None and name.lower() not in named:
-                headers[name] = omit
+        # Without a key, the SDK's auth headers are left out of each request (and the
+        # SDK, given an empty key, looks for none in the environment or on disk).
+        self._omit_auth = {} if key is not None else {
+            name: omit for name in ("Authorization", "X-Api-Key") if name.lower() not in named}
         # Headers the SDK would add from ANTHROPIC_CUSTOM_HEADERS are left out too.
         for line in os.environ.get(CUSTOM_HEADERS_ENV, "").split("\n"):
             name = line.partition(":")[0].strip()
@@ -182,11 +181,14 @@ class AnthropicChatWrapper(ChatWrapperBase):
                 "or a JSON schema", config_name=self.config_name, capability="response_format")
         if spec.model is None:
             return spec.schema  # a schema the caller wrote goes as written
-        try:  # the SDK's own rewrite into the constraints the API supports
-            from anthropic import transform_schema
-        except ImportError:  # an SDK from before structured outputs
-            return spec.schema
-        return dict(transform_schema(spec.schema))
+        import anthropic
+
+        # The SDK's own rewrite into what the API supports; an SDK from before
+        # structured outputs has none, and then every object is closed here.
+        transform = getattr(anthropic, "transform_schema", None)
+        if transform is None:
+            return convert.closed_schema(spec.schema)
+        return dict(transform(spec.schema))
 
     def _create(self, body: dict[str, Any], stream: bool) -> dict[str, Any]:
         """The SDK's `messages.create` arguments: what it requires by name, the rest as
@@ -196,6 +198,8 @@ class AnthropicChatWrapper(ChatWrapperBase):
             args["stream"] = True
         if body:
             args["extra_body"] = body
+        if self._omit_auth:
+            args["extra_headers"] = self._omit_auth
         return args
 
     # -- calls -------------------------------------------------------------------------------

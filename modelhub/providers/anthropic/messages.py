@@ -22,8 +22,8 @@ from typing import Any
 
 from modelhub.wrappers.formatting import normalize_messages, to_text
 
-__all__ = ["THINKING_KEY", "image_block", "is_native", "output_config", "prepare",
-           "to_anthropic", "tool_choice", "tools"]
+__all__ = ["THINKING_KEY", "closed_schema", "image_block", "is_native", "output_config",
+           "prepare", "to_anthropic", "tool_choice", "tools"]
 
 # Where a tool call keeps the thinking blocks that must go back with it.
 THINKING_KEY = "thinking_blocks"
@@ -212,3 +212,17 @@ def tool_choice(choice: str | dict[str, Any] | None, parallel: bool | None
 def output_config(schema: dict[str, Any]) -> dict[str, Any]:
     """The `output_config` of a structured-output request for this JSON schema."""
     return {"format": {"type": "json_schema", "schema": schema}}
+
+
+def closed_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `schema` with every object closed (`additionalProperties: false`), as
+    structured outputs require: for an SDK too old to rewrite schemas itself."""
+    from modelhub._json import map_dicts
+
+    def close(node: dict[str, Any]) -> dict[str, Any]:
+        if node.get("type") == "object" or "properties" in node:
+            node["additionalProperties"] = False
+        return node
+
+    result: dict[str, Any] = map_dicts(schema, close)
+    return result
