@@ -240,7 +240,7 @@ def test_keys_and_addresses(openai_server: OpenAIServer, monkeypatch: pytest.Mon
     args = home.arguments(home.build_request("x"))  # type: ignore[attr-defined]
     assert args["api_base"] == "https://api.openai.com/v1" and "api_key" not in args
     assert args["num_retries"] == 0 and args["max_retries"] == 0
-    claude_home = model(None, "claude-3-opus-20240229", api_key=None)
+    claude_home = model(None, "anthropic/claude-3-opus-20240229", api_key=None)
     assert claude_home.arguments(  # type: ignore[attr-defined]
         claude_home.build_request("x"))["api_base"] == "https://api.anthropic.com"
 
