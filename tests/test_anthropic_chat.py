@@ -141,6 +141,8 @@ def test_tools_choice_and_parallel_calls(server: AnthropicServer) -> None:
     assert "parallel_tool_calls" not in server.last.json
     model(server)("x", tools=[get_weather], tool_choice="none")
     assert server.last.json["tool_choice"] == {"type": "none"}
+    model(server)("x", parallel_tool_calls=False)  # no tools: nothing to say about them
+    assert "tool_choice" not in server.last.json and "tools" not in server.last.json
 
 
 def test_tool_results_round_trip_as_tool_result_blocks(server: AnthropicServer) -> None:

@@ -75,7 +75,13 @@ class AnthropicChatWrapper(ChatWrapperBase):
                                     secrets=secrets, timeout=cfg.timeout)
         protect_logger(*LOGGERS, *SDK_LOGGERS)
         remember(self, secrets)
-        self._client_kwargs = self._sdk_arguments(anthropic, cfg.wire_url(url) or url, key)
+        omit = anthropic.Omit()
+        # Without a key, the SDK's auth headers are left out of each request (and the
+        # SDK, given an empty key, looks for none in the environment or on disk).
+        self._omit_auth = {} if key is not None else {
+            name: omit for name in ("Authorization", "X-Api-Key")
+            if name.lower() not in {h.lower() for h in cfg.headers}}
+        self._client_kwargs = self._sdk_arguments(omit, cfg.wire_url(url) or url, key)
         self.client = anthropic.Anthropic(**self._client_kwargs, **self._http_client(False))
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
                                                   anthropic.AsyncAnthropic] = \
@@ -90,16 +96,12 @@ class AnthropicChatWrapper(ChatWrapperBase):
             return os.environ.get(KEY_ENV) or None
         return None
 
-    def _sdk_arguments(self, sdk: Any, url: str, key: str | None) -> dict[str, Any]:
+    def _sdk_arguments(self, omit: Any, url: str, key: str | None) -> dict[str, Any]:
+        """The SDK client's arguments: explicit URL and key, retries off, the config's
+        headers, and none of the headers the SDK would add from ANTHROPIC_CUSTOM_HEADERS."""
         cfg = self.config
         headers: dict[str, Any] = cfg.wire_headers()
         named = {h.lower() for h in headers}
-        omit = sdk.Omit()
-        # Without a key, the SDK's auth headers are left out of each request (and the
-        # SDK, given an empty key, looks for none in the environment or on disk).
-        self._omit_auth = {} if key is not None else {
-            name: omit for name in ("Authorization", "X-Api-Key") if name.lower() not in named}
-        # Headers the SDK would add from ANTHROPIC_CUSTOM_HEADERS are left out too.
         for line in os.environ.get(CUSTOM_HEADERS_ENV, "").split("\n"):
             name = line.partition(":")[0].strip()
             if name and name.lower() not in named:
@@ -162,7 +164,9 @@ class AnthropicChatWrapper(ChatWrapperBase):
         parallel = params.pop("parallel_tool_calls", None)
         if request.tools:
             body["tools"] = convert.tools(request.tools)
-        choice = convert.tool_choice(request.tool_choice, parallel)
+        # parallel_tool_calls means something only with tools (the API refuses a
+        # tool_choice without them)
+        choice = convert.tool_choice(request.tool_choice, parallel if request.tools else None)
         if choice is not None:
             body["tool_choice"] = choice
         if request.output is not None:

@@ -47,6 +47,8 @@ DEFAULT_HOSTS: dict[str, tuple[str, str]] = {
     "mistral": ("https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
     "cerebras": ("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
 }
+# On every call: LiteLLM's retries and its SDKs' off (ours is the only retry policy).
+NO_RETRIES = {"num_retries": 0, "max_retries": 0}
 # Sent as the key to a base_url the config names without a key of its own.
 NO_KEY = "no-key"
 COST_MAP_ENV = "LITELLM_LOCAL_MODEL_COST_MAP"
@@ -95,7 +97,7 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         self._litellm = _import_litellm(cfg.fetch_model_cost_map)
         self.provider = self._find_provider()
         host = DEFAULT_HOSTS.get(self.provider or "")
-        fixed: dict[str, Any] = {"num_retries": 0, "max_retries": 0}
+        fixed: dict[str, Any] = {}
         secrets = list(cfg.secret_values())
         if cfg.base_url is not None:
             fixed["api_base"] = cfg.wire_url()
@@ -158,7 +160,7 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         """The keyword arguments of `litellm.completion` for this request."""
         kwargs: dict[str, Any] = {"model": self.model_name,
                                   "messages": self._messages(request.messages),
-                                  **request.params, **self._fixed}
+                                  **self._fixed, **request.params, **NO_RETRIES}
         if "extra_headers" in request.params and "extra_headers" in self._fixed:
             kwargs["extra_headers"] = {**self._fixed["extra_headers"],
                                        **request.params["extra_headers"]}
