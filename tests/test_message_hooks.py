@@ -50,11 +50,11 @@ def test_flatten_and_fields() -> None:
         name, role, content, url = "bob", "user", "hi", None
 
     msg = Msg()
-    assert flatten_messages(None, [{"role": "system", "content": "s"}, [msg]]) == [
+    assert flatten_messages((None, [{"role": "system", "content": "s"}, [msg]])) == [
         {"role": "system", "content": "s"}, msg]
     assert message_fields(msg) == ("user", "hi", "bob", None)
     with pytest.raises(TypeError):
-        flatten_messages(["not a message"])
+        flatten_messages((["not a message"],))
 
 
 def test_convert_roles() -> None:

@@ -35,9 +35,8 @@ from typing import Any
 
 from modelhub.wrappers.media import audio_part, image_url_part, part_for_url, video_part
 
-__all__ = ["Message", "convert_roles", "flatten_messages", "merged_history",
-           "message_fields", "normalize_messages", "per_message", "per_speaker",
-           "read_messages", "to_text"]
+__all__ = ["Message", "convert_roles", "flatten_messages", "merged_history", "message_fields",
+           "normalize_messages", "per_message", "per_speaker", "read_messages", "to_text"]
 
 
 def to_text(content: Any) -> str:
@@ -74,8 +73,9 @@ class Message:
         return [p for p in self.parts if p.get("type") != "text"]
 
 
-def _fields(msg: Any) -> tuple[str, Any, str | None, Any]:
-    """(role, content, name, url) of a dict or Msg-like object."""
+def message_fields(msg: Any) -> tuple[str, Any, str | None, Any]:
+    """(role, content, name, url) of a message dict or Msg-like object; TypeError for
+    anything else."""
     if isinstance(msg, Mapping):
         if "role" not in msg:
             raise TypeError(f"a message dict needs a 'role' key, got keys {sorted(msg)}")
@@ -116,7 +116,7 @@ def _block(block: Mapping[str, Any], message: Message) -> None:
 
 
 def _read(msg: Any) -> Message:
-    role, content, name, url = _fields(msg)
+    role, content, name, url = message_fields(msg)
     message = Message(role=role, name=name)
     if isinstance(content, str):
         message.parts.append({"type": "text", "text": content})
@@ -135,33 +135,24 @@ def _read(msg: Any) -> Message:
     return message
 
 
-def _flatten(args: tuple[Any, ...]) -> list[Any]:
+def flatten_messages(args: tuple[Any, ...]) -> list[Any]:
+    """Messages given as arguments, lists of them flattened and None skipped; each is
+    type-checked now, so the error names the bad item."""
     out: list[Any] = []
     for arg in args:
         if arg is None:
             continue
         if isinstance(arg, (list, tuple)):
-            out.extend(_flatten(tuple(arg)))
+            out.extend(flatten_messages(tuple(arg)))
         else:
-            _fields(arg)  # type check now, so the error names the bad item
+            message_fields(arg)
             out.append(arg)
     return out
 
 
-def flatten_messages(*args: Any) -> list[Any]:
-    """Agent messages as given to `format()` (lists flattened, None skipped), each
-    checked to be a message (a TypeError names the first that is not)."""
-    return _flatten(args)
-
-
-def message_fields(msg: Any) -> tuple[str, Any, str | None, Any]:
-    """(role, content, name, url) of a message dict or Msg-like object."""
-    return _fields(msg)
-
-
 def read_messages(*args: Any) -> list[Message]:
     """Agent messages (dicts, Msg-like objects, lists of them; None skipped), read."""
-    return [_read(m) for m in _flatten(args)]
+    return [_read(m) for m in flatten_messages(args)]
 
 
 def per_speaker(*args: Any) -> list[dict[str, Any]]:
@@ -189,7 +180,7 @@ def per_message(*args: Any) -> list[dict[str, Any]]:
     carries media), tool calls and tool results. Dicts already in the neutral shape
     are kept whole (`tool_calls`, `tool_call_id` and all)."""
     out: list[dict[str, Any]] = []
-    for msg in _flatten(args):
+    for msg in flatten_messages(args):
         if isinstance(msg, Mapping) and "url" not in msg and not _has_blocks(msg):
             out.append(dict(msg))
             continue

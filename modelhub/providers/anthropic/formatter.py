@@ -62,7 +62,7 @@ def format_chat(*args: Any) -> list[dict[str, Any]]:
     """Each message as one message of content blocks; a system message after the first
     becomes a user message (the API allows a system prompt only first)."""
     out = []
-    for index, msg in enumerate(flatten_messages(*args)):
+    for index, msg in enumerate(flatten_messages(args)):
         role, content, _, url = message_fields(msg)
         out.append({"role": "user" if role == "system" and index else role,
                     "content": [_chat_block(b) for b in _blocks(content, url)]})
@@ -73,7 +73,7 @@ def format_multi_agent(*args: Any) -> list[dict[str, Any]]:
     """The system prompt (a leading system message's text), then one user message:
     "## Conversation History" and a "name: text" line per text block, tool use and
     results as `<tool_use>...</tool_use>` lines, images as blocks after the text."""
-    msgs = flatten_messages(*args)
+    msgs = flatten_messages(args)
     if not msgs:
         raise ValueError("At least one message should be provided. An empty message list "
                          "is not allowed.")
