@@ -35,7 +35,7 @@ from typing import Any
 
 from modelhub.wrappers.media import audio_part, image_url_part, part_for_url, video_part
 
-__all__ = ["Message", "flatten_messages", "merged_history", "message_fields",
+__all__ = ["Message", "convert_roles", "flatten_messages", "merged_history", "message_fields",
            "normalize_messages", "per_message", "per_speaker", "read_messages", "to_text"]
 
 
@@ -226,6 +226,24 @@ def merged_history(*args: Any) -> list[dict[str, Any]]:
     text = "\n".join(["## Conversation History", *dialogue]) if dialogue else ""
     out.append({"role": "user",
                 "content": [{"type": "text", "text": text}, *media] if media else text})
+    return out
+
+
+def convert_roles(messages: list[dict[str, Any]], roles: Mapping[str, str], *,
+                  flatten: bool = False) -> list[dict[str, Any]]:
+    """Messages as a server that rejects some roles or content parts takes them
+    (smolagents' `custom_role_conversions` and `flatten_messages_as_text`): roles
+    renamed, parts joined into plain text. The list itself when there is nothing to do."""
+    if not roles and not flatten:
+        return messages
+    out = []
+    for msg in messages:
+        msg = dict(msg)
+        if msg.get("role") in roles:
+            msg["role"] = roles[msg["role"]]
+        if flatten and isinstance(msg.get("content"), list):
+            msg["content"] = to_text(msg["content"])
+        out.append(msg)
     return out
 
 
