@@ -8,15 +8,15 @@ import pytest
 
 pytest.importorskip("langchain_core")
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage  # noqa: E402
-from langchain_core.tools import tool  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import tool
+from pydantic import BaseModel
 
-from modelhub import errors  # noqa: E402
-from modelhub.adapters.langchain import ChatModelhub  # noqa: E402
-from modelhub.testing import reply, scripted, tool_call  # noqa: E402
-from tests.adapter_support import missing_framework_message, openai_config  # noqa: E402
-from tests.openai_server import OpenAIServer, chat_chunks, chat_completion, json_reply, sse_reply  # noqa: E402
+from modelhub import errors
+from modelhub.adapters.langchain import ChatModelhub
+from modelhub.testing import reply, scripted, tool_call
+from tests.adapter_support import missing_framework_message, openai_config
+from tests.openai_server import OpenAIServer, chat_chunks, chat_completion, json_reply, sse_reply
 
 
 @tool

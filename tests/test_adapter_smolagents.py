@@ -10,13 +10,13 @@ import pytest
 
 pytest.importorskip("smolagents")
 
-from smolagents import CodeAgent, ToolCallingAgent, tool  # noqa: E402
-from smolagents.models import ChatMessageStreamDelta, MessageRole, agglomerate_stream_deltas  # noqa: E402
+from smolagents import CodeAgent, ToolCallingAgent, tool
+from smolagents.models import ChatMessageStreamDelta, MessageRole, agglomerate_stream_deltas
 
-from modelhub.adapters.smolagents import Model  # noqa: E402
-from modelhub.testing import reply, scripted, tool_call  # noqa: E402
-from tests.adapter_support import missing_framework_message, openai_config  # noqa: E402
-from tests.openai_server import OpenAIServer, chat_chunks, chat_completion, json_reply, sse_reply  # noqa: E402
+from modelhub.adapters.smolagents import Model
+from modelhub.testing import reply, scripted, tool_call
+from tests.adapter_support import missing_framework_message, openai_config
+from tests.openai_server import OpenAIServer, chat_chunks, chat_completion, json_reply, sse_reply
 
 
 @tool

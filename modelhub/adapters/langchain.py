@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from modelhub.adapters._common import chat_wrapper, require
 from modelhub.response import ModelResponse
@@ -197,8 +197,9 @@ def _usage(response: ModelResponse) -> UsageMetadata | None:
     usage = response.usage
     if usage is None:
         return None
-    return UsageMetadata(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                         total_tokens=usage.total_tokens)
+    counts = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+              "total_tokens": usage.total_tokens}
+    return cast(UsageMetadata, counts)
 
 
 def _metadata(response: ModelResponse) -> dict[str, Any]:

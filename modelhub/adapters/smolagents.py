@@ -42,7 +42,7 @@ from smolagents.monitoring import TokenUsage  # noqa: E402
 __all__ = ["Model"]
 
 
-class Model(_SmolModel):
+class Model(_SmolModel):  # type: ignore[misc]  # smolagents ships no type information
     """A `smolagents.Model` answering through the modelhub config `model` (a config
     name or a chat wrapper). `tool_choice` defaults to "required" when tools are
     given, as smolagents' API models send it (`tool_choice=None` sends none)."""
