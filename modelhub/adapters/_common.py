@@ -16,10 +16,14 @@ __all__ = ["chat_wrapper", "require"]
 
 
 def require(module: str, extra: str) -> ModuleType:
-    """Import `module`, or raise MissingDependencyError naming the extra to install."""
+    """Import `module`, or raise MissingDependencyError naming the extra to install
+    when it is not installed (a module that is installed but fails to import raises
+    its own error)."""
     try:
         return importlib.import_module(module)
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
+            raise
         raise MissingDependencyError(
             f"modelhub.adapters.{extra} needs {module!r}, which is not installed: "
             f"pip install 'modelhub[{extra}]'", extra=extra) from exc
