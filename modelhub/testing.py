@@ -370,23 +370,27 @@ class ScriptedModel(ChatWrapperBase):
             raise self._fail(scripted.error)
         return self._response(request, scripted)
 
+    def _plan(self, request: ChatRequest, scripted: ScriptedReply
+              ) -> tuple[list[str], ModelResponse | None]:
+        """A stream's chunks (up to a scripted error) and its response (None when it
+        breaks); raises now an error scripted before any chunk."""
+        if scripted.error is not None and scripted.error_after is None:
+            raise self._fail(scripted.error)
+        if scripted.error is not None:
+            return list(scripted.chunks or ())[:scripted.error_after], None
+        response = self._response(request, scripted)
+        return self._chunks(scripted, response), response
+
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         scripted = self._next(request, is_async=False)
         if scripted.delay:
             import time
 
             time.sleep(scripted.delay)
-        if scripted.error is not None and scripted.error_after is None:
-            raise self._fail(scripted.error)
-        response = self._response(request, scripted) if scripted.error is None else None
-        chunks = list(scripted.chunks or ()) if response is None else \
-            self._chunks(scripted, response)
+        chunks, response = self._plan(request, scripted)
 
         def deltas() -> Iterator[str]:
-            for i, chunk in enumerate(chunks):
-                if scripted.error is not None and i == scripted.error_after:
-                    break
-                yield chunk
+            yield from chunks
             if scripted.error is not None:
                 raise self._fail(scripted.error)
 
@@ -408,16 +412,10 @@ class ScriptedModel(ChatWrapperBase):
             import asyncio
 
             await asyncio.sleep(scripted.delay)
-        if scripted.error is not None and scripted.error_after is None:
-            raise self._fail(scripted.error)
-        response = self._response(request, scripted) if scripted.error is None else None
-        chunks = list(scripted.chunks or ()) if response is None else \
-            self._chunks(scripted, response)
+        chunks, response = self._plan(request, scripted)
 
         async def deltas() -> AsyncIterator[str]:
-            for i, chunk in enumerate(chunks):
-                if scripted.error is not None and i == scripted.error_after:
-                    break
+            for chunk in chunks:
                 yield chunk
             if scripted.error is not None:
                 raise self._fail(scripted.error)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, NoReturn, Union
 
 from pydantic import Field, field_serializer, field_validator
 
@@ -271,6 +271,13 @@ class CallableChatWrapper(ChatWrapperBase):
             response.model = self.model_name
         return response
 
+    def _reraise(self, exc: Exception) -> NoReturn:
+        """Raise what the callable raised, as its `modelhub.errors` class if it has one."""
+        mapped = map_error(exc, self._context)
+        if mapped is exc:
+            raise exc
+        raise mapped from exc
+
     def _complete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self._arguments(request)
         try:
@@ -278,10 +285,7 @@ class CallableChatWrapper(ChatWrapperBase):
             if inspect.isawaitable(result):
                 result = _run(result)
         except Exception as exc:
-            mapped = map_error(exc, self._context)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            self._reraise(exc)
         return self._finish(result)
 
     async def _acomplete(self, request: ChatRequest) -> ModelResponse:
@@ -296,10 +300,7 @@ class CallableChatWrapper(ChatWrapperBase):
             if inspect.isawaitable(result):
                 result = await result
         except Exception as exc:
-            mapped = map_error(exc, self._context)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            self._reraise(exc)
         return self._finish(result)
 
 
