@@ -146,6 +146,11 @@ async def test_async_callable_is_awaited_by_acall_and_run_by_a_plain_call() -> N
         await asyncio.sleep(0)
         return "async " + messages[-1]["content"]
 
+    class AsyncModel:
+        async def __call__(self, messages: list[dict[str, Any]]) -> Message:
+            return Message("instance " + messages[-1]["content"], token_usage=TokenUsage(1, 1))
+
+    assert (await build(AsyncModel()).acall("i")).text == "instance i"
     model = build(fn)
     assert (await model.acall("a")).text == "async a"
     stream = await model.acall("b", stream=True)
