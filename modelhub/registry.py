@@ -322,6 +322,15 @@ class Registry:
         return [mask_secrets(self.entry(n).config.model_dump(exclude_defaults=True))
                 for n in names]
 
+    def remove(self, config_name: str) -> bool:
+        """Forget one config and its wrapper; whether it was loaded."""
+        with self._lock:
+            if config_name not in self._entries:
+                return False
+            self._entries = {n: e for n, e in self._entries.items() if n != config_name}
+            self._instances = {n: w for n, w in self._instances.items() if n != config_name}
+            return True
+
     def clear(self) -> None:
         """Forget every config and wrapper."""
         with self._lock:
