@@ -35,8 +35,19 @@ from typing import Any
 
 from modelhub.wrappers.media import audio_part, image_url_part, part_for_url, video_part
 
-__all__ = ["Message", "convert_roles", "flatten_messages", "merged_history", "message_fields",
-           "normalize_messages", "per_message", "per_speaker", "read_messages", "to_text"]
+__all__ = [
+    "Message",
+    "convert_roles",
+    "flatten_messages",
+    "merged_history",
+    "message_fields",
+    "normalize_messages",
+    "per_message",
+    "per_speaker",
+    "read_messages",
+    "strip_call_extras",
+    "to_text",
+]
 
 
 def to_text(content: Any) -> str:
@@ -243,6 +254,23 @@ def convert_roles(messages: list[dict[str, Any]], roles: Mapping[str, str], *,
             msg["role"] = roles[msg["role"]]
         if flatten and isinstance(msg.get("content"), list):
             msg["content"] = to_text(msg["content"])
+        out.append(msg)
+    return out
+
+
+def strip_call_extras(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages without the provider data a tool call may carry back (`extra`, from
+    `ModelResponse.as_message()`), for a server that takes only OpenAI's fields. The
+    list itself when no call carries any."""
+    if not any(isinstance(c, Mapping) and "extra" in c
+               for m in messages for c in m.get("tool_calls") or ()):
+        return messages
+    out = []
+    for msg in messages:
+        calls = msg.get("tool_calls")
+        if calls:
+            msg = {**msg, "tool_calls": [{k: v for k, v in c.items() if k != "extra"}
+                                         if isinstance(c, Mapping) else c for c in calls]}
         out.append(msg)
     return out
 

@@ -13,7 +13,7 @@ from modelhub.providers.openai.config import OpenAIChatConfig
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
-from modelhub.wrappers.formatting import convert_roles
+from modelhub.wrappers.formatting import convert_roles, strip_call_extras
 
 __all__ = ["OpenAIChatWrapper"]
 
@@ -46,8 +46,8 @@ class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
     def _messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The neutral messages as this server takes them: custom_role_conversions and
         flatten_messages_as_text applied."""
-        return convert_roles(messages, self.config.custom_role_conversions,
-                             flatten=self.config.flatten_messages_as_text)
+        return strip_call_extras(convert_roles(messages, self.config.custom_role_conversions,
+                                               flatten=self.config.flatten_messages_as_text))
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body of a chat completions request."""
