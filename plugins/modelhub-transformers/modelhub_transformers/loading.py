@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -79,13 +80,15 @@ class SharedModel:
             if name is not None:
                 return name
             name = "adapter_" + hashlib.sha256(real.encode()).hexdigest()[:12]
-            if self.peft is None:
-                from peft import PeftModel
+            with warnings.catch_warnings():  # PEFT calls an API transformers deprecates
+                warnings.simplefilter("ignore", FutureWarning)
+                if self.peft is None:
+                    from peft import PeftModel
 
-                self.peft = PeftModel.from_pretrained(self.model, real, adapter_name=name)
-                self.peft.eval()
-            else:
-                self.peft.load_adapter(real, adapter_name=name)
+                    self.peft = PeftModel.from_pretrained(self.model, real, adapter_name=name)
+                    self.peft.eval()
+                else:
+                    self.peft.load_adapter(real, adapter_name=name)
             self.adapters[real] = name
             return name
 
