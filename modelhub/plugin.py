@@ -26,7 +26,12 @@ from modelhub.config.schema import ConfigModel, ModelConfig, RemoteModelConfig
 from modelhub.http.errors import ErrorContext, api_error
 from modelhub.plugins import register, unregister
 from modelhub.response import ModelResponse, ToolCall, Usage
-from modelhub.tools_text import ToolTextFilter, ToolTextProtocol, template_messages
+from modelhub.tools_text import (
+    AnswerFilter,
+    ToolTextFilter,
+    ToolTextProtocol,
+    template_messages,
+)
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
@@ -36,6 +41,7 @@ from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
 from modelhub.wrappers.stream import ModelStream
 
 __all__ = [
+    "AnswerFilter",
     "AsyncStreamSource",
     "Capability",
     "ChatRequest",

@@ -16,7 +16,8 @@ the tools offered is answer text, not a call.
 
 A stream runs through `ToolTextFilter`: text streams as it comes until something that
 may begin a call (`{`, `[`, `<tool_call>`, a ``` fence) appears; from there on it is
-held back, and at the end it is either calls or released as text.
+held back, and at the end it is either calls or released as text. `AnswerFilter` puts
+it behind a `StopTrimmer`, for local backends that return their stop strings.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 from modelhub.errors import ResponseParseError
 from modelhub.response import ToolCall
 
-__all__ = ["ToolTextFilter", "ToolTextProtocol", "template_messages"]
+__all__ = ["AnswerFilter", "ToolTextFilter", "ToolTextProtocol", "template_messages"]
 
 ToolSpec = dict[str, Any]
 # Where a call may begin in a streamed answer.
@@ -259,6 +260,37 @@ class ToolTextFilter:
         if not self._triggered:
             return held, []
         return self._protocol.split(held, self._names)
+
+
+class AnswerFilter:
+    """What of a streamed answer may be shown as it comes: cut at the first stop string,
+    and, when tools were offered, with what may be a call held back until the end."""
+
+    __slots__ = ("_stops", "_tools")
+
+    def __init__(self, stops: Sequence[str] | None, protocol: ToolTextProtocol,
+                 tools: Sequence[ToolSpec] | None) -> None:
+        from modelhub.wrappers.stops import StopTrimmer
+
+        self._stops = StopTrimmer(stops) if stops else None
+        self._tools = ToolTextFilter(protocol, tools) if tools else None
+
+    def feed(self, delta: str) -> str:
+        """The part of `delta` to show now."""
+        if self._stops is not None:
+            delta = self._stops.feed(delta)
+        if self._tools is not None and delta:
+            delta = self._tools.feed(delta)
+        return delta
+
+    def end(self) -> str:
+        """At the end: what was held back and is answer text."""
+        rest = self._stops.flush() if self._stops is not None else ""
+        if self._tools is None:
+            return rest
+        shown = self._tools.feed(rest) if rest else ""
+        held, calls = self._tools.finish()
+        return shown + (held if not calls or held.strip() else "")
 
 
 def template_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

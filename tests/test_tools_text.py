@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from modelhub import errors
-from modelhub.tools_text import ToolTextFilter, ToolTextProtocol, template_messages
+from modelhub.tools_text import AnswerFilter, ToolTextFilter, ToolTextProtocol, template_messages
 from modelhub.wrappers.tools import normalize_tools
 
 
@@ -161,3 +161,17 @@ def test_template_messages_take_arguments_as_dicts_and_name_results() -> None:
             {"id": "c1", "type": "function", "function": {"name": "add", "arguments": {"a": 1}}}]},
         {"role": "tool", "content": "2", "tool_call_id": "c1", "name": "add"},
     ]
+
+
+@pytest.mark.parametrize("cut", [1, 4, 100])
+def test_answer_filter_cuts_at_stops_and_holds_calls(cut: int) -> None:
+    def run(answer: str, stops: list[str] | None, tools: Any) -> str:
+        answer_filter = AnswerFilter(stops, ToolTextProtocol(), tools)
+        shown = "".join(answer_filter.feed(answer[i:i + cut]) for i in range(0, len(answer), cut))
+        return shown + answer_filter.end()
+
+    assert run("Hello there. STOP and more", ["STOP"], None) == "Hello there. "
+    assert run("Hello there.", None, None) == "Hello there."
+    call = '{"name": "add", "arguments": {"a": 1, "b": 2}}'
+    assert run(f"Adding. {call} STOP {call}", ["STOP"], TOOLS) == "Adding. "
+    assert run("A {set} STOP", ["STOP"], TOOLS) == "A {set} "

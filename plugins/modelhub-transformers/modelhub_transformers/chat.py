@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, ClassVar
 
 from modelhub.plugin import (
+    AnswerFilter,
     AsyncStreamSource,
     Capability,
     ChatRequest,
@@ -32,6 +33,7 @@ from modelhub.plugin import (
     ErrorContext,
     ModelResponse,
     StreamSource,
+    ToolCall,
     ToolTextProtocol,
     Usage,
     api_error,
@@ -39,9 +41,8 @@ from modelhub.plugin import (
     template_messages,
     trim_at_stop,
 )
-
 from modelhub_transformers.config import TransformersChatConfig
-from modelhub_transformers.generation import Plan, Run, Shown, generate
+from modelhub_transformers.generation import Plan, Run, generate
 from modelhub_transformers.loading import (
     SharedModel,
     config_error,
@@ -50,22 +51,11 @@ from modelhub_transformers.loading import (
     model_key,
 )
 
-__all__ = ["TransformersChatWrapper", "generation_error", "missing_dependency"]
+__all__ = ["INSTALL", "REQUIRED", "TransformersChatWrapper", "generation_error"]
 
 REQUIRED = ("torch", "transformers", "peft", "llguidance")
 INSTALL = ("pip install modelhub-transformers (install the torch build for your machine "
            "first: see that plugin's README)")
-
-
-def missing_dependency(cls: type[Any]) -> None:
-    """Raise MissingDependencyError naming what to install, if a module is missing."""
-    import importlib.util
-
-    missing = [m for m in cls.required_modules if importlib.util.find_spec(m) is None]
-    if missing:
-        raise errors.MissingDependencyError(
-            f"model type {cls.model_type!r} needs {', '.join(map(repr, missing))}, which is "
-            f"not installed: {INSTALL}", model_type=cls.model_type)
 
 
 def generation_error(exc: BaseException, context: ErrorContext) -> errors.ModelCallError:
@@ -112,16 +102,12 @@ class TransformersChatWrapper(ChatWrapperBase):
     model_type: ClassVar[str] = "transformers_chat"
     config_class: ClassVar[type[TransformersChatConfig]] = TransformersChatConfig
     required_modules: ClassVar[tuple[str, ...]] = REQUIRED
+    install_hint: ClassVar[str | None] = INSTALL
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "stop", "tools", "response_format"})
 
     config: TransformersChatConfig
     _shared: SharedModel
-
-    @classmethod
-    def check_dependencies(cls) -> None:
-        """Raise MissingDependencyError naming the plugin to install."""
-        missing_dependency(cls)
 
     def setup(self) -> None:
         """Load the model (or share one already loaded) and its adapters."""
@@ -175,7 +161,7 @@ class TransformersChatWrapper(ChatWrapperBase):
         named = "adapter" in params
         name = params.pop("adapter", None)
         use = params.pop("use_adapter", None)
-        if named and name is not None and use is False or named and name is None and use:
+        if (named and name is not None and use is False) or (named and name is None and use):
             raise errors.UnsupportedFeatureError(
                 f"adapter={name!r} and use_adapter={use!r} contradict each other",
                 config_name=self.config_name)
@@ -274,7 +260,7 @@ class TransformersChatWrapper(ChatWrapperBase):
         ended = bool(new_ids) and new_ids[-1] in self._eos
         finish = "length" if len(new_ids) >= plan.max_new_tokens and not ended \
             and text == raw_text else "stop"
-        calls = []
+        calls: list[ToolCall] = []
         if plan.tools:
             parsed, calls = self._protocol.parse(text, plan.tools)
             if calls:
@@ -309,7 +295,7 @@ class TransformersChatWrapper(ChatWrapperBase):
         run.start()
 
         def deltas() -> Iterator[str]:
-            shown, finished = Shown(plan.stops, self._protocol, plan.tools), False
+            shown, finished = AnswerFilter(plan.stops, self._protocol, plan.tools), False
             try:
                 for delta in streamer:
                     if delta and (text := shown.feed(delta)):
@@ -334,7 +320,7 @@ class TransformersChatWrapper(ChatWrapperBase):
         run.start()
 
         async def deltas() -> AsyncIterator[str]:
-            shown, finished = Shown(plan.stops, self._protocol, plan.tools), False
+            shown, finished = AnswerFilter(plan.stops, self._protocol, plan.tools), False
             try:
                 async for delta in streamer:
                     if delta and (text := shown.feed(delta)):

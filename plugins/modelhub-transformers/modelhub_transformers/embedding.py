@@ -9,8 +9,7 @@ import os
 from typing import Any, ClassVar
 
 from modelhub.plugin import EmbeddingWrapperBase, ErrorContext, ModelResponse, Usage, errors
-
-from modelhub_transformers.chat import REQUIRED, generation_error, missing_dependency
+from modelhub_transformers.chat import INSTALL, REQUIRED, generation_error
 from modelhub_transformers.config import TransformersEmbeddingConfig
 from modelhub_transformers.loading import (
     SharedModel,
@@ -61,14 +60,10 @@ class TransformersEmbeddingWrapper(EmbeddingWrapperBase):
     model_type: ClassVar[str] = "transformers_embedding"
     config_class: ClassVar[type[TransformersEmbeddingConfig]] = TransformersEmbeddingConfig
     required_modules: ClassVar[tuple[str, ...]] = REQUIRED[:2]
+    install_hint: ClassVar[str | None] = INSTALL
 
     config: TransformersEmbeddingConfig
     _shared: SharedModel
-
-    @classmethod
-    def check_dependencies(cls) -> None:
-        """Raise MissingDependencyError naming the plugin to install."""
-        missing_dependency(cls)
 
     def setup(self) -> None:
         """Load the encoder (or share one already loaded)."""

@@ -1,6 +1,5 @@
-"""One `generate()` of a chat call: what it runs with (`Plan`), running it (in the
-caller's thread, or in a thread of its own feeding a streamer), and what may be shown
-of the text as it streams (`Shown`).
+"""One `generate()` of a chat call: what it runs with (`Plan`), and running it (in the
+caller's thread, or in a thread of its own feeding a streamer).
 
 A stream's generate() runs in a thread that holds the shared model's lock; closing the
 stream early stops it at the next token (a stopping criterion watching an event).
@@ -9,15 +8,12 @@ stream early stops it at the next token (a stopping criterion watching an event)
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelhub.plugin import StopTrimmer, ToolTextFilter, ToolTextProtocol
-
 from modelhub_transformers.loading import SharedModel
 
-__all__ = ["Plan", "Run", "Shown", "generate"]
+__all__ = ["Plan", "Run", "generate"]
 
 
 @dataclass(slots=True)
@@ -80,32 +76,3 @@ class Run(threading.Thread):
     def cancel(self) -> None:
         """Stop generating at the next token."""
         self.cancelled.set()
-
-
-class Shown:
-    """What of a streamed answer may be shown as it comes: cut at the first stop
-    string, and with text that may be a tool call held back until the end."""
-
-    __slots__ = ("_stops", "_tools")
-
-    def __init__(self, stops: Sequence[str], protocol: ToolTextProtocol,
-                 tools: list[dict[str, Any]] | None) -> None:
-        self._stops = StopTrimmer(stops) if stops else None
-        self._tools = ToolTextFilter(protocol, tools) if tools else None
-
-    def feed(self, delta: str) -> str:
-        """The part of `delta` to show now."""
-        if self._stops is not None:
-            delta = self._stops.feed(delta)
-        if self._tools is not None and delta:
-            delta = self._tools.feed(delta)
-        return delta
-
-    def end(self) -> str:
-        """At the end: what was held back and is answer text."""
-        rest = self._stops.flush() if self._stops is not None else ""
-        if self._tools is None:
-            return rest
-        shown = self._tools.feed(rest) if rest else ""
-        held, calls = self._tools.finish()
-        return shown + (held if not calls or held.strip() else "")

@@ -22,14 +22,19 @@ __all__ = ["SchemaLogitsProcessor", "closed_objects", "grammar_tokenizer"]
 _JSON_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 
 
-def closed_objects(schema: Any) -> Any:
+def closed_objects(schema: dict[str, Any]) -> dict[str, Any]:
     """`schema` with `additionalProperties: false` on every object schema that lists its
     properties and says nothing of others (what OpenAI's strict mode means)."""
+    closed: dict[str, Any] = _closed(schema)
+    return closed
+
+
+def _closed(schema: Any) -> Any:
     if isinstance(schema, list):
-        return [closed_objects(item) for item in schema]
+        return [_closed(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: closed_objects(value) for key, value in schema.items()}
+    out = {key: _closed(value) for key, value in schema.items()}
     if "properties" in out and "additionalProperties" not in out \
             and out.get("type", "object") == "object":
         out["additionalProperties"] = False
@@ -50,7 +55,7 @@ class SchemaLogitsProcessor(LogitsProcessor):  # type: ignore[misc]
         import llguidance
 
         grammar = llguidance.LLMatcher.grammar_from_json_schema(
-            json.dumps(schema), overrides=_JSON_OPTIONS)  # type: ignore[arg-type]
+            json.dumps(schema), overrides=_JSON_OPTIONS)
         self._matcher = llguidance.LLMatcher(ll_tokenizer, grammar, log_level=0)
         if self._matcher.is_error():
             raise ValueError(f"the JSON schema cannot be enforced: {self._matcher.get_error()}")

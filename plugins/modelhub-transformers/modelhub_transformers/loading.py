@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelhub.plugin import errors
-
 from modelhub_transformers.config import LocalModelConfig
 
 __all__ = ["ModelKey", "SharedModel", "config_error", "from_pretrained_kwargs", "load_model",

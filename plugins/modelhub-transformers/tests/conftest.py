@@ -16,7 +16,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from transformers_fixtures import build_gguf, build_llama, build_lora  # noqa: E402
+from transformers_fixtures import build_gguf, build_llama, build_lora
 
 
 @pytest.fixture(autouse=True)

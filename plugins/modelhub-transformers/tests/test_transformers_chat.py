@@ -243,8 +243,9 @@ def test_errors(tiny_llama: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "llguidance" else real(name, *a))
+    TransformersChatWrapper.check_dependencies.__func__.cache_clear()  # type: ignore[attr-defined]
     with pytest.raises(errors.MissingDependencyError,
-                       match="'llguidance'.*pip install modelhub-transformers"):
+                       match=r"'llguidance'.*pip install modelhub-transformers"):
         chat(tiny_llama)
 
 
