@@ -20,12 +20,13 @@ from transformers_fixtures import build_gguf, build_llama, build_lora
 
 
 @pytest.fixture(autouse=True)
-def modelhub_cache(tmp_path_factory: pytest.TempPathFactory,
-                   monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The modelhub cache of each test: a folder of its own, never the user's."""
-    folder = tmp_path_factory.mktemp("modelhub-cache")
+def modelhub_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The modelhub cache of each test: a folder of its own, never the user's, removed
+    afterwards (converted weights are large)."""
+    folder = Path(tempfile.mkdtemp(prefix="modelhub-cache-"))
     monkeypatch.setenv("MODELHUB_CACHE_DIR", str(folder))
-    return folder
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
