@@ -16,7 +16,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import torch
 from transformers_fixtures import build_gguf, build_llama, build_lora
+
+# One thread: the suite runs on two workers (-n 2) of a 2-core machine, and the other
+# worker runs tests that measure time.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
