@@ -94,7 +94,8 @@ def _under(field: str | None, paths: list[str]) -> bool:
 
 def _variable_issue(raw: RawConfig, problem: MissingVar) -> ConfigIssue:
     field = ".".join(str(p) for p in problem.field_path)
-    message = (f"bad variable reference: {problem.reason}" if problem.reason else
+    message = (f"${{pkg:{problem.name}}}: {problem.reason}" if problem.package else
+               f"bad variable reference: {problem.reason}" if problem.reason else
                f"environment variable {problem.name} is not set and has no default "
                f"(write ${{{problem.name}:-default}} to give one)")
     return _issue(raw, message, field, field_path=tuple(problem.field_path))

@@ -181,7 +181,7 @@ ROWS: list[tuple[str, str, str, str]] = []
 def report(label: str, ours: float, floor: float, target: str, unit: str = "ms") -> None:
     """Print and record one figure as a ratio against its floor."""
     ratio = ours / floor if floor else float("nan")
-    scale = {"ms": 1e3, "us": 1e6, "ns": 1e9}[unit]
+    scale = {"ms": 1e3, "us": 1e6, "ns": 1e9, "tokens/s": 1.0, "MB": 1e-6}[unit]
     shown = f"{ours * scale:.2f} {unit} vs {floor * scale:.2f} {unit}"
     ROWS.append((label, f"{ratio:.2f}x", target, shown))
     print(f"  {label}: {ratio:.2f}x  ({shown}; target {target})", flush=True)

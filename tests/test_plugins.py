@@ -100,6 +100,18 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         modelhub.unregister("needs_sdk")
 
 
+def test_a_plugin_names_its_own_distribution_to_install() -> None:
+    class PluginNeedsSDK(_Runtime):
+        model_type: ClassVar[str] = "plugin_needs_sdk"
+        required_modules: ClassVar[tuple[str, ...]] = ("modelhub_no_such_sdk",)
+        install_hint: ClassVar[str | None] = "pip install modelhub-someplugin"
+
+    with pytest.raises(errors.MissingDependencyError,
+                       match=r"'modelhub_no_such_sdk', which is not installed: "
+                             r"pip install modelhub-someplugin$"):
+        PluginNeedsSDK(config_name="p")
+
+
 def test_import_and_init_load_no_provider_sdk() -> None:
     code = (
         "import sys, modelhub\n"
