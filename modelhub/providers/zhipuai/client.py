@@ -148,7 +148,7 @@ def client_class() -> type[ZhipuAiClient]:
     from modelhub._secrets import remember
 
     class Client(ZhipuAiClient):
-        signed: list[str]
+        signed: tuple[str, ...] = ()  # the latest tokens signed
 
         @property
         def auth_headers(self) -> dict[str, str]:
@@ -158,7 +158,7 @@ def client_class() -> type[ZhipuAiClient]:
             if not self.disable_token_cache:
                 token = headers.get("Authorization", "").removeprefix("Bearer ")
                 if token and token not in self.signed:
-                    self.signed = [*self.signed[-3:], token]
+                    self.signed = (*self.signed[-3:], token)
                     remember(self, (self.api_key, *self.signed))
             return headers
 
@@ -195,7 +195,6 @@ class ZhipuAIWrapperBase(ModelWrapperBase):
                                                             cfg.proxy)),
             custom_headers=cfg.wire_headers() or None,
             disable_token_cache=cfg.disable_token_cache, source_channel=cfg.source_channel)
-        client.signed = []
         self.client = client
         secrets = tuple(s for s in (key, *cfg.secret_values()) if s)
         self._context = ErrorContext(provider=PROVIDER, config_name=cfg.config_name,
