@@ -9,7 +9,7 @@ is folded into the top-level fields, where it means the same.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 
@@ -70,28 +70,10 @@ class ZhipuAIConfig(RemoteModelConfig):
 
     @model_validator(mode="after")
     def _fold_client_args(self) -> ZhipuAIConfig:
-        args = self.client_args
-        if args is None:
-            return self
-        for key, target in _FOLDED.items():
-            value: Any = getattr(args, key)
-            if value is None:
-                continue
-            current = getattr(self, target)
-            if isinstance(value, dict):  # headers: merged, the top-level ones win
-                from modelhub.config.checks import secret_entries
+        if self.client_args is not None:
+            from modelhub.config.checks import fold_client_args
 
-                value = secret_entries({**value, **current}, f"client_args.{key}",
-                                       header=True)
-            elif isinstance(value, SecretStr):
-                from modelhub.config.checks import check_key
-
-                check_key(value.get_secret_value(), f"client_args.{key}")
-            if target in self.model_fields_set and not isinstance(value, dict) \
-                    and current != value:
-                raise ValueError(f"{target!r} is given both at top level and as "
-                                 f"client_args.{key}, with different values")
-            object.__setattr__(self, target, value)
+            fold_client_args(self, self.client_args, _FOLDED)
         return self
 
 
