@@ -18,23 +18,16 @@ from modelhub import errors
 from modelhub.providers.zhipuai.chat import ZhipuAIChatWrapper
 from modelhub.providers.zhipuai.client import DEFAULT_BASE_URL
 from modelhub.registry import Registry
+from tests import zhipuai_server as zs
 from tests.loopback import json_reply, raw_reply
 from tests.zhipuai_server import ZhipuAIServer, sse_reply
 
+# The Zhipu server fixtures (they live with the server).
+zhipuai_server_session = zs.zhipuai_server_session
+zhipuai_server = zs.zhipuai_server
+
 KEY = "4f1a2b3c4d5e6f708192a3b4c5d6e7f8.AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 PARTS = (KEY[:9], KEY.split(".")[1][:9])
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[ZhipuAIServer]:
-    with ZhipuAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(running: ZhipuAIServer) -> ZhipuAIServer:
-    running.reset()
-    return running
 
 
 def build(config: dict[str, Any]) -> Any:
@@ -83,23 +76,23 @@ def test_zais_host_takes_its_own_variable(monkeypatch: pytest.MonkeyPatch) -> No
     assert build({"base_url": "https://open.bigmodel.cn:443/api/paas/v4/"}).client.api_key == KEY
 
 
-def test_an_environment_key_never_goes_elsewhere(server: ZhipuAIServer,
+def test_an_environment_key_never_goes_elsewhere(zhipuai_server: ZhipuAIServer,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHIPUAI_API_KEY", KEY)
     monkeypatch.setenv("ZAI_API_KEY", KEY)
     monkeypatch.setenv("ZAI_BASE_URL", "http://127.0.0.1:9/elsewhere")
-    assert build({"base_url": server.base_url})("hi").text == "echo: hi"
-    assert "authorization" not in server.last.headers  # no key at all, not an empty one
+    assert build({"base_url": zhipuai_server.base_url})("hi").text == "echo: hi"
+    assert "authorization" not in zhipuai_server.last.headers  # no key at all, not an empty one
     # http (not https) on Zhipu's host name is not Zhipu's host either
     assert build({"base_url": "http://open.bigmodel.cn/api/paas/v4"}).client.api_key == ""
 
 
-def test_a_configured_key_goes_where_the_config_says(server: ZhipuAIServer) -> None:
-    build({"base_url": server.base_url, "api_key": KEY,
+def test_a_configured_key_goes_where_the_config_says(zhipuai_server: ZhipuAIServer) -> None:
+    build({"base_url": zhipuai_server.base_url, "api_key": KEY,
            "headers": {"X-Trace": "t1"}})("hi")
-    assert server.last.headers["authorization"] == f"Bearer {KEY}"
-    assert server.last.headers["x-trace"] == "t1"
-    assert server.last.headers["x-source-channel"] == "python-sdk"
+    assert zhipuai_server.last.headers["authorization"] == f"Bearer {KEY}"
+    assert zhipuai_server.last.headers["x-trace"] == "t1"
+    assert zhipuai_server.last.headers["x-source-channel"] == "python-sdk"
 
 
 # -- never on a surface -----------------------------------------------------------------------
@@ -109,26 +102,26 @@ def test_a_configured_key_goes_where_the_config_says(server: ZhipuAIServer) -> N
     raw_reply(500, ("y" * 495 + KEY).encode(), {"content-type": "text/plain"}),
     sse_reply([{"error": {"code": "1301", "message": f"bad {KEY[:20]}"}}]),
 ])
-def test_an_answer_quoting_the_key_leaks_no_part_of_it(server: ZhipuAIServer,
+def test_an_answer_quoting_the_key_leaks_no_part_of_it(zhipuai_server: ZhipuAIServer,
                                                        reply: Any) -> None:
-    server.enqueue(reply)
-    wrapper = build({"base_url": server.base_url, "api_key": KEY})
+    zhipuai_server.enqueue(reply)
+    wrapper = build({"base_url": zhipuai_server.base_url, "api_key": KEY})
     with pytest.raises(errors.ModelAPIError) as info:
         list(wrapper("hi", stream=True))
     assert not leaks(*surfaces(info.value))
     assert info.value.__context__ is None
 
 
-def test_a_signed_token_is_redacted_like_the_key(server: ZhipuAIServer) -> None:
-    wrapper = build({"base_url": server.base_url, "api_key": KEY,
+def test_a_signed_token_is_redacted_like_the_key(zhipuai_server: ZhipuAIServer) -> None:
+    wrapper = build({"base_url": zhipuai_server.base_url, "api_key": KEY,
                      "client_args": {"disable_token_cache": False}})
     assert wrapper("hi").text == "echo: hi"
-    token = server.last.headers["authorization"].removeprefix("Bearer ")
+    token = zhipuai_server.last.headers["authorization"].removeprefix("Bearer ")
     header, payload, _ = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     assert claims["api_key"] == KEY.split(".")[0]  # the SDK's JWT, signed with the secret
     assert json.loads(base64.urlsafe_b64decode(header + "=="))["sign_type"] == "SIGN"
-    server.enqueue(json_reply({"error": {"code": "1004", "message": f"token {token} bad"}}, 401))
+    zhipuai_server.enqueue(json_reply({"error": {"code": "1004", "message": f"token {token} bad"}}, 401))
     with pytest.raises(errors.AuthenticationError) as info:
         wrapper("hi")
     assert not leaks(*surfaces(info.value), secrets=(*PARTS, token[:20], token[-20:]))
@@ -139,19 +132,19 @@ def test_a_key_unfit_for_signing_is_a_config_error() -> None:
         build({"api_key": "no-dot-key", "disable_token_cache": False})
 
 
-def test_logs_hold_no_key(server: ZhipuAIServer, caplog: pytest.LogCaptureFixture) -> None:
-    wrapper = build({"base_url": server.base_url, "api_key": KEY})
+def test_logs_hold_no_key(zhipuai_server: ZhipuAIServer, caplog: pytest.LogCaptureFixture) -> None:
+    wrapper = build({"base_url": zhipuai_server.base_url, "api_key": KEY})
     with caplog.at_level(logging.DEBUG):
         wrapper("hi")
-        server.enqueue(json_reply({"error": {"code": "1000", "message": f"bad {KEY}"}}, 401))
+        zhipuai_server.enqueue(json_reply({"error": {"code": "1000", "message": f"bad {KEY}"}}, 401))
         with pytest.raises(errors.AuthenticationError):
             wrapper("hi")
     assert "HTTP Request: POST" in caplog.text
     assert not leaks(caplog.text)
 
 
-def test_reprs_and_exports_hold_no_key(server: ZhipuAIServer) -> None:
-    wrapper = build({"base_url": server.base_url, "client_args": {"api_key": KEY}})
+def test_reprs_and_exports_hold_no_key(zhipuai_server: ZhipuAIServer) -> None:
+    wrapper = build({"base_url": zhipuai_server.base_url, "client_args": {"api_key": KEY}})
     assert wrapper.client.api_key == KEY  # folded from client_args
     assert not leaks(repr(wrapper), repr(wrapper.config), wrapper.config.model_dump(),
                      wrapper.config.model_dump_json(), wrapper.context)

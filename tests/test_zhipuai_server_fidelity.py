@@ -1,16 +1,16 @@
-"""The Zhipu loopback server's fixtures, read by the real `zai-sdk` client: proof that
+"""The Zhipu loopback zhipuai_server's fixtures, read by the real `zai-sdk` client: proof that
 they are shaped as the SDK (and so Zhipu's v4 API) has them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from zai import ZhipuAiClient
 from zai.core import _errors as sdk_errors
 
+from tests import zhipuai_server as zs
 from tests.loopback import json_reply
 from tests.zhipuai_server import (
     ERRORS,
@@ -23,20 +23,17 @@ from tests.zhipuai_server import (
     stream_error_event,
 )
 
+# The Zhipu server fixtures (they live with the server).
+zhipuai_server_session = zs.zhipuai_server_session
+zhipuai_server = zs.zhipuai_server
+
 CALLS = [{"id": "call_1", "name": "add", "arguments": '{"a": 1, "b": 2}'},
          {"id": "call_2", "name": "mul", "arguments": '{"a": 3, "b": 4}'}]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ZhipuAIServer]:
-    with ZhipuAIServer() as running:
-        yield running
-
-
 @pytest.fixture
-def client(server: ZhipuAIServer) -> ZhipuAiClient:
-    server.reset()
-    return ZhipuAiClient(api_key="id.secret", base_url=server.base_url, max_retries=0)
+def client(zhipuai_server: ZhipuAIServer) -> ZhipuAiClient:
+    return ZhipuAiClient(api_key="id.secret", base_url=zhipuai_server.base_url, max_retries=0)
 
 
 def read(stream: Any) -> dict[str, Any]:
@@ -59,23 +56,23 @@ def read(stream: Any) -> dict[str, Any]:
 
 
 def test_completion_parses_with_reasoning_and_usage(client: ZhipuAiClient,
-                                                    server: ZhipuAIServer) -> None:
-    server.enqueue(json_reply(completion("4", reasoning_content="2+2", model="glm-4.5")))
+                                                    zhipuai_server: ZhipuAIServer) -> None:
+    zhipuai_server.enqueue(json_reply(completion("4", reasoning_content="2+2", model="glm-4.5")))
     done = client.chat.completions.create(model="glm-4.5",
                                           messages=[{"role": "user", "content": "2+2?"}])
     assert done.choices[0].message.content == "4"
     assert done.choices[0].message.reasoning_content == "2+2"
     assert done.choices[0].finish_reason == "stop" and done.model == "glm-4.5"
     assert done.usage.total_tokens == 248 and done.usage.prompt_tokens_details is not None
-    req = server.last
+    req = zhipuai_server.last
     assert req.path == "/api/paas/v4/chat/completions"
     assert req.headers["authorization"] == "Bearer id.secret"
     assert req.json["messages"] == [{"role": "user", "content": "2+2?"}]
 
 
 def test_completion_with_parallel_tool_calls_parses(client: ZhipuAiClient,
-                                                    server: ZhipuAIServer) -> None:
-    server.enqueue(json_reply(completion(None, tool_calls=CALLS)))
+                                                    zhipuai_server: ZhipuAIServer) -> None:
+    zhipuai_server.enqueue(json_reply(completion(None, tool_calls=CALLS)))
     done = client.chat.completions.create(model="glm-4", messages=[])
     calls = done.choices[0].message.tool_calls or []
     assert done.choices[0].finish_reason == "tool_calls"
@@ -85,9 +82,9 @@ def test_completion_with_parallel_tool_calls_parses(client: ZhipuAiClient,
 
 @pytest.mark.parametrize("tool_stream", [False, True])
 def test_stream_with_reasoning_tool_calls_and_usage(client: ZhipuAiClient,
-                                                    server: ZhipuAIServer,
+                                                    zhipuai_server: ZhipuAIServer,
                                                     tool_stream: bool) -> None:
-    server.enqueue(sse_reply(chat_chunks(["Let me ", "add."], tool_calls=CALLS,
+    zhipuai_server.enqueue(sse_reply(chat_chunks(["Let me ", "add."], tool_calls=CALLS,
                                          tool_stream=tool_stream,
                                          reasoning_pieces=["think ", "hard"])))
     out = read(client.chat.completions.create(model="glm-4.6", messages=[], stream=True))
@@ -99,16 +96,16 @@ def test_stream_with_reasoning_tool_calls_and_usage(client: ZhipuAiClient,
 
 
 @pytest.mark.parametrize("framing", [{}, {"line_ending": "\r\n"}, {"split_bytes": 5}])
-def test_stream_framing(client: ZhipuAiClient, server: ZhipuAIServer,
+def test_stream_framing(client: ZhipuAiClient, zhipuai_server: ZhipuAIServer,
                         framing: dict[str, Any]) -> None:
-    server.enqueue(sse_reply(chat_chunks(["你", "好"]), **framing))
+    zhipuai_server.enqueue(sse_reply(chat_chunks(["你", "好"]), **framing))
     out = read(client.chat.completions.create(model="glm-4", messages=[], stream=True))
     assert out["text"] == "你好" and out["finish"] == "stop"
 
 
 def test_error_inside_a_200_stream_raises(client: ZhipuAiClient,
-                                          server: ZhipuAIServer) -> None:
-    server.enqueue(sse_reply([*chat_chunks(["partial"])[:1], stream_error_event("sensitive")]))
+                                          zhipuai_server: ZhipuAIServer) -> None:
+    zhipuai_server.enqueue(sse_reply([*chat_chunks(["partial"])[:1], stream_error_event("sensitive")]))
     stream = client.chat.completions.create(model="glm-4", messages=[], stream=True)
     with pytest.raises(sdk_errors.APIResponseError) as info:
         read(stream)
@@ -120,9 +117,9 @@ def test_error_inside_a_200_stream_raises(client: ZhipuAiClient,
     ("unauthorized", sdk_errors.APIAuthenticationError),
     ("concurrency", sdk_errors.APIReachLimitError),
     ("internal", sdk_errors.APIInternalError)])
-def test_error_bodies_raise_the_sdks_classes(client: ZhipuAiClient, server: ZhipuAIServer,
+def test_error_bodies_raise_the_sdks_classes(client: ZhipuAiClient, zhipuai_server: ZhipuAIServer,
                                              kind: str, cls: type[Exception]) -> None:
-    server.enqueue(error_reply(kind, retry_after="2"))
+    zhipuai_server.enqueue(error_reply(kind, retry_after="2"))
     with pytest.raises(cls) as info:
         client.chat.completions.create(model="glm-4", messages=[])
     status, code, _ = ERRORS[kind]
@@ -131,16 +128,16 @@ def test_error_bodies_raise_the_sdks_classes(client: ZhipuAiClient, server: Zhip
     assert info.value.response.headers["retry-after"] == "2"  # type: ignore[attr-defined]
 
 
-def test_embeddings_parse(client: ZhipuAiClient, server: ZhipuAIServer) -> None:
-    server.enqueue(json_reply(embeddings_body([[0.1, 0.2], [0.3, 0.4]], order=[1, 0])))
+def test_embeddings_parse(client: ZhipuAiClient, zhipuai_server: ZhipuAIServer) -> None:
+    zhipuai_server.enqueue(json_reply(embeddings_body([[0.1, 0.2], [0.3, 0.4]], order=[1, 0])))
     answer = client.embeddings.create(model="embedding-3", input=["a", "b"], dimensions=2)
     assert [(d.index, d.embedding) for d in answer.data] == [(1, [0.3, 0.4]), (0, [0.1, 0.2])]
     assert answer.usage.prompt_tokens == 8 and answer.model == "embedding-3"
-    assert server.last.path == "/api/paas/v4/embeddings"
-    assert server.last.json["dimensions"] == 2
+    assert zhipuai_server.last.path == "/api/paas/v4/embeddings"
+    assert zhipuai_server.last.json["dimensions"] == 2
 
 
-def test_the_default_replies_parse(client: ZhipuAiClient, server: ZhipuAIServer) -> None:
+def test_the_default_replies_parse(client: ZhipuAiClient, zhipuai_server: ZhipuAIServer) -> None:
     done = client.chat.completions.create(model="glm-4",
                                           messages=[{"role": "user", "content": "hi there"}])
     assert done.choices[0].message.content == "echo: hi there"

@@ -16,13 +16,24 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from tests import loopback
-from tests.loopback import LoopbackServer, RecordedRequest, Reply, json_reply
+from tests.loopback import (
+    LoopbackServer,
+    RecordedRequest,
+    Reply,
+    json_reply,
+    last_user_text,
+    vector,
+)
 
 __all__ = ["ERRORS", "ZhipuAIServer", "chat_chunks", "completion", "embeddings_body",
-           "error_reply", "sse_reply", "stream_error_event"]
+           "error_reply", "sse_reply", "stream_error_event", "zhipuai_server",
+           "zhipuai_server_session"]
 
 _ids = itertools.count(8239375684858666781)
 
@@ -132,26 +143,11 @@ def embeddings_body(vectors: list[list[float]], *, model: str = "embedding-3",
 
 
 # -- default behaviour -------------------------------------------------------------------------
-def _last_user_text(body: Any) -> str:
-    for msg in reversed(body.get("messages") or []):
-        if msg.get("role") == "user":
-            content = msg.get("content")
-            if isinstance(content, list):
-                return " ".join(p.get("text", "") for p in content if p.get("type") == "text")
-            return str(content)
-    return ""
-
-
-def vector(text: str, dims: int) -> list[float]:
-    """A deterministic vector for `text`."""
-    return [float(((sum(map(ord, text)) + i * 7) % 97) / 97) for i in range(dims)]
-
-
 def default_reply(req: RecordedRequest) -> Reply:
     """A realistic answer when no reply is queued."""
     body = req.json if isinstance(req.json, dict) else {}
     if req.method == "POST" and req.path.endswith("/chat/completions"):
-        text = "echo: " + _last_user_text(body)
+        text = "echo: " + last_user_text(body)
         model = body.get("model", "glm-4")
         if body.get("stream"):
             words = text.split(" ")
@@ -180,3 +176,18 @@ class ZhipuAIServer(LoopbackServer):
     def __enter__(self) -> ZhipuAIServer:
         self.start()
         return self
+
+
+# Fixtures: a test module binds both to names of its own (`zhipuai_server = zs.zhipuai_server`).
+@pytest.fixture(scope="session")
+def zhipuai_server_session() -> Iterator[ZhipuAIServer]:
+    """The session's Zhipu server."""
+    with ZhipuAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def zhipuai_server(zhipuai_server_session: ZhipuAIServer) -> ZhipuAIServer:
+    """The Zhipu server, with no queued replies or recorded requests."""
+    zhipuai_server_session.reset()
+    return zhipuai_server_session
