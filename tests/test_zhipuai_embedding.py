@@ -33,7 +33,7 @@ def test_one_text_and_the_request(zhipuai_server: ZhipuAIServer) -> None:
     assert (resp.usage.input_tokens, resp.usage.total_tokens) == (4, 4)
     req = zhipuai_server.last
     assert req.path == "/api/paas/v4/embeddings"
-    assert req.json == {"model": "embedding-3", "input": ["hello"], "dimensions": 16}
+    assert req.json == {"model": "embedding-3", "input": "hello", "dimensions": 16}
     assert req.headers["authorization"] == "Bearer k.s"
 
 
@@ -41,6 +41,7 @@ def test_batches_of_64_in_input_order_with_usage_summed(zhipuai_server: ZhipuAIS
     texts = [f"text {i}" for i in range(130)]
     resp = embedder(zhipuai_server)(texts)
     assert [len(r.json["input"]) for r in zhipuai_server.requests] == [64, 64, 2]
+    assert all(isinstance(r.json["input"], list) for r in zhipuai_server.requests)
     assert resp.embedding == [vector(t, 8) for t in texts]
     assert resp.usage.input_tokens == 4 * 130 and len(resp.raw) == 3
 

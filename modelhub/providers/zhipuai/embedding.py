@@ -39,6 +39,7 @@ class ZhipuAIEmbeddingWrapper(ZhipuAIWrapperBase, EmbeddingWrapperBase):
         if self.config.dimensions is not None:
             kwargs.setdefault("dimensions", self.config.dimensions)
         kwargs["model"] = self.model_name
-        kwargs["input"] = texts
+        # one text as a string, as AgentScope sends it; more as Zhipu's array
+        kwargs["input"] = texts[0] if len(texts) == 1 else texts
         answer = self.sdk_call(lambda: self._create(**kwargs))
         return parse_answer(parse_embeddings, answer, self.context)
