@@ -298,6 +298,13 @@ def test_an_error_inside_a_200_stream(zhipuai_server: ZhipuAIServer) -> None:
         list(model(zhipuai_server)("x", stream=True))
 
 
+def test_an_error_body_in_a_200_answer(zhipuai_server: ZhipuAIServer) -> None:
+    zhipuai_server.enqueue(json_reply(stream_error_event("concurrency")))
+    with pytest.raises(errors.RateLimitError) as info:
+        model(zhipuai_server)("x")
+    assert info.value.code == "1302" and info.value.status_code == 429
+
+
 def test_a_stream_that_ends_early_is_a_connection_error(zhipuai_server: ZhipuAIServer) -> None:
     zhipuai_server.enqueue(sse_reply(chat_chunks(["cut ", "off"])[:2], done=False))
     with pytest.raises(errors.ModelConnectionError) as info:

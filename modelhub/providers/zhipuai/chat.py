@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from modelhub.errors import ModelhubError, UnsupportedFeatureError
 from modelhub.http.errors import parse_answer
-from modelhub.providers.zhipuai.client import ZhipuAIWrapperBase, map_error, stream_error
+from modelhub.providers.zhipuai.client import ZhipuAIWrapperBase, error_in_answer, map_error
 from modelhub.providers.zhipuai.config import ZhipuAIChatConfig
 from modelhub.providers.zhipuai.wire import ChunkReader, chat_kwargs, parse_completion, sdk_params
 from modelhub.response import ModelResponse
@@ -69,7 +69,7 @@ class ZhipuAIChatWrapper(ZhipuAIWrapperBase, ChatWrapperBase):
         done = self.sdk_call(lambda: self._create(**kwargs))
         error = getattr(done, "error", None)
         if error and not getattr(done, "choices", None):
-            raise stream_error(error, self.context)
+            raise error_in_answer(error, self.context)
         return parse_answer(parse_completion, done, self.context)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -40,8 +40,14 @@ from modelhub.wrappers.base import ModelWrapperBase
 if TYPE_CHECKING:
     from zai import ZhipuAiClient
 
-__all__ = ["DEFAULT_BASE_URL", "HOST_KEY_ENV", "ZhipuAIWrapperBase", "map_error",
-           "status_for_code", "stream_error"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "HOST_KEY_ENV",
+    "ZhipuAIWrapperBase",
+    "error_in_answer",
+    "map_error",
+    "status_for_code",
+]
 
 T = TypeVar("T")
 
@@ -64,11 +70,12 @@ def _origin(url: str) -> str:
 
 
 def status_for_code(code: Any) -> int | None:
-    """The HTTP status Zhipu answers its business error `code` with (its API reference's
-    error-code table): 1000-1004 authentication; 1100-1121 the account (in arrears,
-    locked: 429); 1200-1234 the call (1220 no permission, 1221/1222 no such API, 1230
-    and 1234 its own failures); 1300/1301 a policy block; 1302 and up rate and quota
-    limits; 500 an internal error."""
+    """The HTTP status that goes with Zhipu's business error `code`, for an error that
+    arrives inside a 200 answer. By the ranges of Zhipu's error-code reference:
+    1000-1004 authentication; 1100-1121 the account (in arrears, locked: 429, as Zhipu
+    answers them); 1200-1234 the call (1220 no permission, 1221/1222 no such API, 1230
+    and 1234 Zhipu's own failures); 1300/1301 a policy block; 1302 and up rate and
+    quota limits; 500 an internal error."""
     try:
         n = int(str(code))
     except ValueError:
@@ -83,7 +90,7 @@ def status_for_code(code: Any) -> int | None:
     return None
 
 
-def stream_error(error: Any, context: ErrorContext) -> ModelAPIError:
+def error_in_answer(error: Any, context: ErrorContext) -> ModelAPIError:
     """The error for Zhipu's `{"error": {"code", "message"}}` sent inside a 200 answer."""
     body = {"error": error}
     message, code = error_fields(body)
@@ -100,11 +107,8 @@ def _status_error(response: Any, context: ErrorContext) -> ModelAPIError:
     except ValueError:
         body = text
     message, code = error_fields(body)
-    status = response.status_code
-    if status >= 400 and message is None and code is None and isinstance(body, Mapping):
-        message = str(body)[:300]
-    return api_error(status, message, context=context, headers=dict(response.headers),
-                     body=body, code=code)
+    return api_error(response.status_code, message, context=context,
+                     headers=dict(response.headers), body=body, code=code)
 
 
 def map_error(exc: BaseException, context: ErrorContext,
@@ -130,7 +134,7 @@ def map_error(exc: BaseException, context: ErrorContext,
         return ResponseParseError("the answer does not fit the SDK's types",
                                   partial_text=partial_text, **context.fields())
     if isinstance(exc, sdk.APIResponseError):  # an error event inside a 200 stream
-        return stream_error(exc.json_data, context)
+        return error_in_answer(exc.json_data, context)
     if isinstance(exc, httpx.HTTPError):
         return transport_error(exc, context, partial_text)
     if isinstance(exc, json.JSONDecodeError):
