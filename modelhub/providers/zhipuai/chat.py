@@ -11,10 +11,15 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from modelhub.errors import ModelhubError, UnsupportedFeatureError
-from modelhub.http.errors import parse_answer
 from modelhub.providers.zhipuai.client import ZhipuAIWrapperBase, error_in_answer, map_error
 from modelhub.providers.zhipuai.config import ZhipuAIChatConfig
-from modelhub.providers.zhipuai.wire import ChunkReader, chat_kwargs, parse_completion, sdk_params
+from modelhub.providers.zhipuai.wire import (
+    ChunkReader,
+    chat_kwargs,
+    parse_completion,
+    read_answer,
+    sdk_params,
+)
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import ChatRequest, ChatWrapperBase, StreamSource
@@ -70,7 +75,7 @@ class ZhipuAIChatWrapper(ZhipuAIWrapperBase, ChatWrapperBase):
         error = getattr(done, "error", None)
         if error and not getattr(done, "choices", None):
             raise error_in_answer(error, self.context)
-        return parse_answer(parse_completion, done, self.context)
+        return read_answer(parse_completion, done, self.context)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         kwargs = chat_kwargs(request, self.model_name, self._direct)
@@ -83,7 +88,7 @@ class ZhipuAIChatWrapper(ZhipuAIWrapperBase, ChatWrapperBase):
         failure = None
         try:
             for chunk in stream:
-                delta = parse_answer(reader.feed, chunk, context)
+                delta = read_answer(reader.feed, chunk, context)
                 if delta:
                     yield delta
             tail = reader.end()

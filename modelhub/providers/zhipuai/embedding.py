@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from modelhub.http.errors import parse_answer
 from modelhub.providers.zhipuai.client import ZhipuAIWrapperBase
 from modelhub.providers.zhipuai.config import ZhipuAIEmbeddingConfig
-from modelhub.providers.zhipuai.wire import parse_embeddings, sdk_params, split_params
+from modelhub.providers.zhipuai.wire import (
+    parse_embeddings,
+    read_answer,
+    sdk_params,
+    split_params,
+)
 from modelhub.response import ModelResponse
 from modelhub.wrappers.embedding import EmbeddingWrapperBase
 
@@ -42,4 +46,4 @@ class ZhipuAIEmbeddingWrapper(ZhipuAIWrapperBase, EmbeddingWrapperBase):
         # one text as a string, as AgentScope sends it; more as Zhipu's array
         kwargs["input"] = texts[0] if len(texts) == 1 else texts
         answer = self.sdk_call(lambda: self._create(**kwargs))
-        return parse_answer(parse_embeddings, answer, self.context)
+        return read_answer(parse_embeddings, answer, self.context)

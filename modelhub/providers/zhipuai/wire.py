@@ -18,10 +18,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
-from modelhub.errors import UnsupportedFeatureError
-from modelhub.http.errors import ErrorContext
+from modelhub.errors import ResponseParseError, UnsupportedFeatureError
+from modelhub.http.errors import SHAPE_ERRORS, ErrorContext, parse_answer
 from modelhub.response import ModelResponse, ToolCall, Usage
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.chat import ChatRequest
@@ -29,7 +29,10 @@ from modelhub.wrappers.embedding import as_vector
 from modelhub.wrappers.reasoning import split_think
 
 __all__ = ["SCHEMA_PROMPT", "ChunkReader", "chat_kwargs", "parse_completion",
-           "parse_embeddings", "parse_usage", "sdk_params", "split_params", "zhipu_messages"]
+           "parse_embeddings", "parse_usage", "read_answer", "sdk_params", "split_params",
+           "zhipu_messages"]
+
+T = TypeVar("T")
 
 SCHEMA_PROMPT = "Reply with one JSON object only, valid against this JSON Schema:\n"
 # create() keywords that are not generation parameters.
@@ -130,12 +133,43 @@ def chat_kwargs(request: ChatRequest, model: str, direct: frozenset[str]) -> dic
 
 
 # -- answers --------------------------------------------------------------------------------
+def _plain(obj: Any) -> Any:
+    """What the SDK built (models, in lists and dicts), as JSON: what an error may
+    carry, once redacted."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    dump = getattr(obj, "model_dump", None)
+    try:
+        return _plain(dump(mode="json", warnings=False)) if callable(dump) else repr(obj)
+    except Exception:  # the SDK builds objects of any shape: then their text
+        return repr(obj)
+
+
+def read_answer(parse: Callable[[Any], T], obj: Any, context: ErrorContext) -> T:
+    """`parse(obj)` for an object the SDK built (it checks no shape). A failure is a
+    ResponseParseError naming the call, whose `response` is the object's JSON form,
+    redacted: the object itself could only be shown unredacted."""
+    try:
+        return parse(obj)
+    except (ResponseParseError, *SHAPE_ERRORS) as exc:
+        failed = exc
+
+    def fail(_: Any) -> NoReturn:
+        raise failed
+
+    return parse_answer(fail, _plain(obj), context)
+
+
 def _details(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if isinstance(value, Mapping):
         return dict(value)
-    dump: dict[str, Any] = value.model_dump()
+    dump: dict[str, Any] = value.model_dump(warnings=False)
     return dump
 
 
@@ -167,8 +201,6 @@ def _tool_call(call: Any, index: int) -> ToolCall:
     fn = call.function
     name = fn.name
     if not name:
-        from modelhub.errors import ResponseParseError
-
         raise ResponseParseError(f"tool call {index} has no function name")
     return ToolCall(id=call.id or f"call_{index}", name=name,
                     arguments=parse_arguments(_arguments(fn.arguments), tool_name=name),
