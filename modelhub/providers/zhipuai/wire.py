@@ -35,15 +35,14 @@ __all__ = ["SCHEMA_PROMPT", "ChunkReader", "chat_kwargs", "parse_completion",
 T = TypeVar("T")
 
 SCHEMA_PROMPT = "Reply with one JSON object only, valid against this JSON Schema:\n"
-# create() keywords that are not generation parameters.
-_NOT_PARAMS = frozenset({"self", "model", "messages", "input", "stream", "extra_headers",
-                         "extra_body", "timeout", "disable_strict_validation"})
+# create() keywords the wrapper itself fills in.
+_NOT_PARAMS = frozenset({"self", "model", "messages", "input", "stream", "extra_body"})
 
 
 @functools.cache
 def sdk_params(create: Callable[..., Any]) -> frozenset[str]:
-    """The generation parameters an SDK `create` function takes by name (the others
-    go in `extra_body`)."""
+    """The keywords an SDK `create` function takes by name (generation parameters, and
+    its own `extra_headers` and `timeout`); any other goes in `extra_body`."""
     import inspect
 
     return frozenset(inspect.signature(create).parameters) - _NOT_PARAMS
