@@ -64,7 +64,7 @@ def test_stream_chunks_of_any_shape(data: Any) -> None:
 
     def read() -> ModelResponse:
         for item in chunks if isinstance(chunks, list) else [chunks]:
-            read_answer(reader.feed, built(ChatCompletionChunk, item), CONTEXT)
+            reader.feed(built(ChatCompletionChunk, item))
         read_answer(lambda _: reader.end(), None, CONTEXT)
         return read_answer(lambda _: reader.response(), None, CONTEXT)
 

@@ -88,7 +88,7 @@ class ZhipuAIChatWrapper(ZhipuAIWrapperBase, ChatWrapperBase):
         failure = None
         try:
             for chunk in stream:
-                delta = read_answer(reader.feed, chunk, context)
+                delta = reader.feed(chunk)
                 if delta:
                     yield delta
             tail = reader.end()

@@ -239,7 +239,11 @@ class ChunkReader:
         self.accumulator = StreamAccumulator(context, usage_mode="last")
 
     def feed(self, chunk: Any) -> str:
-        """Take one chunk; return the answer text it carries ('' for none)."""
+        """Take one chunk; return the answer text it carries ('' for none). A chunk of
+        a shape it cannot read is a ResponseParseError."""
+        return read_answer(self._take, chunk, self.accumulator.context)
+
+    def _take(self, chunk: Any) -> str:
         acc = self.accumulator
         acc.add_raw(chunk)
         if chunk.usage is not None:
