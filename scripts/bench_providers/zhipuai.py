@@ -6,11 +6,18 @@ on a busy machine disturb less)."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
-from benchlib import Route, best_pair, http_answer, per_call, report, serve, sse_body
+from benchlib import (
+    Route,
+    best_pair,
+    cpu_per_call,
+    http_answer,
+    per_call,
+    report,
+    serve,
+    sse_body,
+)
 
 PREFIX = "/api/paas/v4"
 MESSAGES = [{"role": "user", "content": "Hi"}]
@@ -37,16 +44,6 @@ def _routes() -> list[Route]:
     return [Route(b"/chat/completions", stream, body=b'"stream": true'),
             Route(b"/chat/completions", stream, body=b'"stream":true'),
             Route(b"/chat/completions", http_answer(completion))]
-
-
-def cpu_per_call(fn: Callable[[], Any], n: int) -> float:
-    """CPU seconds of this process per call of `fn` over `n` calls, after a warm-up."""
-    for _ in range(min(5, n)):
-        fn()
-    start = time.process_time()
-    for _ in range(n):
-        fn()
-    return (time.process_time() - start) / n
 
 
 def run(quick: bool) -> None:
