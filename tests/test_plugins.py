@@ -119,9 +119,11 @@ def test_import_and_init_load_no_provider_sdk() -> None:
         " 'azure_endpoint': 'https://x', 'api_version': 'v'} if t.startswith('azure') else"
         " {'config_name': f'c{i}', 'model_type': t, 'base_url': 'http://127.0.0.1:1/v1'}"
         " for i, t in enumerate(['openai_chat', 'openai', 'openai_embedding', 'openai_dall_e',"
-        " 'azure_openai_chat', 'azure_openai_embedding', 'anthropic_chat', 'litellm_chat'])])\n"
+        " 'azure_openai_chat', 'azure_openai_embedding', 'anthropic_chat', 'litellm_chat',"
+        " 'zhipuai_chat', 'zhipuai_embedding', 'yi_chat'])])
+"
         "heavy = ['httpx', 'openai', 'dashscope', 'anthropic', 'litellm', 'torch', 'transformers',"
-        " 'click', 'httpcore']\n"
+        " 'click', 'httpcore', 'zai', 'zhipuai', 'jwt']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

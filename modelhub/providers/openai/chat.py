@@ -1,4 +1,4 @@
-"""`openai_chat` (alias `openai`; `yi_chat` through its profile): chat completions on
+"""`openai_chat` (alias `openai`; `yi_chat` in `yi.py` builds on it): chat completions on
 any OpenAI-compatible server."""
 
 from __future__ import annotations
