@@ -39,6 +39,7 @@ __all__ = [
     "list_configs",
     "load_model_by_config_name",
     "register",
+    "register_callable",
     "unregister",
 ]
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
         register,
         unregister,
     )
+    from modelhub.providers.callable import register_callable
 
     W = TypeVar("W", bound=ModelWrapperBase)
 
@@ -83,6 +85,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "StreamAccumulator": ("modelhub.wrappers.accumulator", "StreamAccumulator"),
     "register": ("modelhub.plugins", "register"),
     "unregister": ("modelhub.plugins", "unregister"),
+    "register_callable": ("modelhub.providers.callable", "register_callable"),
 }
 
 

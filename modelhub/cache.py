@@ -24,7 +24,7 @@ import stat
 import sys
 from typing import Any
 
-__all__ = ["CACHE_ENV_VAR", "cache_dir", "distributions_key", "read", "write"]
+__all__ = ["CACHE_ENV_VAR", "cache_dir", "cache_folder", "distributions_key", "read", "write"]
 
 CACHE_ENV_VAR = "MODELHUB_CACHE_DIR"
 FORMAT = 2
@@ -39,6 +39,23 @@ def cache_dir() -> str | None:
         return value or None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "modelhub")
+
+
+def cache_folder(name: str) -> str | None:
+    """A folder of the cache for a plugin's own files (converted model weights, say),
+    created private to this user if missing: `<cache folder>/<name>`. None when the
+    cache is off, or the folder cannot be made or trusted (see the module docstring)."""
+    if not name or name in (".", "..") or "/" in name or os.sep in name:
+        raise ValueError(f"a cache folder name is one plain name, not {name!r}")
+    root = cache_dir()
+    if root is None:
+        return None
+    folder = os.path.join(root, name)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return folder if _trusted_folder(root) and _trusted_folder(folder) else None
 
 
 def _trusted(info: os.stat_result) -> bool:

@@ -94,7 +94,8 @@ def _under(field: str | None, paths: list[str]) -> bool:
 
 def _variable_issue(raw: RawConfig, problem: MissingVar) -> ConfigIssue:
     field = ".".join(str(p) for p in problem.field_path)
-    message = (f"bad variable reference: {problem.reason}" if problem.reason else
+    message = (f"${{pkg:{problem.name}}}: {problem.reason}" if problem.package else
+               f"bad variable reference: {problem.reason}" if problem.reason else
                f"environment variable {problem.name} is not set and has no default "
                f"(write ${{{problem.name}:-default}} to give one)")
     return _issue(raw, message, field, field_path=tuple(problem.field_path))
@@ -321,6 +322,15 @@ class Registry:
         names = [config_name] if config_name is not None else self.list_configs()
         return [mask_secrets(self.entry(n).config.model_dump(exclude_defaults=True))
                 for n in names]
+
+    def remove(self, config_name: str) -> bool:
+        """Forget one config and its wrapper; whether it was loaded."""
+        with self._lock:
+            if config_name not in self._entries:
+                return False
+            self._entries = {n: e for n, e in self._entries.items() if n != config_name}
+            self._instances = {n: w for n, w in self._instances.items() if n != config_name}
+            return True
 
     def clear(self) -> None:
         """Forget every config and wrapper."""

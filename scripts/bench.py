@@ -86,6 +86,11 @@ _EXTRA: dict[str, dict[str, Any]] = {
     "azure_openai_embedding": {"azure_endpoint": "https://x.example",
                                "api_version": "2024-10-21"},
 }
+# Model types that reach no network: no key, no base_url, their own keys instead.
+_LOCAL: dict[str, dict[str, Any]] = {
+    "callable": {"callable": "json:dumps", "max_retries": 0},
+    "scripted": {"responses": ["hi"], "max_retries": 0},
+}
 
 
 def _builtin_types() -> list[str]:
@@ -100,6 +105,10 @@ def _configs(base_url: str) -> list[dict[str, Any]]:
     out = []
     for i in range(100):
         t = types[i % len(types)]
+        if t in _LOCAL:
+            out.append({"config_name": f"c{i}", "model_type": t, "model_name": "m",
+                        "generate_args": {"temperature": 0.5}, **_LOCAL[t]})
+            continue
         config: dict[str, Any] = {"config_name": f"c{i}", "model_type": t, "model_name": "m",
                                   "api_key": "${BENCH_KEY:-sk-bench}", "base_url": base_url,
                                   "generate_args": {"temperature": 0.5}, "max_retries": 0,

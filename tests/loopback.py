@@ -22,7 +22,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["LoopbackServer", "RecordedRequest", "Reply", "delay_reply", "json_reply",
-           "ndjson_reply", "pieces_reply", "raw_reply", "sse_reply"]
+           "last_user_text", "ndjson_reply", "pieces_reply", "raw_reply", "sse_reply",
+           "vector"]
 
 
 @dataclass
@@ -101,6 +102,23 @@ def ndjson_reply(lines: list[Any], *, split_bytes: int | None = None,
     """A newline-delimited JSON answer: each item a line (raw strs verbatim)."""
     parts = [line if isinstance(line, str) else json.dumps(line) + "\n" for line in lines]
     return pieces_reply(parts, content_type, split_bytes=split_bytes, headers=headers)
+
+
+# -- what default replies are made of -----------------------------------------------------------
+def last_user_text(body: Any) -> str:
+    """The text of the last user message of a chat request body."""
+    for msg in reversed(body.get("messages") or []):
+        if msg.get("role") == "user":
+            content = msg.get("content")
+            if isinstance(content, list):
+                return " ".join(p.get("text", "") for p in content if p.get("type") == "text")
+            return str(content)
+    return ""
+
+
+def vector(text: str, dims: int) -> list[float]:
+    """A deterministic embedding of `text`."""
+    return [float(((sum(map(ord, text)) + i * 7) % 97) / 97) for i in range(dims)]
 
 
 # -- the server -------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from tests.loopback import (
     Reply,
     delay_reply,
     json_reply,
+    last_user_text,
     raw_reply,
+    vector,
 )
 
 __all__ = ["OpenAIServer", "RecordedRequest", "Reply", "chat_chunks", "chat_completion",
@@ -152,26 +154,12 @@ def images_response(urls: list[str] | None = None, b64: list[str] | None = None,
 
 
 # -- default behaviour ------------------------------------------------------------------------
-def _last_user_text(body: Any) -> str:
-    for msg in reversed(body.get("messages") or []):
-        if msg.get("role") == "user":
-            content = msg.get("content")
-            if isinstance(content, list):
-                return " ".join(p.get("text", "") for p in content if p.get("type") == "text")
-            return str(content)
-    return ""
-
-
-def _vector(text: str, dims: int) -> list[float]:
-    return [float(((sum(map(ord, text)) + i * 7) % 97) / 97) for i in range(dims)]
-
-
 def default_reply(req: RecordedRequest) -> Reply:
     """A realistic answer when no reply is queued."""
     body = req.json if isinstance(req.json, dict) else {}
     path = req.path
     if req.method == "POST" and path.endswith("/chat/completions"):
-        text = "echo: " + _last_user_text(body)
+        text = "echo: " + last_user_text(body)
         model = body.get("model", "gpt-4o-mini")
         if body.get("stream"):
             words = text.split(" ")
@@ -183,7 +171,7 @@ def default_reply(req: RecordedRequest) -> Reply:
         inputs = body.get("input")
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         dims = int(body.get("dimensions") or 8)
-        return json_reply(embedding_response([_vector(t, dims) for t in inputs],
+        return json_reply(embedding_response([vector(t, dims) for t in inputs],
                                              model=body.get("model", "m"),
                                              encoding_format=body.get("encoding_format",
                                                                       "float")))

@@ -224,3 +224,17 @@ def test_a_config_is_validated_at_every_init_in_one_process(folder: Path) -> Non
     reg.init({"config_name": "a", "model_type": "echo_chat"})
     with pytest.raises(errors.ConfigError, match="prefix"):
         reg.init({"config_name": "b", "model_type": "echo_chat", "prefix": 5})
+
+
+def test_cache_folder_for_a_plugins_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV_VAR, str(tmp_path / "c"))
+    folder = cache.cache_folder("weights")
+    assert folder == str(tmp_path / "c" / "weights") and os.path.isdir(folder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    os.chmod(folder, 0o777)
+    assert cache.cache_folder("weights") is None  # others could have written in it
+    for bad in ("", "..", "a/b"):
+        with pytest.raises(ValueError):
+            cache.cache_folder(bad)
+    monkeypatch.setenv(cache.CACHE_ENV_VAR, "")
+    assert cache.cache_folder("weights") is None  # the cache is off

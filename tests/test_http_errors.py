@@ -236,3 +236,13 @@ def test_the_whole_call_is_bounded_by_the_timeout(openai_server: OpenAIServer) -
         endpoint(openai_server, timeout=1.0).post("/slow", {})
     assert time.monotonic() - start < 1.8 and info.value.timeout == 1.0
     assert "1 s" in str(info.value)
+
+
+def test_same_origin() -> None:
+    from modelhub.http.errors import same_origin
+
+    assert same_origin("https://api.anthropic.com", "https://api.anthropic.com/v1/messages")
+    assert not same_origin("https://api.anthropic.com", "http://api.anthropic.com")
+    assert not same_origin("https://api.anthropic.com", "https://api.anthropic.com:8443")
+    assert not same_origin("https://api.anthropic.com.evil.test", "https://api.anthropic.com")
+    assert not same_origin("http://[::1", "http://127.0.0.1")  # unparseable: never the same

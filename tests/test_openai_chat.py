@@ -90,6 +90,23 @@ def test_tool_result_round_trip(openai_server: OpenAIServer) -> None:
     assert sent[2] == {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
 
 
+def test_another_familys_tool_call_data_is_not_sent(openai_server: OpenAIServer) -> None:
+    # A history that began on a provider whose tool calls carry data back (Anthropic's
+    # thinking blocks, Gemini's thought signatures) goes on OpenAI's fields only.
+    from modelhub.response import ModelResponse, ToolCall
+
+    answer = ModelResponse(tool_calls=[ToolCall("call_1", "get_weather", {"city": "Oslo"},
+                                                extra={"thinking_blocks": [{"sig": "s"}]})])
+    history = [{"role": "user", "content": "weather?"}, answer.as_message(),
+               {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]
+    assert "extra" in history[1]["tool_calls"][0]
+    model(openai_server)(history, tools=[get_weather])
+    sent = openai_server.last.json["messages"][1]["tool_calls"][0]
+    assert sent == {"id": "call_1", "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
+    assert "extra" in history[1]["tool_calls"][0]  # the caller's list is left as it was
+
+
 def test_invalid_tool_arguments_raise_parse_error_with_response(openai_server: OpenAIServer) -> None:
     openai_server.enqueue(json_reply(chat_completion(None, tool_calls=[
         {"id": "c", "name": "f", "arguments": "{not json"}])))

@@ -100,6 +100,18 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         modelhub.unregister("needs_sdk")
 
 
+def test_a_plugin_names_its_own_distribution_to_install() -> None:
+    class PluginNeedsSDK(_Runtime):
+        model_type: ClassVar[str] = "plugin_needs_sdk"
+        required_modules: ClassVar[tuple[str, ...]] = ("modelhub_no_such_sdk",)
+        install_hint: ClassVar[str | None] = "pip install modelhub-someplugin"
+
+    with pytest.raises(errors.MissingDependencyError,
+                       match=r"'modelhub_no_such_sdk', which is not installed: "
+                             r"pip install modelhub-someplugin$"):
+        PluginNeedsSDK(config_name="p")
+
+
 def test_import_and_init_load_no_provider_sdk() -> None:
     code = (
         "import sys, modelhub\n"
@@ -107,9 +119,11 @@ def test_import_and_init_load_no_provider_sdk() -> None:
         " 'azure_endpoint': 'https://x', 'api_version': 'v'} if t.startswith('azure') else"
         " {'config_name': f'c{i}', 'model_type': t, 'base_url': 'http://127.0.0.1:1/v1'}"
         " for i, t in enumerate(['openai_chat', 'openai', 'openai_embedding', 'openai_dall_e',"
-        " 'azure_openai_chat', 'azure_openai_embedding'])])\n"
+        " 'azure_openai_chat', 'azure_openai_embedding', 'anthropic_chat', 'litellm_chat',"
+        " 'zhipuai_chat', 'zhipuai_embedding', 'yi_chat'])])
+"
         "heavy = ['httpx', 'openai', 'dashscope', 'anthropic', 'litellm', 'torch', 'transformers',"
-        " 'click', 'httpcore']\n"
+        " 'click', 'httpcore', 'zai', 'zhipuai', 'jwt']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

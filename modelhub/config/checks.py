@@ -8,7 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["check_key", "check_proxy", "check_url", "secret_entries", "split_password"]
+__all__ = ["check_key", "check_proxy", "check_url", "fold_client_args", "secret_entries",
+           "split_password"]
 
 # RFC 9110 field names: a token.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -101,3 +102,31 @@ def split_password(url: str) -> tuple[str, str | None]:
     userinfo, _, host = parts.netloc.rpartition("@")
     user = userinfo.split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}")), parts.password
+
+
+def fold_client_args(config: Any, args: Any, folded: Mapping[str, str]) -> None:
+    """Move what AgentScope's `client_args` holds (an SDK client's arguments, `args`)
+    into the fields of `config` that mean the same (`folded`: argument -> field); for a
+    config's model validator. Header and query dicts are merged, the top-level entries
+    winning; a value given at both places with different values, or an argument this
+    config has no field for, is a ValueError."""
+    from pydantic import SecretStr
+
+    fields = type(config).model_fields
+    for key, target in folded.items():
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if target not in fields:
+            raise ValueError(f"client_args.{key} is not valid for {config.model_type}")
+        current = getattr(config, target)
+        if isinstance(value, dict):
+            value = secret_entries({**value, **current}, f"client_args.{key}",
+                                   header=target == "headers")
+        else:
+            if isinstance(value, SecretStr):
+                check_key(value.get_secret_value(), f"client_args.{key}")
+            if target in config.model_fields_set and current != value:
+                raise ValueError(f"{target!r} is given both at top level and as "
+                                 f"client_args.{key}, with different values")
+        object.__setattr__(config, target, value)

@@ -4,7 +4,9 @@
 - `${VAR:-default}` the default when VAR is unset or empty, `${VAR-default}` the
   default only when unset; a default may itself hold references, so
   `${A:-${B}}` is A if set, else B, else the error for B;
-- `$${VAR}` is a literal `${VAR}`; a bare `$VAR` is left alone (prompts contain `$`).
+- `$${VAR}` is a literal `${VAR}`; a bare `$VAR` is left alone (prompts contain `$`);
+- `${pkg:NAME/PATH}` is the absolute path of a file or folder inside the installed
+  package NAME (see `modelhub.config.packages`).
 
 Missing variables and malformed references are reported, never raised, so the caller
 can name the config and field; the variables each field's value came from are
@@ -33,6 +35,7 @@ class MissingVar:
     field_path: FieldPath
     name: str
     reason: str | None = None  # None: the variable is unset and has no default
+    package: bool = False  # a `${pkg:...}` reference: `name` is what it names
 
 
 class Expanded(NamedTuple):
@@ -52,8 +55,8 @@ class _Reader:
         self.problems: list[MissingVar] = []
         self.used: list[str] = []
 
-    def _fail(self, name: str, reason: str | None = None) -> None:
-        self.problems.append(MissingVar(self.path, name, reason))
+    def _fail(self, name: str, reason: str | None = None, *, package: bool = False) -> None:
+        self.problems.append(MissingVar(self.path, name, reason, package))
 
     def expand(self, pos: int, *, in_default: bool) -> tuple[str, int]:
         """The text from `pos` expanded, up to the `}` closing a default (when
@@ -87,6 +90,8 @@ class _Reader:
             return text[start:end + 1 if end >= 0 else len(text)], \
                 end + 1 if end >= 0 else len(text)
         name, pos = match.group(), match.end()
+        if name == "pkg" and text.startswith(":", pos) and not text.startswith(":-", pos):
+            return self._package(start, pos + 1)
         op = ":-" if text.startswith(":-", pos) else "-" if text.startswith("-", pos) else None
         default: str | None = None
         if op is not None:
@@ -111,6 +116,23 @@ class _Reader:
             return text[start:pos], pos
         self.used.append(name)
         return value, pos
+
+
+    def _package(self, start: int, pos: int) -> tuple[str, int]:
+        """`${pkg:NAME/PATH}` from `start`; `pos` is where NAME begins."""
+        from modelhub.config.packages import PackagePathError, package_path
+
+        text = self.text
+        end = text.find("}", pos)
+        if end < 0:
+            self._fail("pkg", "unterminated '${pkg:' (missing '}')")
+            return text[start:], len(text)
+        reference = text[pos:end]
+        try:
+            return package_path(reference), end + 1
+        except PackagePathError as exc:
+            self._fail(reference, str(exc), package=True)
+            return text[start:end + 1], end + 1
 
 
 def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Expanded:

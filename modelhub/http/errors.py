@@ -39,6 +39,7 @@ __all__ = [
     "parse_answer",
     "public_url",
     "retry_after_seconds",
+    "same_origin",
     "status_for_error_code",
     "summarize_text",
     "timeout_error",
@@ -92,6 +93,17 @@ def public_url(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{host}:{port}" if port is not None else host
     return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs name the same scheme, host and port (where a key may go)."""
+    from urllib.parse import urlsplit
+
+    try:
+        pa, pb = urlsplit(a), urlsplit(b)
+        return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+    except ValueError:
+        return False
 
 
 def _seconds(value: str, scale: float = 1.0) -> float | None:

@@ -38,7 +38,9 @@ class ModelWrapperBase:
     A subclass sets `model_type` (its canonical entry-point name), `config_class`
     (the pydantic model its config is validated against), `capabilities`, and, if it
     needs an SDK, `required_modules` and `extra` (the pip extra that installs them).
-    It is built from a validated config, or from keyword arguments as AgentScope's
+    A plugin distribution names what to install in `install_hint` instead
+    (`"pip install my-plugin"`). It is built from a validated config, or from keyword
+    arguments as AgentScope's
     wrappers are: ``OpenAIChatWrapper(config_name="gpt", model_name="gpt-4o")``.
     """
 
@@ -47,6 +49,7 @@ class ModelWrapperBase:
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
     required_modules: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    install_hint: ClassVar[str | None] = None
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
     config: ModelConfig
@@ -74,8 +77,8 @@ class ModelWrapperBase:
         """Raise MissingDependencyError naming the extra if an SDK is not installed."""
         missing = [m for m in cls.required_modules if importlib.util.find_spec(m) is None]
         if missing:
-            install = f"pip install 'modelhub[{cls.extra}]'" if cls.extra else \
-                "pip install " + " ".join(missing)
+            install = cls.install_hint or (f"pip install 'modelhub[{cls.extra}]'" if cls.extra
+                                           else "pip install " + " ".join(missing))
             raise MissingDependencyError(
                 f"model type {cls.model_type or cls.__name__!r} needs "
                 f"{', '.join(repr(m) for m in missing)}, which is not installed: {install}",

@@ -88,13 +88,19 @@ class ChatWrapperBase(ModelWrapperBase):
         return getattr(cls, hook) is not getattr(ChatWrapperBase, hook)
 
     # -- building the request -----------------------------------------------------
+    def prepare_messages(self, messages: Any) -> list[dict[str, Any]]:
+        """A call's messages as the list this wrapper's hooks take: the neutral shape
+        (see `modelhub.wrappers.formatting`). A provider whose `format()` returns its
+        own shape overrides this to take that shape back as it is."""
+        return normalize_messages(messages)
+
     def build_request(self, messages: Any, *, stream: bool | None = None,
                       stop: str | Sequence[str] | None = None, tools: Any = None,
                       tool_choice: Any = None, response_format: Any = None,
                       **kwargs: Any) -> ChatRequest:
         """Validate a call's arguments into a ChatRequest (no I/O). Raises
         UnsupportedFeatureError for what this wrapper cannot do."""
-        request = ChatRequest(normalize_messages(messages), self.merged_params(kwargs))
+        request = ChatRequest(self.prepare_messages(messages), self.merged_params(kwargs))
         params = request.params
         if "messages" in params:
             raise TypeError("pass messages as the first argument, not as a keyword")

@@ -35,8 +35,19 @@ from typing import Any
 
 from modelhub.wrappers.media import audio_part, image_url_part, part_for_url, video_part
 
-__all__ = ["Message", "flatten_messages", "merged_history", "message_fields",
-           "normalize_messages", "per_message", "per_speaker", "read_messages", "to_text"]
+__all__ = [
+    "Message",
+    "convert_roles",
+    "flatten_messages",
+    "merged_history",
+    "message_fields",
+    "normalize_messages",
+    "per_message",
+    "per_speaker",
+    "read_messages",
+    "strip_call_extras",
+    "to_text",
+]
 
 
 def to_text(content: Any) -> str:
@@ -175,19 +186,22 @@ def _content(message: Message) -> str | list[dict[str, Any]]:
     return message.parts if message.media() else (message.text or "")
 
 
-def per_message(*args: Any) -> list[dict[str, Any]]:
+def per_message(*args: Any, names: bool = True) -> list[dict[str, Any]]:
     """Each message as it is: role, name (when it has one), content (a str unless it
     carries media), tool calls and tool results. Dicts already in the neutral shape
-    are kept whole (`tool_calls`, `tool_call_id` and all)."""
+    are kept whole (`tool_calls`, `tool_call_id` and all).
+
+    With `names=False` no message carries a `name`, as AgentScope v0.1.6's common chat
+    layout has it (for APIs that take no speaker names)."""
     out: list[dict[str, Any]] = []
     for msg in flatten_messages(args):
         if isinstance(msg, Mapping) and "url" not in msg and not _has_blocks(msg):
-            out.append(dict(msg))
+            out.append(dict(msg) if names else _unnamed(msg))
             continue
         message = _read(msg)
-        out.extend(message.tool_results)
+        out.extend(message.tool_results if names else map(_unnamed, message.tool_results))
         entry: dict[str, Any] = {"role": message.role}
-        if message.name:
+        if message.name and names:
             entry["name"] = message.name
         entry["content"] = _content(message)
         if message.tool_calls:
@@ -195,6 +209,10 @@ def per_message(*args: Any) -> list[dict[str, Any]]:
         if entry["content"] or message.tool_calls or not message.tool_results:
             out.append(entry)
     return out
+
+
+def _unnamed(msg: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in msg.items() if k != "name"}
 
 
 def _has_blocks(msg: Mapping[str, Any]) -> bool:
@@ -226,6 +244,41 @@ def merged_history(*args: Any) -> list[dict[str, Any]]:
     text = "\n".join(["## Conversation History", *dialogue]) if dialogue else ""
     out.append({"role": "user",
                 "content": [{"type": "text", "text": text}, *media] if media else text})
+    return out
+
+
+def convert_roles(messages: list[dict[str, Any]], roles: Mapping[str, str], *,
+                  flatten: bool = False) -> list[dict[str, Any]]:
+    """Messages as a server that rejects some roles or content parts takes them
+    (smolagents' `custom_role_conversions` and `flatten_messages_as_text`): roles
+    renamed, parts joined into plain text. The list itself when there is nothing to do."""
+    if not roles and not flatten:
+        return messages
+    out = []
+    for msg in messages:
+        msg = dict(msg)
+        if msg.get("role") in roles:
+            msg["role"] = roles[msg["role"]]
+        if flatten and isinstance(msg.get("content"), list):
+            msg["content"] = to_text(msg["content"])
+        out.append(msg)
+    return out
+
+
+def strip_call_extras(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages without the provider data a tool call may carry back (`extra`, from
+    `ModelResponse.as_message()`), for a server that takes only OpenAI's fields. The
+    list itself when no call carries any."""
+    if not any(isinstance(c, Mapping) and "extra" in c
+               for m in messages for c in m.get("tool_calls") or ()):
+        return messages
+    out = []
+    for msg in messages:
+        calls = msg.get("tool_calls")
+        if calls:
+            msg = {**msg, "tool_calls": [{k: v for k, v in c.items() if k != "extra"}
+                                         if isinstance(c, Mapping) else c for c in calls]}
+        out.append(msg)
     return out
 
 

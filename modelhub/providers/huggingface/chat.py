@@ -39,12 +39,12 @@ class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
     config: HFInferenceChatConfig
 
     def messages(self, request: ChatRequest) -> list[dict[str, Any]]:
-        """The messages, with the config's role conversions applied."""
-        roles = self.config.custom_role_conversions
-        if not roles:
-            return request.messages
-        return [{**m, "role": roles[m["role"]]} if m.get("role") in roles else m
-                for m in request.messages]
+        """The messages, with the config's role conversions applied (and no provider
+        data of another family's tool calls)."""
+        from modelhub.wrappers.formatting import convert_roles, strip_call_extras
+
+        return strip_call_extras(convert_roles(request.messages,
+                                               self.config.custom_role_conversions))
 
     def arguments(self, request: ChatRequest) -> dict[str, Any]:
         """The keyword arguments of `chat_completion` for one call."""

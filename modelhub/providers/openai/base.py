@@ -11,22 +11,12 @@ from pydantic import SecretStr
 from modelhub._secrets import is_secret_name
 from modelhub.errors import ConfigError, ConfigIssue
 from modelhub.http.client import JSONEndpoint
+from modelhub.http.errors import same_origin
 from modelhub.providers.openai.config import OpenAIConfig
 from modelhub.providers.openai.profiles import Profile, profile_for
 from modelhub.wrappers.base import ModelWrapperBase
 
 __all__ = ["OpenAIWrapperBase", "same_origin"]
-
-
-def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs name the same scheme, host and port."""
-    from urllib.parse import urlsplit
-
-    try:
-        pa, pb = urlsplit(a), urlsplit(b)
-        return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
-    except ValueError:
-        return False
 
 
 class OpenAIWrapperBase(ModelWrapperBase):

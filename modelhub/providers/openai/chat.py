@@ -1,4 +1,4 @@
-"""`openai_chat` (alias `openai`; `yi_chat` through its profile): chat completions on
+"""`openai_chat` (alias `openai`; `yi_chat` in `yi.py` builds on it): chat completions on
 any OpenAI-compatible server."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from modelhub.providers.openai.config import OpenAIChatConfig
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
-from modelhub.wrappers.formatting import to_text
+from modelhub.wrappers.formatting import convert_roles, strip_call_extras
 
 __all__ = ["OpenAIChatWrapper"]
 
@@ -46,19 +46,8 @@ class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
     def _messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The neutral messages as this server takes them: custom_role_conversions and
         flatten_messages_as_text applied."""
-        roles = self.config.custom_role_conversions
-        flatten = self.config.flatten_messages_as_text
-        if not roles and not flatten:
-            return messages
-        out = []
-        for msg in messages:
-            msg = dict(msg)
-            if msg.get("role") in roles:
-                msg["role"] = roles[msg["role"]]
-            if flatten and isinstance(msg.get("content"), list):
-                msg["content"] = to_text(msg["content"])
-            out.append(msg)
-        return out
+        return strip_call_extras(convert_roles(messages, self.config.custom_role_conversions,
+                                               flatten=self.config.flatten_messages_as_text))
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body of a chat completions request."""

@@ -112,29 +112,10 @@ class OpenAIConfig(RemoteModelConfig):
 
     @model_validator(mode="after")
     def _fold_client_args(self) -> OpenAIConfig:
-        if self.client_args is None:
-            return self
-        defaults = type(self).model_fields
-        for key, target in _FOLDED.items():
-            value = getattr(self.client_args, key)
-            if value is None or target not in defaults:
-                if value is not None:
-                    raise ValueError(f"client_args.{key} is not valid for {self.model_type}")
-                continue
-            current = getattr(self, target)
-            if isinstance(value, dict):  # headers / query: merged, top-level keys win
-                from modelhub.config.checks import secret_entries
+        if self.client_args is not None:
+            from modelhub.config.checks import fold_client_args
 
-                value = secret_entries({**value, **current}, f"client_args.{key}",
-                                       header=target == "headers")
-            elif isinstance(value, SecretStr):
-                from modelhub.config.checks import check_key
-
-                check_key(value.get_secret_value(), f"client_args.{key}")
-            elif target in self.model_fields_set and current != value:
-                raise ValueError(f"{target!r} is given both at top level and as "
-                                 f"client_args.{key}, with different values")
-            object.__setattr__(self, target, value)
+            fold_client_args(self, self.client_args, _FOLDED)
         return self
 
 

@@ -26,6 +26,7 @@ from modelhub.response import ModelResponse
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.formatting import strip_call_extras
 from modelhub.wrappers.reasoning import split_think
 
 __all__ = ["ChatPaths", "PostAPIChatWrapper", "PostStreamHandler"]
@@ -180,7 +181,7 @@ class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body of one call."""
-        body = self.body(request.messages, request.params)
+        body = self.body(strip_call_extras(request.messages), request.params)
         if request.tools:
             body["tools"] = request.tools
         if request.tool_choice is not None:
