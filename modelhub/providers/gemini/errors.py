@@ -1,0 +1,132 @@
+"""The one place where `google-genai`'s exceptions become `modelhub.errors`.
+
+Google's error body is `{"error": {"code", "message", "status", "details"}}`; a 429
+says when to come back in a `Retry-After` header or, more often, in a
+`google.rpc.RetryInfo` detail (`"retryDelay": "30s"`). The same body inside a 200
+stream raises the same classes. The SDK's exceptions are never chained: they hold the
+request, and so its key header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from modelhub.errors import ModelhubError
+from modelhub.http.errors import (
+    ErrorContext,
+    api_error,
+    connection_error,
+    summarize_text,
+    transport_error,
+)
+
+__all__ = ["GRPC_STATUS", "map_error", "retry_delay"]
+
+# google.rpc.Code names, as Google's APIs put them in `error.status`, and their HTTP
+# statuses (for an error that arrives without a number, as a stream's may).
+GRPC_STATUS = {
+    "INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409, "ABORTED": 409, "RESOURCE_EXHAUSTED": 429, "CANCELLED": 499,
+    "INTERNAL": 500, "UNKNOWN": 500, "DATA_LOSS": 500, "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503, "DEADLINE_EXCEEDED": 504,
+}
+_RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def _error_object(body: Any) -> Mapping[str, Any]:
+    if isinstance(body, list) and len(body) == 1:  # a streamed array holding the error
+        body = body[0]
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping):
+            return inner
+    return {}
+
+
+def retry_delay(body: Any) -> float | None:
+    """Seconds a `google.rpc.RetryInfo` detail asks to wait (`"retryDelay": "30s"`)."""
+    details = _error_object(body).get("details")
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, Mapping) and detail.get("@type") == _RETRY_INFO:
+            delay = detail.get("retryDelay")
+            if isinstance(delay, Mapping):  # the proto form: {"seconds", "nanos"}
+                return float(delay.get("seconds") or 0) + float(delay.get("nanos") or 0) / 1e9
+            match = _DURATION.match(delay) if isinstance(delay, str) else None
+            if match:
+                return float(match.group(1))
+    return None
+
+
+def _headers(exc: Any) -> dict[str, str]:
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    try:
+        return {str(k): str(v) for k, v in dict(headers or {}).items()}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _api_error(exc: Any, context: ErrorContext) -> ModelhubError:
+    body = exc.details
+    error = _error_object(body)
+    code = exc.status if isinstance(exc.status, str) else None
+    status = exc.code if isinstance(exc.code, int) and not isinstance(exc.code, bool) \
+        else GRPC_STATUS.get(code or "", 500)
+    headers = _headers(exc)
+    if status == 429 and not any(k.lower() in ("retry-after", "retry-after-ms")
+                                 for k in headers):
+        delay = retry_delay(body)
+        if delay is not None:
+            headers["retry-after"] = f"{delay:g}"
+    message = exc.message if isinstance(exc.message, str) else error.get("message")
+    return api_error(status, message if isinstance(message, str) else None, context=context,
+                     headers=headers, body=body, code=code)
+
+
+def map_error(exc: BaseException, context: ErrorContext,
+              partial_text: str | None = None) -> ModelhubError | None:
+    """The `modelhub.errors` instance for an exception the SDK (or its HTTP library)
+    raised, or None for one that is not about the call (a bug, an argument the SDK
+    refused before sending anything). Raise the result outside the `except` block."""
+    import json
+
+    import httpx
+    from google.auth import exceptions as auth_errors
+    from google.genai import errors as genai_errors
+    from pydantic import ValidationError
+
+    from modelhub._secrets import redact
+    from modelhub.errors import AuthenticationError, ModelCallError, ResponseParseError
+    from modelhub.http.errors import unexpected_shape, with_context
+
+    failure: ModelhubError
+    if isinstance(exc, ModelCallError):
+        return exc
+    if isinstance(exc, genai_errors.APIError):
+        failure = _api_error(exc, context)
+    elif isinstance(exc, httpx.HTTPError):
+        failure = transport_error(exc, context, partial_text)
+    elif isinstance(exc, (genai_errors.UnknownApiResponseError, json.JSONDecodeError)):
+        shown = exc.doc if isinstance(exc, json.JSONDecodeError) else \
+            str(exc).partition("Raw response: ")[2] or str(exc)
+        failure = with_context(ResponseParseError(
+            f"the answer is not JSON: {summarize_text(shown)!r}", response=shown[:2000],
+            **context.fields()), context)
+    elif isinstance(exc, ValidationError):  # the SDK could not read the answer
+        failure = unexpected_shape(exc, f"{exc.error_count()} field(s) of the answer",
+                                   context)
+    elif isinstance(exc, auth_errors.TransportError):
+        failure = connection_error(context, f"could not reach Google's auth server ({exc})")
+    elif isinstance(exc, auth_errors.GoogleAuthError):  # no or refused credentials
+        # Not an answer of the model's API, so no HTTP status.
+        failure = AuthenticationError(redact(f"Google credentials: {exc}", context.secrets),
+                                      **context.fields())
+    else:
+        return None
+    if isinstance(failure, ModelCallError) and failure.partial_text is None:
+        failure.partial_text = partial_text
+    return failure
+
