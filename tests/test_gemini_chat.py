@@ -410,3 +410,55 @@ def test_the_key_never_shows_in_errors(server: GeminiServer) -> None:
                       repr(vars(err))])
     assert KEY not in shown and KEY[:12] not in shown
     assert "API key not valid" in err.message
+
+
+def test_an_answer_the_sdk_cannot_read_is_a_parse_error(server: GeminiServer) -> None:
+    server.enqueue(json_reply({"usageMetadata": {"promptTokenCount": "many"}}))
+    with pytest.raises(errors.ResponseParseError) as info:
+        model(server)("x")
+    assert info.value.config_name == "gem" and info.value.__context__ is None
+
+
+async def test_async_errors_before_the_first_chunk_are_retried(server: GeminiServer) -> None:
+    server.enqueue(error_reply(503, "The model is overloaded.", "UNAVAILABLE"))
+    stream = await model(server, max_retries=1).acall("a b", stream=True)
+    assert [d async for d in stream] == ["echo: ", "a ", "b"]
+    assert len(server.requests) == 2
+    server.enqueue(error_reply(404, "models/x is not found", "NOT_FOUND"))
+    with pytest.raises(errors.NotFoundError):
+        await model(server).acall("x")
+
+
+def test_a_stream_left_early_can_be_closed(server: GeminiServer) -> None:
+    stream = model(server)("one two three four", stream=True)
+    assert next(iter(stream)) == "echo: "
+    stream.close()
+    assert model(server)("again").text == "echo: again"
+
+
+def test_the_json_array_form_reads_like_the_event_stream() -> None:
+    """No path of ours asks for the JSON-array form (the SDK always sends `alt=sse`);
+    should one arrive, the shared JSONArrayDecoder frames it and the same reader
+    makes the same response of it."""
+    from google.genai import types
+
+    from modelhub.http.errors import ErrorContext
+    from modelhub.http.framing import JSONArrayDecoder
+    from modelhub.providers.gemini.wire import ChunkReader
+    from tests.gemini_server import array_reply
+
+    chunks = stream_chunks(["Hel", "lo"], thoughts=["Hm."], calls=CALLS)
+    body = b"".join(array_reply(chunks, split_bytes=5).sse or [])
+    decoder = JSONArrayDecoder()
+    frames = [f for i in range(0, len(body), 3) for f in decoder.feed(body[i:i + 3])]
+    frames += decoder.close()
+    readers = [ChunkReader(ErrorContext("gemini")) for _ in range(2)]
+    for frame in frames:
+        readers[0].feed(types.GenerateContentResponse.model_validate(json.loads(frame.data)))
+    for chunk in chunks:
+        readers[1].feed(types.GenerateContentResponse.model_validate(chunk))
+    got, expected = (r.response() for r in readers)
+    assert (got.text, got.reasoning, got.finish_reason, got.usage) == (
+        expected.text, expected.reasoning, expected.finish_reason, expected.usage)
+    assert got.text == "Hello" and [c.name for c in got.tool_calls] == ["get_weather",
+                                                                         "get_time"]

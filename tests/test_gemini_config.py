@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from modelhub import errors
@@ -120,14 +120,14 @@ def test_an_environment_key_is_not_sent_to_another_host(server: GeminiServer,
 
 
 def test_an_environment_key_goes_to_googles_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[httpx.Request] = []
+    seen: list[httpx2.Request] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
-        return httpx.Response(200, json=generate_response("from Google"))
+        return httpx2.Response(200, json=generate_response("from Google"))
 
-    mock = httpx.Client(transport=httpx.MockTransport(answer))
-    monkeypatch.setattr(pool, "sync_client", lambda key=None: mock)
+    mock = httpx2.Client(transport=httpx2.MockTransport(answer))
+    monkeypatch.setattr(pool, "sync_client", lambda key=None, library="httpx": mock)
     monkeypatch.setenv("GEMINI_API_KEY", "AIza-gemini-env")
     reg = load({"config_name": "home", "model_type": "gemini_chat", "model_name": "gemini-x"},
                {"config_name": "same", "model_type": "gemini_chat", "model_name": "gemini-x",

@@ -7,7 +7,7 @@ from typing import ClassVar
 from modelhub.providers.gemini.config import GeminiConfig
 from modelhub.wrappers.base import ModelWrapperBase
 
-__all__ = ["GeminiWrapperBase", "invalid_argument"]
+__all__ = ["GeminiWrapperBase"]
 
 
 class GeminiWrapperBase(ModelWrapperBase):
@@ -25,16 +25,3 @@ class GeminiWrapperBase(ModelWrapperBase):
         self.clients = GeminiClients(self.config,
                                      "vertexai" if self.config.vertexai else "gemini")
 
-
-def invalid_argument(exc: Exception, what: str) -> Exception:
-    """The error for arguments the SDK's types refuse (a pydantic ValidationError),
-    raised before anything is sent: each field and why, never the value."""
-    from pydantic import ValidationError
-
-    from modelhub.errors import InvalidArgumentError
-
-    if not isinstance(exc, ValidationError):
-        return exc
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg']}"
-                         for e in exc.errors(include_input=False, include_url=False)[:5])
-    return InvalidArgumentError(f"{what} not accepted by google-genai: {problems}")

@@ -7,10 +7,11 @@ Google's own host), the project and location, and a debug config that keeps the 
 record/replay mode off. The SDK's retries are off (`HttpRetryOptions(attempts=1)`):
 the wrapper's retry policy is the only one.
 
-The SDK sends its requests through modelhub's shared httpx pools (`modelhub.http.pool`),
-so proxies, TLS verification and connection reuse follow the config as for every other
-family. An async httpx client belongs to one event loop, so async calls use an SDK
-client per loop (building one costs well under a millisecond).
+The SDK sends its requests through modelhub's shared pools (`modelhub.http.pool`), with
+httpx2 clients (the httpx fork the SDK is built on, and runs fastest with), so proxies,
+TLS verification and connection reuse follow the config as for every other family. An
+async client belongs to one event loop, so async calls use an SDK client per loop
+(building one costs well under a millisecond).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pydantic import SecretStr
 
@@ -29,8 +30,10 @@ from modelhub.providers.gemini.config import KEY_ENV, LOCATION_ENV, PROJECT_ENV,
 if TYPE_CHECKING:
     import asyncio
 
-    import httpx
+    import httpx2
     from google import genai
+
+    from modelhub.errors import ModelhubError
 
 __all__ = ["GEMINI_HOST", "GeminiClients", "vertex_host"]
 
@@ -47,6 +50,8 @@ SDK_LOGGERS = ("google_genai", "google_genai._api_client", "google_genai.models"
                "google_genai._extra_utils")
 # The header the SDK puts the key in.
 KEY_HEADER = "x-goog-api-key"
+# The HTTP library of the SDK's clients.
+LIBRARY: Final = "httpx2"
 
 
 def vertex_host(location: str | None) -> str:
@@ -89,9 +94,9 @@ class GeminiClients:
                                     url=public_url(self.base_url), secrets=tuple(secrets),
                                     timeout=config.timeout)
         self._transport = pool.transport_key(self.base_url, config.verify_ssl, config.proxy)
-        self._sync: tuple[httpx.Client, genai.Client] | None = None
+        self._sync: tuple[httpx2.Client, genai.Client] | None = None
         self._async: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, genai.Client]] = \
+            asyncio.AbstractEventLoop, tuple[httpx2.AsyncClient, genai.Client]] = \
             weakref.WeakKeyDictionary()
         protect_logger(*LOGGERS, *SDK_LOGGERS)
         remember(self, secrets)
@@ -112,7 +117,7 @@ class GeminiClients:
         return next((os.environ[n] for n in KEY_ENV if os.environ.get(n)), None)
 
     # -- building -------------------------------------------------------------------
-    def _build(self, sync: httpx.Client, asynchronous: httpx.AsyncClient) -> genai.Client:
+    def _build(self, sync: httpx2.Client, asynchronous: httpx2.AsyncClient) -> genai.Client:
         from google import genai
         from google.genai import client as genai_client
         from google.genai import types
@@ -136,7 +141,7 @@ class GeminiClients:
         """The SDK client for sync calls, on the shared sync pool."""
         from modelhub.http import pool
 
-        http = pool.sync_client(self._transport)
+        http = pool.sync_client(self._transport, library=LIBRARY)
         built = self._sync
         if built is None or built[0] is not http:
             built = self._sync = (http, self._build(http, _unused_async()))
@@ -149,37 +154,38 @@ class GeminiClients:
         from modelhub.http import pool
 
         loop = asyncio.get_running_loop()
-        http = pool.async_client(self._transport)
+        http = pool.async_client(self._transport, library=LIBRARY)
         built = self._async.get(loop)
         if built is None or built[0] is not http:
             built = self._async[loop] = (http, self._build(_unused_sync(), http))
         return built[1]
 
     # -- calling --------------------------------------------------------------------
-    def call(self, fn: Callable[[], T], partial_text: Callable[[], str | None] | None = None
-             ) -> T:
-        """`fn()`, the SDK's exceptions raised as `modelhub.errors` (none chained)."""
+    def failure(self, exc: Exception, partial_text: str | None = None) -> ModelhubError:
+        """The `modelhub.errors` instance for an exception a call raised; one that is not
+        about the call (a bug) is raised again as it is. Raise the result outside the
+        `except` block, so that the SDK's exception is not kept as its context."""
         from modelhub.providers.gemini.errors import map_error
 
+        mapped = map_error(exc, self.context, partial_text)
+        if mapped is None:
+            raise exc
+        return mapped
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """`fn()`, the SDK's exceptions raised as `modelhub.errors` (none chained)."""
         try:
             return fn()
-        except Exception as exc:
-            failure = map_error(exc, self.context, partial_text() if partial_text else None)
-            if failure is None:
-                raise
+        except Exception as exc:  # mapped, or raised again by failure()
+            failure = self.failure(exc)
         raise failure
 
-    async def acall(self, fn: Callable[[], Awaitable[T]],
-                    partial_text: Callable[[], str | None] | None = None) -> T:
+    async def acall(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Async twin of `call`."""
-        from modelhub.providers.gemini.errors import map_error
-
         try:
             return await fn()
-        except Exception as exc:
-            failure = map_error(exc, self.context, partial_text() if partial_text else None)
-            if failure is None:
-                raise
+        except Exception as exc:  # mapped, or raised again by failure()
+            failure = self.failure(exc)
         raise failure
 
 
@@ -190,7 +196,7 @@ def _options(config: GeminiConfig, base_url: str, api_version: str) -> dict[str,
         "base_url": base_url, "api_version": api_version,
         "retry_options": types.HttpRetryOptions(attempts=1),
         # Only the SDK's websocket and aiohttp paths read an SSL context from here,
-        # and neither is used (requests go through the httpx clients given); setting
+        # and neither is used (requests go through the clients given); setting
         # one spares the SDK loading the CA bundle for each client it builds.
         "async_client_args": {"ssl": False},
     }
@@ -221,24 +227,24 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
     return parts.scheme, parts.hostname, parts.port
 
 
-# An SDK client is built for sync calls or for async ones; the httpx client of the other
+# An SDK client is built for sync calls or for async ones; the client of the other
 # flavour, which the SDK requires, is one that refuses to send (and that builds no TLS
 # context, as a real one would).
-def _unused_async() -> httpx.AsyncClient:
-    import httpx
+def _unused_async() -> Any:
+    import httpx2
 
-    class _SyncOnly(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    class _SyncOnly(httpx2.AsyncBaseTransport):
+        async def handle_async_request(self, request: Any) -> Any:
             raise RuntimeError("modelhub: this google-genai client makes sync calls only")
 
-    return httpx.AsyncClient(transport=_SyncOnly(), trust_env=False)
+    return httpx2.AsyncClient(transport=_SyncOnly(), trust_env=False)
 
 
-def _unused_sync() -> httpx.Client:
-    import httpx
+def _unused_sync() -> Any:
+    import httpx2
 
-    class _AsyncOnly(httpx.BaseTransport):
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
+    class _AsyncOnly(httpx2.BaseTransport):
+        def handle_request(self, request: Any) -> Any:
             raise RuntimeError("modelhub: this google-genai client makes async calls only")
 
-    return httpx.Client(transport=_AsyncOnly(), trust_env=False)
+    return httpx2.Client(transport=_AsyncOnly(), trust_env=False)

@@ -4,13 +4,13 @@ at most 100 texts, one vector per text in input order."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import Field
 
 from modelhub.errors import ResponseParseError
 from modelhub.http.errors import parse_answer
-from modelhub.providers.gemini.base import GeminiWrapperBase, invalid_argument
+from modelhub.providers.gemini.base import GeminiWrapperBase
 from modelhub.providers.gemini.config import EMBEDDING_PARAMS, GeminiConfig
 from modelhub.response import ModelResponse, Usage
 from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
@@ -72,23 +72,16 @@ class GeminiEmbeddingWrapper(GeminiWrapperBase, EmbeddingWrapperBase):
         return self.config.batch_size
 
     def build(self, texts: list[str], params: dict[str, Any]
-              ) -> tuple[list[types.Content], types.EmbedContentConfig]:
-        """One content per text (so that each gets its own vector, whatever the model),
-        and the SDK's config, validated before anything is sent."""
-        from google.genai import types
-        from pydantic import ValidationError
-
+              ) -> tuple[list[dict[str, Any]], types.EmbedContentConfigDict]:
+        """One content per text (so that each gets its own vector, whatever the model:
+        the SDK makes a list of strings one content for a multimodal model), and the
+        config, as dicts (the SDK checks them before sending anything)."""
         cfg = self.config
         fields = {"task_type": cfg.task_type,
                   "output_dimensionality": cfg.output_dimensionality, **params}
-        failure = None
-        try:
-            return ([types.Content(parts=[types.Part(text=t)]) for t in texts],
-                    types.EmbedContentConfig.model_validate(
-                        {k: v for k, v in fields.items() if v is not None}))
-        except ValidationError as exc:
-            failure = invalid_argument(exc, "the embedding arguments")
-        raise failure
+        config = {k: v for k, v in fields.items() if v is not None}
+        return ([{"parts": [{"text": t}]} for t in texts],
+                cast("types.EmbedContentConfigDict", config))
 
     def _parse(self, response: Any) -> ModelResponse:
         return parse_answer(parse_embeddings, response, self.clients.context)

@@ -86,14 +86,38 @@ def _api_error(exc: Any, context: ErrorContext) -> ModelhubError:
                      headers=headers, body=body, code=code)
 
 
+# Words in the names of the SDK's models of what is sent (`GenerateContentConfig`,
+# `_GenerateContentParameters`, `_EmbedContentParametersPrivate`, ...): a
+# ValidationError of one of these is about the arguments, not the answer.
+_REQUEST_MODELS = ("Config", "Parameters")
+
+
+def _invalid_argument(exc: Any) -> ModelhubError:
+    """What the SDK's request types refused, field by field (never the value)."""
+    from modelhub.errors import InvalidArgumentError
+
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'the request'}: {e['msg']}"
+                         for e in exc.errors(include_input=False, include_url=False)[:5])
+    return InvalidArgumentError(f"arguments not accepted by google-genai: {problems}")
+
+
+def _http_library_error(exc: BaseException, modules: Mapping[str, Any]) -> bool:
+    """Whether `exc` is a transport failure of httpx2 (the SDK's HTTP library, and so
+    ours for it) or httpx."""
+    library = modules.get(type(exc).__module__.partition(".")[0])
+    return library is not None and library.__name__ in ("httpx", "httpx2") and \
+        isinstance(exc, library.HTTPError)
+
+
 def map_error(exc: BaseException, context: ErrorContext,
               partial_text: str | None = None) -> ModelhubError | None:
     """The `modelhub.errors` instance for an exception the SDK (or its HTTP library)
-    raised, or None for one that is not about the call (a bug, an argument the SDK
-    refused before sending anything). Raise the result outside the `except` block."""
+    raised: arguments the SDK's types refuse (before anything is sent) are an
+    InvalidArgumentError; None for an exception that is not about the call. Raise the
+    result outside the `except` block."""
     import json
+    import sys
 
-    import httpx
     from google.auth import exceptions as auth_errors
     from google.genai import errors as genai_errors
     from pydantic import ValidationError
@@ -107,7 +131,7 @@ def map_error(exc: BaseException, context: ErrorContext,
         return exc
     if isinstance(exc, genai_errors.APIError):
         failure = _api_error(exc, context)
-    elif isinstance(exc, httpx.HTTPError):
+    elif _http_library_error(exc, sys.modules):
         failure = transport_error(exc, context, partial_text)
     elif isinstance(exc, (genai_errors.UnknownApiResponseError, json.JSONDecodeError)):
         shown = exc.doc if isinstance(exc, json.JSONDecodeError) else \
@@ -115,7 +139,9 @@ def map_error(exc: BaseException, context: ErrorContext,
         failure = with_context(ResponseParseError(
             f"the answer is not JSON: {summarize_text(shown)!r}", response=shown[:2000],
             **context.fields()), context)
-    elif isinstance(exc, ValidationError):  # the SDK could not read the answer
+    elif isinstance(exc, ValidationError):
+        if any(word in exc.title for word in _REQUEST_MODELS):  # refused before sending
+            return _invalid_argument(exc)
         failure = unexpected_shape(exc, f"{exc.error_count()} field(s) of the answer",
                                    context)
     elif isinstance(exc, auth_errors.TransportError):

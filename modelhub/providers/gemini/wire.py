@@ -52,16 +52,18 @@ class ChunkReader:
     """Reads `GenerateContentResponse`s (stream chunks, or one whole answer) into a
     `StreamAccumulator`; `feed` returns the text each one adds."""
 
-    __slots__ = ("accumulator",)
+    __slots__ = ("_usage", "accumulator")
 
     def __init__(self, context: ErrorContext) -> None:
         self.accumulator = StreamAccumulator(context, usage_mode="last", split_think=False)
+        self._usage: Any = None  # the last usageMetadata (cumulative: read at the end)
 
     def feed(self, chunk: Any) -> str:
         """Take one response or chunk; return its answer text (may be '')."""
         acc = self.accumulator
         acc.add_raw(chunk)
-        acc.add_usage(parse_usage(chunk.usage_metadata))
+        if chunk.usage_metadata is not None:
+            self._usage = chunk.usage_metadata
         acc.set_model(chunk.model_version)
         feedback = chunk.prompt_feedback
         if feedback is not None:
@@ -89,6 +91,7 @@ class ChunkReader:
 
     def response(self) -> ModelResponse:
         """The complete response."""
+        self.accumulator.add_usage(parse_usage(self._usage))
         return self.accumulator.response()
 
 

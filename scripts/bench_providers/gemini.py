@@ -1,0 +1,71 @@
+"""Gemini: one generateContent call and one 200-chunk streamGenerateContent (SSE, usage in
+every chunk, as Gemini sends it) through `gemini_chat`, against the same made with a
+bare `google.genai.Client` (its defaults, retries off as ours are), on the same
+loopback server."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from benchlib import Route, best_pair, http_answer, per_call, report, serve, sse_body
+
+
+def _chunk(text: str, i: int, finish: str | None = None) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"},
+                                 "index": 0}
+    if finish:
+        candidate["finishReason"] = finish
+    return {"candidates": [candidate],
+            "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": i,
+                              "totalTokenCount": 5 + i},
+            "modelVersion": "gemini-2.5-flash", "responseId": "r"}
+
+
+def _routes() -> list[Route]:
+    answer = json.dumps(_chunk("Hello there!", 3, "STOP")).encode()
+    events = [_chunk(f"tok{i} ", i) for i in range(1, 200)] + [_chunk("", 200, "STOP")]
+    stream = http_answer(sse_body(events), "text/event-stream")
+    return [Route(b":streamgeneratecontent", stream),
+            Route(b":generatecontent", http_answer(answer))]
+
+
+def run(quick: bool) -> None:
+    """The call and the stream, wrapper against bare SDK, as ratios."""
+    from google import genai
+    from google.genai import types
+
+    from modelhub.registry import Registry
+
+    calls, streams = (150, 15) if quick else (1000, 100)
+    with serve(_routes()) as url:
+        reg = Registry()
+        reg.init({"config_name": "gemini", "model_type": "gemini_chat", "model_name": "m",
+                  "api_key": "bench-key", "base_url": url, "max_retries": 0})
+        model = reg.get("gemini")
+        bare = genai.Client(api_key="bench-key", http_options=types.HttpOptions(
+            base_url=url, api_version="v1beta",
+            retry_options=types.HttpRetryOptions(attempts=1)))
+
+        def sdk_call() -> None:
+            assert bare.models.generate_content(model="m", contents="Hi").text
+
+        def our_call() -> None:
+            assert model("Hi").text  # type: ignore[union-attr]
+
+        sdk, ours = best_pair(lambda: per_call(sdk_call, calls),
+                              lambda: per_call(our_call, calls), 3)
+        report("gemini_chat call vs bare google.genai", ours, sdk, "<= 1.1x")
+
+        def sdk_stream() -> None:
+            text = "".join(c.text or "" for c in bare.models.generate_content_stream(
+                model="m", contents="Hi"))
+            assert text.startswith("tok1 ")
+
+        def our_stream() -> None:
+            text = "".join(model("Hi", stream=True))
+            assert text.startswith("tok1 ")
+
+        sdk, ours = best_pair(lambda: per_call(sdk_stream, streams),
+                              lambda: per_call(our_stream, streams), 3)
+        report("gemini_chat 200-chunk stream vs bare google.genai", ours, sdk, "<= 1.1x")
