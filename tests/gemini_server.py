@@ -16,16 +16,36 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from tests import loopback
 from tests.loopback import LoopbackServer, RecordedRequest, Reply, json_reply
 
-__all__ = ["SIGNATURE", "GeminiServer", "array_reply", "batch_embed_response", "call_part",
-           "candidate", "error_body", "error_reply", "generate_response",
-           "max_tokens_without_text", "predict_response", "prompt_blocked",
-           "rate_limit_reply", "safety_blocked", "sse_reply", "stream_chunks",
-           "thought_part", "usage"]
+__all__ = [
+    "SIGNATURE",
+    "GeminiServer",
+    "array_reply",
+    "batch_embed_response",
+    "call_part",
+    "candidate",
+    "error_body",
+    "error_reply",
+    "gemini_server_fixture",
+    "gemini_server_session_fixture",
+    "generate_response",
+    "max_tokens_without_text",
+    "predict_response",
+    "prompt_blocked",
+    "rate_limit_reply",
+    "safety_blocked",
+    "sse_reply",
+    "stream_chunks",
+    "thought_part",
+    "usage",
+]
 
 MODEL_VERSION = "gemini-2.5-flash"
 # A thought signature as Gemini sends it: opaque bytes, base64 on the wire.
@@ -273,3 +293,19 @@ class GeminiServer(LoopbackServer):
     def default_reply(self, req: RecordedRequest) -> Reply:
         """Gemini's answer when no reply is queued."""
         return default_reply(req)
+
+
+# -- fixtures (test modules import them by these names; tests ask for them by the names
+# given) -------------------------------------------------------------------------------------
+@pytest.fixture(scope="session", name="gemini_server_session")
+def gemini_server_session_fixture() -> Iterator[GeminiServer]:
+    """One Gemini server for the test session."""
+    with GeminiServer() as server:
+        yield server
+
+
+@pytest.fixture(name="gemini_server")
+def gemini_server_fixture(gemini_server_session: GeminiServer) -> GeminiServer:
+    """The server, with no queued replies or recorded requests."""
+    gemini_server_session.reset()
+    return gemini_server_session

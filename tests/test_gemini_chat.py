@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,14 @@ from pydantic import BaseModel
 from modelhub import errors
 from modelhub.registry import Registry
 from modelhub.wrappers.chat import ChatWrapperBase
-from tests.gemini_server import (
+from tests.gemini_server import (  # noqa: F401 - the fixtures
     SIGNATURE,
     GeminiServer,
     call_part,
     error_body,
     error_reply,
+    gemini_server_fixture,
+    gemini_server_session_fixture,
     generate_response,
     max_tokens_without_text,
     prompt_blocked,
@@ -39,22 +40,11 @@ CALLS = [{"name": "get_weather", "args": {"city": "Paris"}},
 PATH = "/v1beta/models/gemini-2.5-flash"
 
 
-@pytest.fixture(scope="module")
-def server_session() -> Iterator[GeminiServer]:
-    with GeminiServer() as server:
-        yield server
 
-
-@pytest.fixture
-def server(server_session: GeminiServer) -> GeminiServer:
-    server_session.reset()
-    return server_session
-
-
-def model(server: GeminiServer, **extra: Any) -> ChatWrapperBase:
+def model(gemini_server: GeminiServer, **extra: Any) -> ChatWrapperBase:
     reg = Registry()
     reg.init({"config_name": "gem", "model_type": "gemini_chat",
-              "model_name": "gemini-2.5-flash", "api_key": KEY, "base_url": server.url,
+              "model_name": "gemini-2.5-flash", "api_key": KEY, "base_url": gemini_server.url,
               "max_retries": 0, **extra})
     wrapper = reg.get("gem")
     assert isinstance(wrapper, ChatWrapperBase)
@@ -76,15 +66,15 @@ def get_time(tz: str) -> str:
 
 
 # -- requests and answers ---------------------------------------------------------------------
-def test_text_call_moves_the_system_prompt_out_and_reads_the_answer(server: GeminiServer) -> None:
-    resp = model(server, generate_args={"temperature": 0.5, "top_k": 40})(
+def test_text_call_moves_the_system_prompt_out_and_reads_the_answer(gemini_server: GeminiServer) -> None:
+    resp = model(gemini_server, generate_args={"temperature": 0.5, "top_k": 40})(
         [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}],
         temperature=0.1, max_tokens=64)
     assert resp.text == "echo: Hi there" and resp.finish_reason == "STOP"
     assert resp.model == "gemini-2.5-flash" and resp.reasoning is None
     assert (resp.usage.input_tokens, resp.usage.output_tokens, resp.usage.total_tokens) == (8, 5, 13)  # type: ignore[union-attr]
     assert type(resp.raw).__name__ == "GenerateContentResponse"
-    req = server.last
+    req = gemini_server.last
     assert req.path == f"{PATH}:generateContent"
     assert req.headers["x-goog-api-key"] == KEY and "authorization" not in req.headers
     assert "key" not in req.query
@@ -94,22 +84,22 @@ def test_text_call_moves_the_system_prompt_out_and_reads_the_answer(server: Gemi
         "generationConfig": {"temperature": 0.1, "topK": 40, "maxOutputTokens": 64}}
 
 
-def test_conversation_roles_and_a_late_system_message(server: GeminiServer) -> None:
-    model(server)([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+def test_conversation_roles_and_a_late_system_message(gemini_server: GeminiServer) -> None:
+    model(gemini_server)([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
                    {"role": "system", "content": "c"}, {"role": "user", "content": "d"}])
-    assert server.last.json["contents"] == [
+    assert gemini_server.last.json["contents"] == [
         {"parts": [{"text": "a"}], "role": "user"}, {"parts": [{"text": "b"}], "role": "model"},
         {"parts": [{"text": "c"}], "role": "user"}, {"parts": [{"text": "d"}], "role": "user"}]
-    assert "systemInstruction" not in server.last.json
+    assert "systemInstruction" not in gemini_server.last.json
 
 
-def test_generation_config_and_system_instruction_arguments(server: GeminiServer) -> None:
-    model(server)([{"role": "system", "content": "S2"}, {"role": "user", "content": "x"}],
+def test_generation_config_and_system_instruction_arguments(gemini_server: GeminiServer) -> None:
+    model(gemini_server)([{"role": "system", "content": "S2"}, {"role": "user", "content": "x"}],
                   generation_config={"candidate_count": 1, "temperature": 0.3},
                   system_instruction="S1", stop=["END"], seed=7,
                   safety_settings=[{"category": "HARM_CATEGORY_HARASSMENT",
                                     "threshold": "BLOCK_NONE"}])
-    body = server.last.json
+    body = gemini_server.last.json
     assert body["systemInstruction"] == {"parts": [{"text": "S1"}, {"text": "S2"}]}
     assert body["generationConfig"] == {"candidateCount": 1, "temperature": 0.3, "seed": 7,
                                         "stopSequences": ["END"]}
@@ -117,11 +107,11 @@ def test_generation_config_and_system_instruction_arguments(server: GeminiServer
                                        "threshold": "BLOCK_NONE"}]
 
 
-def test_images_audio_and_video_become_parts(server: GeminiServer, tmp_path: Path) -> None:
+def test_images_audio_and_video_become_parts(gemini_server: GeminiServer, tmp_path: Path) -> None:
     png = tmp_path / "cat.png"
     png.write_bytes(b"\x89PNG-bytes")
     data_url = "data:image/jpeg;base64," + base64.b64encode(b"jpeg-bytes").decode()
-    model(server)([{"role": "user", "content": [
+    model(gemini_server)([{"role": "user", "content": [
         {"type": "text", "text": "What are these?"},
         {"type": "image_url", "image_url": {"url": data_url}},
         {"type": "image_url", "image_url": {"url": "https://img.test/dog.webp"}},
@@ -129,7 +119,7 @@ def test_images_audio_and_video_become_parts(server: GeminiServer, tmp_path: Pat
         {"type": "input_audio", "input_audio": {"data": base64.b64encode(b"RIFF").decode(),
                                                 "format": "wav"}},
         {"type": "video", "video": ["gs://bucket/clip.mp4"]}]}])
-    parts = server.last.json["contents"][0]["parts"]
+    parts = gemini_server.last.json["contents"][0]["parts"]
     # (the SDK writes the fields inside inlineData and fileData in snake case, which
     # the API takes as well)
     assert parts == [
@@ -141,8 +131,8 @@ def test_images_audio_and_video_become_parts(server: GeminiServer, tmp_path: Pat
         {"fileData": {"file_uri": "gs://bucket/clip.mp4", "mime_type": "video/mp4"}}]
 
 
-def test_what_cannot_be_sent_is_an_error_before_any_request(server: GeminiServer) -> None:
-    m = model(server)
+def test_what_cannot_be_sent_is_an_error_before_any_request(gemini_server: GeminiServer) -> None:
+    m = model(gemini_server)
     with pytest.raises(ValueError, match="file_id"):
         m([{"role": "user", "content": [{"type": "file_id", "file_id": "f"}]}])
     with pytest.raises(ValueError, match="neither a URL nor an existing file"):
@@ -152,15 +142,15 @@ def test_what_cannot_be_sent_is_an_error_before_any_request(server: GeminiServer
         m("x", temprature=0.2)
     with pytest.raises(errors.InvalidArgumentError, match="not accepted by google-genai"):
         m("x", repetition_penalty=1.1)
-    assert server.requests == []
+    assert gemini_server.requests == []
 
 
-def test_tools_parallel_calls_thoughts_and_signatures(server: GeminiServer) -> None:
-    server.enqueue(json_reply(generate_response(parts=[
+def test_tools_parallel_calls_thoughts_and_signatures(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(json_reply(generate_response(parts=[
         thought_part("Two lookups."),
         call_part("get_weather", {"city": "Paris"}, id="fc-1", signature=SIGNATURE),
         call_part("get_time", {"tz": "CET"}, id="fc-2")], usage_metadata=usage(8, 6, 40))))
-    resp = model(server)("weather and time?", tools=[get_weather, get_time],
+    resp = model(gemini_server)("weather and time?", tools=[get_weather, get_time],
                          tool_choice="required")
     assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
         ("fc-1", "get_weather", {"city": "Paris"}), ("fc-2", "get_time", {"tz": "CET"})]
@@ -168,7 +158,7 @@ def test_tools_parallel_calls_thoughts_and_signatures(server: GeminiServer) -> N
     assert resp.tool_calls[1].extra == {}
     assert resp.text is None and resp.reasoning == "Two lookups."
     assert (resp.usage.output_tokens, resp.usage.details) == (46, {"thoughts_token_count": 40})  # type: ignore[union-attr]
-    body = server.last.json
+    body = gemini_server.last.json
     declarations = body["tools"][0]["functionDeclarations"]
     assert [d["name"] for d in declarations] == ["get_weather", "get_time"]
     assert declarations[0]["description"] == "Weather for a city."
@@ -176,17 +166,17 @@ def test_tools_parallel_calls_thoughts_and_signatures(server: GeminiServer) -> N
     assert body["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
 
 
-def test_named_tool_choice_allows_one_function(server: GeminiServer) -> None:
-    model(server)("x", tools=[get_weather, get_time], tool_choice="get_time")
-    assert server.last.json["toolConfig"] == {"functionCallingConfig": {
+def test_named_tool_choice_allows_one_function(gemini_server: GeminiServer) -> None:
+    model(gemini_server)("x", tools=[get_weather, get_time], tool_choice="get_time")
+    assert gemini_server.last.json["toolConfig"] == {"functionCallingConfig": {
         "mode": "ANY", "allowedFunctionNames": ["get_time"]}}
 
 
-def test_multi_turn_tool_conversation_round_trips_signatures(server: GeminiServer) -> None:
-    server.enqueue(json_reply(generate_response(parts=[
+def test_multi_turn_tool_conversation_round_trips_signatures(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(json_reply(generate_response(parts=[
         call_part("get_weather", {"city": "Paris"}, signature=SIGNATURE),
         call_part("get_time", {"tz": "CET"})])))
-    m = model(server)
+    m = model(gemini_server)
     first = m("weather and time?", tools=[get_weather, get_time])
     ids = [c.id for c in first.tool_calls]
     assert ids == ["call_0", "call_1"]  # Gemini gave none
@@ -195,7 +185,7 @@ def test_multi_turn_tool_conversation_round_trips_signatures(server: GeminiServe
                {"role": "tool", "tool_call_id": ids[1], "content": "noon"}]
     second = m(history, tools=[get_weather, get_time])
     assert second.text == "echo: "  # the default reply echoes the last user text parts
-    contents = server.last.json["contents"]
+    contents = gemini_server.last.json["contents"]
     assert contents[1] == {"role": "model", "parts": [
         {"functionCall": {"id": "call_0", "name": "get_weather", "args": {"city": "Paris"}},
          "thoughtSignature": SIGNATURE},
@@ -207,9 +197,9 @@ def test_multi_turn_tool_conversation_round_trips_signatures(server: GeminiServe
                               "response": {"output": "noon"}}}]}
 
 
-def test_a_tool_result_without_a_known_name_is_refused(server: GeminiServer) -> None:
+def test_a_tool_result_without_a_known_name_is_refused(gemini_server: GeminiServer) -> None:
     with pytest.raises(ValueError, match="names no function"):
-        model(server)([{"role": "user", "content": "x"},
+        model(gemini_server)([{"role": "user", "content": "x"},
                        {"role": "tool", "tool_call_id": "nope", "content": "1"}])
 
 
@@ -218,30 +208,30 @@ class City(BaseModel):
     population: int
 
 
-def test_response_format_is_json_mode_with_the_schema(server: GeminiServer) -> None:
-    server.enqueue(json_reply(generate_response('{"name": "Tokyo", "population": 37}')))
-    resp = model(server)("largest city?", response_format=City)
+def test_response_format_is_json_mode_with_the_schema(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(json_reply(generate_response('{"name": "Tokyo", "population": 37}')))
+    resp = model(gemini_server)("largest city?", response_format=City)
     assert resp.parsed == City(name="Tokyo", population=37)
-    config = server.last.json["generationConfig"]
+    config = gemini_server.last.json["generationConfig"]
     assert config["responseMimeType"] == "application/json"
     assert config["responseJsonSchema"]["required"] == ["name", "population"]
-    server.enqueue(json_reply(generate_response('{"a": 1}')))
-    assert model(server)("x", response_format={"type": "json_object"}).parsed == {"a": 1}
-    assert server.last.json["generationConfig"] == {"responseMimeType": "application/json"}
+    gemini_server.enqueue(json_reply(generate_response('{"a": 1}')))
+    assert model(gemini_server)("x", response_format={"type": "json_object"}).parsed == {"a": 1}
+    assert gemini_server.last.json["generationConfig"] == {"responseMimeType": "application/json"}
 
 
-def test_thoughts_go_to_reasoning_never_text(server: GeminiServer) -> None:
-    server.enqueue(json_reply(generate_response(parts=[
+def test_thoughts_go_to_reasoning_never_text(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(json_reply(generate_response(parts=[
         thought_part("Add them."), {"text": "Four."}], usage_metadata=usage(5, 2, 30))))
-    resp = model(server)("2+2?", thinking_config={"include_thoughts": True})
+    resp = model(gemini_server)("2+2?", thinking_config={"include_thoughts": True})
     assert resp.text == "Four." and resp.reasoning == "Add them."
-    assert server.last.json["generationConfig"]["thinkingConfig"] == {"include_thoughts": True}
+    assert gemini_server.last.json["generationConfig"]["thinkingConfig"] == {"include_thoughts": True}
 
 
-def test_blocked_and_truncated_answers(server: GeminiServer) -> None:
-    server.enqueue(json_reply(safety_blocked()), json_reply(max_tokens_without_text()),
+def test_blocked_and_truncated_answers(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(json_reply(safety_blocked()), json_reply(max_tokens_without_text()),
                    json_reply(prompt_blocked()))
-    m = model(server)
+    m = model(gemini_server)
     safety = m("x")
     assert safety.finish_reason == "SAFETY" and not safety.text and not safety.tool_calls
     cut = m("x")
@@ -252,10 +242,10 @@ def test_blocked_and_truncated_answers(server: GeminiServer) -> None:
 
 
 # -- streams ------------------------------------------------------------------------------------
-def test_stream_text_reasoning_tool_calls_and_usage_taken_once(server: GeminiServer) -> None:
-    server.enqueue(sse_reply(stream_chunks(["Check", "ing."], thoughts=["Plan."], calls=CALLS),
+def test_stream_text_reasoning_tool_calls_and_usage_taken_once(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(sse_reply(stream_chunks(["Check", "ing."], thoughts=["Plan."], calls=CALLS),
                              split_bytes=11))
-    stream = model(server)("x", stream=True, tools=[get_weather, get_time])
+    stream = model(gemini_server)("x", stream=True, tools=[get_weather, get_time])
     assert list(stream) == ["Check", "ing."]
     assert stream.text == "Checking." and stream.reasoning == "Plan."
     assert [(c.name, c.arguments) for c in stream.tool_calls] == [
@@ -264,55 +254,55 @@ def test_stream_text_reasoning_tool_calls_and_usage_taken_once(server: GeminiSer
     # cumulative counts, the last report taken (the first chunk's prompt count was 5)
     assert (stream.usage.input_tokens, stream.usage.output_tokens) == (8, 14)  # type: ignore[union-attr]
     assert stream.finish_reason == "STOP" and len(stream.raw) == 5
-    assert server.last.path == f"{PATH}:streamGenerateContent"
-    assert server.last.query == {"alt": "sse"}
+    assert gemini_server.last.path == f"{PATH}:streamGenerateContent"
+    assert gemini_server.last.query == {"alt": "sse"}
 
 
-def test_config_stream_true_streams_by_default(server: GeminiServer) -> None:
-    assert "".join(model(server, stream=True)("a b")) == "echo: a b"
+def test_config_stream_true_streams_by_default(gemini_server: GeminiServer) -> None:
+    assert "".join(model(gemini_server, stream=True)("a b")) == "echo: a b"
 
 
-async def test_async_call_and_async_stream(server: GeminiServer) -> None:
-    m = model(server)
+async def test_async_call_and_async_stream(gemini_server: GeminiServer) -> None:
+    m = model(gemini_server)
     resp = await m.acall("hi", stop=["zz"])
-    assert resp.text == "echo: hi" and server.last.json["generationConfig"] == {
+    assert resp.text == "echo: hi" and gemini_server.last.json["generationConfig"] == {
         "stopSequences": ["zz"]}
-    server.enqueue(sse_reply(stream_chunks(["a", "b"], thoughts=["t"])))
+    gemini_server.enqueue(sse_reply(stream_chunks(["a", "b"], thoughts=["t"])))
     stream = await m.acall("x", stream=True)
     assert [d async for d in stream] == ["a", "b"]
     assert stream.reasoning == "t" and stream.usage.output_tokens == 8  # type: ignore[union-attr]
 
 
-async def test_async_stream_response_format_parses_at_the_end(server: GeminiServer) -> None:
-    server.enqueue(sse_reply(stream_chunks(['{"name": "Oslo",', ' "population": 1}'])))
-    stream = await model(server).acall("x", stream=True, response_format=City)
+async def test_async_stream_response_format_parses_at_the_end(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(sse_reply(stream_chunks(['{"name": "Oslo",', ' "population": 1}'])))
+    stream = await model(gemini_server).acall("x", stream=True, response_format=City)
     await stream.aconsume()
     assert stream.parsed == City(name="Oslo", population=1)
 
 
-def test_error_inside_a_200_stream_raises_the_mapped_error(server: GeminiServer) -> None:
-    server.enqueue(sse_reply([stream_chunks(["par"])[0], error_body(
+def test_error_inside_a_200_stream_raises_the_mapped_error(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(sse_reply([stream_chunks(["par"])[0], error_body(
         429, "Resource has been exhausted (e.g. check quota).", "RESOURCE_EXHAUSTED")]))
-    stream = model(server, max_retries=2)("x", stream=True)
+    stream = model(gemini_server, max_retries=2)("x", stream=True)
     with pytest.raises(errors.RateLimitError) as info:
         list(stream)
     assert info.value.status_code == 429 and info.value.partial_text == "par"
-    assert info.value.code == "RESOURCE_EXHAUSTED" and len(server.requests) == 1
+    assert info.value.code == "RESOURCE_EXHAUSTED" and len(gemini_server.requests) == 1
 
 
-async def test_error_inside_an_async_stream(server: GeminiServer) -> None:
-    server.enqueue(sse_reply([stream_chunks(["par"])[0],
+async def test_error_inside_an_async_stream(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(sse_reply([stream_chunks(["par"])[0],
                               error_body(500, "Internal error.", "INTERNAL")]))
-    stream = await model(server).acall("x", stream=True)
+    stream = await model(gemini_server).acall("x", stream=True)
     with pytest.raises(errors.ServerError) as info:
         async for _ in stream:
             pass
     assert info.value.partial_text == "par" and info.value.provider == "gemini"
 
 
-def test_a_stream_that_ends_without_a_finish_reason_is_an_error(server: GeminiServer) -> None:
-    server.enqueue(sse_reply(stream_chunks(["a", "b"])[:-1]))
-    stream = model(server)("x", stream=True)
+def test_a_stream_that_ends_without_a_finish_reason_is_an_error(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(sse_reply(stream_chunks(["a", "b"])[:-1]))
+    stream = model(gemini_server)("x", stream=True)
     with pytest.raises(errors.ModelConnectionError) as info:
         list(stream)
     assert info.value.partial_text == "ab"
@@ -324,72 +314,72 @@ def test_a_stream_that_ends_without_a_finish_reason_is_an_error(server: GeminiSe
     (401, "UNAUTHENTICATED", errors.AuthenticationError),
     (403, "PERMISSION_DENIED", errors.PermissionDeniedError),
     (404, "NOT_FOUND", errors.NotFoundError)])
-def test_http_errors_map_and_are_not_retried(server: GeminiServer, status: int, grpc: str,
+def test_http_errors_map_and_are_not_retried(gemini_server: GeminiServer, status: int, grpc: str,
                                              cls: type) -> None:
-    server.enqueue(error_reply(status, f"failed {status}", grpc))
+    gemini_server.enqueue(error_reply(status, f"failed {status}", grpc))
     with pytest.raises(cls) as info:
-        model(server, max_retries=3)("x")
+        model(gemini_server, max_retries=3)("x")
     err = info.value
     assert (err.status_code, err.code, err.message) == (status, grpc, f"failed {status}")
     assert err.body == error_body(status, f"failed {status}", grpc)
-    assert err.config_name == "gem" and err.url == server.url
+    assert err.config_name == "gem" and err.url == gemini_server.url
     assert err.__cause__ is None and err.__context__ is None
-    assert len(server.requests) == 1
+    assert len(gemini_server.requests) == 1
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_429_retry_info_is_honoured_then_success(server: GeminiServer, stream: bool) -> None:
-    server.enqueue(rate_limit_reply("0.05s"), error_reply(500, "Internal error.", "INTERNAL"))
-    m = model(server, max_retries=2)
+def test_429_retry_info_is_honoured_then_success(gemini_server: GeminiServer, stream: bool) -> None:
+    gemini_server.enqueue(rate_limit_reply("0.05s"), error_reply(500, "Internal error.", "INTERNAL"))
+    m = model(gemini_server, max_retries=2)
     out = m("a b", stream=stream)
     assert (out.text if not stream else "".join(out)) == "echo: a b"  # type: ignore[union-attr, arg-type]
-    assert len(server.requests) == 3
+    assert len(gemini_server.requests) == 3
 
 
-def test_429_retry_after_header_and_retry_info(server: GeminiServer) -> None:
-    server.enqueue(rate_limit_reply("7s", retry_after="4"))
+def test_429_retry_after_header_and_retry_info(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(rate_limit_reply("7s", retry_after="4"))
     with pytest.raises(errors.RateLimitError) as info:
-        model(server)("x")
+        model(gemini_server)("x")
     assert info.value.retry_after == 4  # the header wins over the body
-    server.enqueue(rate_limit_reply("12.5s"))
+    gemini_server.enqueue(rate_limit_reply("12.5s"))
     with pytest.raises(errors.RateLimitError) as info:
-        model(server)("x")
+        model(gemini_server)("x")
     assert info.value.retry_after == 12.5 and info.value.code == "RESOURCE_EXHAUSTED"
-    server.enqueue(rate_limit_reply(None))
+    gemini_server.enqueue(rate_limit_reply(None))
     with pytest.raises(errors.RateLimitError) as info:
-        model(server)("x")
+        model(gemini_server)("x")
     assert info.value.retry_after is None
 
 
-def test_a_long_retry_delay_is_not_waited_for(server: GeminiServer) -> None:
-    server.enqueue(rate_limit_reply("3600s"))
+def test_a_long_retry_delay_is_not_waited_for(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(rate_limit_reply("3600s"))
     with pytest.raises(errors.RateLimitError):
-        model(server, max_retries=3)("x")
-    assert len(server.requests) == 1
+        model(gemini_server, max_retries=3)("x")
+    assert len(gemini_server.requests) == 1
 
 
-def test_500_is_retried_and_then_raised(server: GeminiServer) -> None:
-    server.enqueue(*[error_reply(503, "The model is overloaded.", "UNAVAILABLE")] * 2)
+def test_500_is_retried_and_then_raised(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(*[error_reply(503, "The model is overloaded.", "UNAVAILABLE")] * 2)
     with pytest.raises(errors.ServerError) as info:
-        model(server, max_retries=1)("x")
-    assert info.value.status_code == 503 and len(server.requests) == 2
+        model(gemini_server, max_retries=1)("x")
+    assert info.value.status_code == 503 and len(gemini_server.requests) == 2
 
 
-def test_an_html_error_page_and_a_non_json_answer(server: GeminiServer) -> None:
-    server.enqueue(raw_reply(502, b"<html><title>502 Bad Gateway</title></html>",
+def test_an_html_error_page_and_a_non_json_answer(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(raw_reply(502, b"<html><title>502 Bad Gateway</title></html>",
                              {"content-type": "text/html"}))
     with pytest.raises(errors.ServerError) as info:
-        model(server)("x")
+        model(gemini_server)("x")
     assert "502 Bad Gateway" in str(info.value)
-    server.enqueue(raw_reply(200, b"not json", {"content-type": "application/json"}))
+    gemini_server.enqueue(raw_reply(200, b"not json", {"content-type": "application/json"}))
     with pytest.raises(errors.ResponseParseError):
-        model(server)("x")
+        model(gemini_server)("x")
 
 
-def test_timeout_and_refused_connection(server: GeminiServer) -> None:
-    server.enqueue(delay_reply(1.5, json_reply(generate_response())))
+def test_timeout_and_refused_connection(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(delay_reply(1.5, json_reply(generate_response())))
     with pytest.raises(errors.ModelTimeoutError):
-        model(server, timeout=0.3)("x")
+        model(gemini_server, timeout=0.3)("x")
     reg = Registry()
     reg.init({"config_name": "dead", "model_type": "gemini_chat", "api_key": KEY,
               "base_url": "http://127.0.0.1:9", "max_retries": 0})
@@ -398,13 +388,13 @@ def test_timeout_and_refused_connection(server: GeminiServer) -> None:
     assert info.value.url == "http://127.0.0.1:9"
 
 
-def test_the_key_never_shows_in_errors(server: GeminiServer) -> None:
-    server.enqueue(error_reply(400, f"API key not valid: {KEY}. Please pass a valid API key.",
+def test_the_key_never_shows_in_errors(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(error_reply(400, f"API key not valid: {KEY}. Please pass a valid API key.",
                                "INVALID_ARGUMENT", [{
                                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
                                    "reason": "API_KEY_INVALID", "metadata": {"key": KEY}}]))
     with pytest.raises(errors.BadRequestError) as info:
-        model(server)("x")
+        model(gemini_server)("x")
     err = info.value
     shown = " ".join([str(err), repr(err), json.dumps(err.body), repr(err.args),
                       repr(vars(err))])
@@ -412,28 +402,28 @@ def test_the_key_never_shows_in_errors(server: GeminiServer) -> None:
     assert "API key not valid" in err.message
 
 
-def test_an_answer_the_sdk_cannot_read_is_a_parse_error(server: GeminiServer) -> None:
-    server.enqueue(json_reply({"usageMetadata": {"promptTokenCount": "many"}}))
+def test_an_answer_the_sdk_cannot_read_is_a_parse_error(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(json_reply({"usageMetadata": {"promptTokenCount": "many"}}))
     with pytest.raises(errors.ResponseParseError) as info:
-        model(server)("x")
+        model(gemini_server)("x")
     assert info.value.config_name == "gem" and info.value.__context__ is None
 
 
-async def test_async_errors_before_the_first_chunk_are_retried(server: GeminiServer) -> None:
-    server.enqueue(error_reply(503, "The model is overloaded.", "UNAVAILABLE"))
-    stream = await model(server, max_retries=1).acall("a b", stream=True)
+async def test_async_errors_before_the_first_chunk_are_retried(gemini_server: GeminiServer) -> None:
+    gemini_server.enqueue(error_reply(503, "The model is overloaded.", "UNAVAILABLE"))
+    stream = await model(gemini_server, max_retries=1).acall("a b", stream=True)
     assert [d async for d in stream] == ["echo: ", "a ", "b"]
-    assert len(server.requests) == 2
-    server.enqueue(error_reply(404, "models/x is not found", "NOT_FOUND"))
+    assert len(gemini_server.requests) == 2
+    gemini_server.enqueue(error_reply(404, "models/x is not found", "NOT_FOUND"))
     with pytest.raises(errors.NotFoundError):
-        await model(server).acall("x")
+        await model(gemini_server).acall("x")
 
 
-def test_a_stream_left_early_can_be_closed(server: GeminiServer) -> None:
-    stream = model(server)("one two three four", stream=True)
+def test_a_stream_left_early_can_be_closed(gemini_server: GeminiServer) -> None:
+    stream = model(gemini_server)("one two three four", stream=True)
     assert next(iter(stream)) == "echo: "
     stream.close()
-    assert model(server)("again").text == "echo: again"
+    assert model(gemini_server)("again").text == "echo: again"
 
 
 def test_the_json_array_form_reads_like_the_event_stream() -> None:

@@ -8,8 +8,6 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,13 @@ from modelhub.http import pool
 from modelhub.providers.gemini.chat import GeminiChatWrapper
 from modelhub.providers.gemini.embedding import GeminiEmbeddingWrapper
 from modelhub.registry import Registry
-from tests.gemini_server import GeminiServer, generate_response
+from tests.gemini_server import (  # noqa: F401 - the fixtures
+    GeminiServer,
+    gemini_server_fixture,
+    gemini_server_session_fixture,
+    generate_response,
+)
+from tests.test_formatting import INPUTS, WITH_TOOLS, Msg
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_KEYS = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_CLOUD_PROJECT",
@@ -33,12 +37,6 @@ ENV_KEYS = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_CLOUD_PROJECT",
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ENV_KEYS:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[GeminiServer]:
-    with GeminiServer() as srv:
-        yield srv
 
 
 def load(*configs: dict[str, Any]) -> Registry:
@@ -102,19 +100,19 @@ def test_vertex_settings_that_load(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- where the key goes --------------------------------------------------------------------------
-def test_an_environment_key_is_not_sent_to_another_host(server: GeminiServer,
+def test_an_environment_key_is_not_sent_to_another_host(gemini_server: GeminiServer,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_API_KEY", "AIza-env-key-must-stay-home")
     monkeypatch.setenv("GEMINI_API_KEY", "AIza-other-env-key")
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:9")  # the SDK's own
-    reg = load({"config_name": "g", "model_type": "gemini_chat", "base_url": server.url},
+    reg = load({"config_name": "g", "model_type": "gemini_chat", "base_url": gemini_server.url},
                # `${GEMINI_API_KEY:-}` with the variable unset: an empty key is no key
-               {"config_name": "empty", "model_type": "gemini_chat", "base_url": server.url,
+               {"config_name": "empty", "model_type": "gemini_chat", "base_url": gemini_server.url,
                 "api_key": ""})
-    server.reset()
+    gemini_server.reset()
     assert reg.get("g")("hi").text == "echo: hi"
     assert reg.get("empty")("hi").text == "echo: hi"
-    for sent in server.requests:
+    for sent in gemini_server.requests:
         assert "x-goog-api-key" not in sent.headers and "key" not in sent.query
         assert "AIza" not in json.dumps(sent.headers)
 
@@ -144,22 +142,22 @@ def test_an_environment_key_goes_to_googles_host(monkeypatch: pytest.MonkeyPatch
     assert seen[-1].headers["x-goog-api-key"] == "AIza-google-env"
 
 
-def test_the_config_key_goes_where_the_config_says(server: GeminiServer,
+def test_the_config_key_goes_where_the_config_says(gemini_server: GeminiServer,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_API_KEY", "AIza-env-key")
-    reg = load({"config_name": "g", "model_type": "gemini_chat", "base_url": server.url,
+    reg = load({"config_name": "g", "model_type": "gemini_chat", "base_url": gemini_server.url,
                 "api_key": "AIza-config-key", "headers": {"x-proxy": "yes"},
                 "api_version": "v1"})
-    server.reset()
+    gemini_server.reset()
     reg.get("g")("hi")
-    assert server.last.headers["x-goog-api-key"] == "AIza-config-key"
-    assert server.last.headers["x-proxy"] == "yes"
-    assert server.last.path == "/v1/models/gemini_chat:generateContent".replace(
+    assert gemini_server.last.headers["x-goog-api-key"] == "AIza-config-key"
+    assert gemini_server.last.headers["x-proxy"] == "yes"
+    assert gemini_server.last.path == "/v1/models/gemini_chat:generateContent".replace(
         "gemini_chat", "g")
     assert "AIza-config-key" not in repr(reg.get("g")) + repr(reg.entry("g").config)
 
 
-def test_vertex_express_and_adc_paths(server: GeminiServer,
+def test_vertex_express_and_adc_paths(gemini_server: GeminiServer,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import google.auth
     from google.oauth2.credentials import Credentials
@@ -167,23 +165,23 @@ def test_vertex_express_and_adc_paths(server: GeminiServer,
     monkeypatch.setattr(google.auth, "default",
                         lambda **kw: (Credentials(token="ya29.test-token"), "adc-project"))
     reg = load({"config_name": "express", "model_type": "gemini_chat", "vertexai": True,
-                "model_name": "gemini-2.5-pro", "api_key": "vertex-key", "base_url": server.url},
+                "model_name": "gemini-2.5-pro", "api_key": "vertex-key", "base_url": gemini_server.url},
                {"config_name": "adc", "model_type": "gemini_chat", "vertexai": True,
                 "model_name": "gemini-2.5-pro", "project": "my-proj",
-                "location": "us-central1", "base_url": server.url})
-    server.reset()
+                "location": "us-central1", "base_url": gemini_server.url})
+    gemini_server.reset()
     reg.get("express")("hi")
-    assert server.last.path == "/v1beta1/publishers/google/models/gemini-2.5-pro:generateContent"
-    assert server.last.headers["x-goog-api-key"] == "vertex-key"
+    assert gemini_server.last.path == "/v1beta1/publishers/google/models/gemini-2.5-pro:generateContent"
+    assert gemini_server.last.headers["x-goog-api-key"] == "vertex-key"
     reg.get("adc")("hi")
-    assert server.last.path == ("/v1beta1/projects/my-proj/locations/us-central1/publishers/"
+    assert gemini_server.last.path == ("/v1beta1/projects/my-proj/locations/us-central1/publishers/"
                                 "google/models/gemini-2.5-pro:generateContent")
-    assert server.last.headers["authorization"] == "Bearer ya29.test-token"
-    assert "x-goog-api-key" not in server.last.headers
+    assert gemini_server.last.headers["authorization"] == "Bearer ya29.test-token"
+    assert "x-goog-api-key" not in gemini_server.last.headers
 
 
 def test_missing_credentials_for_vertex_is_an_authentication_error(
-        server: GeminiServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        gemini_server: GeminiServer, monkeypatch: pytest.MonkeyPatch) -> None:
     import google.auth
     from google.auth import exceptions
 
@@ -192,7 +190,7 @@ def test_missing_credentials_for_vertex_is_an_authentication_error(
 
     monkeypatch.setattr(google.auth, "default", no_credentials)
     reg = load({"config_name": "adc", "model_type": "gemini_chat", "vertexai": True,
-                "project": "p", "base_url": server.url, "max_retries": 0})
+                "project": "p", "base_url": gemini_server.url, "max_retries": 0})
     with pytest.raises(errors.AuthenticationError, match="default credentials") as info:
         reg.get("adc")("hi")
     assert info.value.provider == "vertexai" and info.value.__context__ is None
@@ -236,29 +234,6 @@ def test_capabilities() -> None:
 
 
 # -- format(), as AgentScope v0.1.6 --------------------------------------------------------------
-@dataclass
-class Msg:
-    """AgentScope's Msg (v0.1.6): a str or a list of content blocks, or a url."""
-
-    name: str
-    content: Any
-    role: str
-    url: str | list[str] | None = None
-
-
-INPUTS = [Msg("system", "You are a helpful assistant", "system"),
-          [Msg("user", "What is the weather today?", "user"),
-           Msg("assistant", "It is sunny today", "assistant")]]
-WITH_TOOLS = [
-    Msg("system", "You are a helpful assistant", "system"),
-    [Msg("user", "What is the weather today?", "user"),
-     Msg("assistant", [{"type": "text", "text": "Let's try bing search"},
-                       {"type": "tool_use", "id": "xxx", "name": "bing_search",
-                        "input": {"query": "Beijing weather"}}], "assistant"),
-     Msg("system", [{"type": "tool_result", "id": "xxx", "name": "bing_search",
-                     "output": "It is sunny today"}], "system")]]
-
-
 @pytest.fixture(scope="module")
 def gemini() -> GeminiChatWrapper:
     return GeminiChatWrapper(config_name="as", model_name="gemini-pro", api_key="xxx")
@@ -315,18 +290,18 @@ def test_format_carries_images(gemini: GeminiChatWrapper, tmp_path: Path) -> Non
         gemini.format(Msg("user", "read this", "user", url="/x/report.pdf"))
 
 
-def test_a_formatted_conversation_is_sent_as_it_is(server: GeminiServer) -> None:
+def test_a_formatted_conversation_is_sent_as_it_is(gemini_server: GeminiServer) -> None:
     reg = load({"config_name": "g", "model_type": "gemini_chat", "api_key": "k",
-                "base_url": server.url})
+                "base_url": gemini_server.url})
     wrapper = reg.get("g")
     assert isinstance(wrapper, GeminiChatWrapper)
-    server.reset()
+    gemini_server.reset()
     wrapper(wrapper.format(*WITH_TOOLS, multi_agent_mode=False))
-    sent = server.last.json["contents"]
+    sent = gemini_server.last.json["contents"]
     assert [c["role"] for c in sent] == ["user", "user", "model", "user"]
     assert sent[2]["parts"][1]["functionCall"]["name"] == "bing_search"
     png = base64.b64encode(b"img").decode()
     wrapper([{"role": "user", "parts": ["look", {"inline_data": {"mime_type": "image/png",
                                                                  "data": b"img"}}]}])
-    assert server.last.json["contents"][0]["parts"][1] == {
+    assert gemini_server.last.json["contents"][0]["parts"][1] == {
         "inlineData": {"data": png, "mime_type": "image/png"}}
