@@ -101,12 +101,14 @@ def _invalid_argument(exc: Any) -> ModelhubError:
     return InvalidArgumentError(f"arguments not accepted by google-genai: {problems}")
 
 
-def _http_library_error(exc: BaseException, modules: Mapping[str, Any]) -> bool:
+def _http_library_error(exc: BaseException) -> bool:
     """Whether `exc` is a transport failure of httpx2 (the SDK's HTTP library, and so
-    ours for it) or httpx."""
-    library = modules.get(type(exc).__module__.partition(".")[0])
-    return library is not None and library.__name__ in ("httpx", "httpx2") and \
-        isinstance(exc, library.HTTPError)
+    ours for it) or httpx, without importing either."""
+    import sys
+
+    name = type(exc).__module__.partition(".")[0]
+    library = sys.modules.get(name) if name in ("httpx", "httpx2") else None
+    return library is not None and isinstance(exc, library.HTTPError)
 
 
 def map_error(exc: BaseException, context: ErrorContext,
@@ -116,7 +118,6 @@ def map_error(exc: BaseException, context: ErrorContext,
     InvalidArgumentError; None for an exception that is not about the call. Raise the
     result outside the `except` block."""
     import json
-    import sys
 
     from google.auth import exceptions as auth_errors
     from google.genai import errors as genai_errors
@@ -131,7 +132,7 @@ def map_error(exc: BaseException, context: ErrorContext,
         return exc
     if isinstance(exc, genai_errors.APIError):
         failure = _api_error(exc, context)
-    elif _http_library_error(exc, sys.modules):
+    elif _http_library_error(exc):
         failure = transport_error(exc, context, partial_text)
     elif isinstance(exc, (genai_errors.UnknownApiResponseError, json.JSONDecodeError)):
         shown = exc.doc if isinstance(exc, json.JSONDecodeError) else \
