@@ -197,6 +197,25 @@ def test_multi_turn_tool_conversation_round_trips_signatures(gemini_server: Gemi
                               "response": {"output": "noon"}}}]}
 
 
+def test_calls_gemini_did_not_make_get_the_documented_placeholder_signature(
+        gemini_server: GeminiServer) -> None:
+    """A history from another model (no signatures): the first call of each model turn
+    carries `skip_thought_signature_validator`, as Google documents for such history."""
+    history = [{"role": "user", "content": "weather and time?"},
+               {"role": "assistant", "content": "Checking.", "tool_calls": [
+                   {"id": "a", "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}},
+                   {"id": "b", "type": "function",
+                    "function": {"name": "get_time", "arguments": "{}"}}]},
+               {"role": "tool", "tool_call_id": "a", "content": "rain"},
+               {"role": "tool", "tool_call_id": "b", "content": "noon"}]
+    model(gemini_server)(history, tools=[get_weather, get_time])
+    parts = gemini_server.last.json["contents"][1]["parts"]
+    assert parts[0] == {"text": "Checking."}
+    assert parts[1]["thoughtSignature"] == "skip_thought_signature_validator"
+    assert "thoughtSignature" not in parts[2]
+
+
 def test_a_tool_result_without_a_known_name_is_refused(gemini_server: GeminiServer) -> None:
     with pytest.raises(ValueError, match="names no function"):
         model(gemini_server)([{"role": "user", "content": "x"},
@@ -336,6 +355,17 @@ def test_429_retry_info_is_honoured_then_success(gemini_server: GeminiServer, st
     assert len(gemini_server.requests) == 3
 
 
+def test_the_retry_waits_as_long_as_gemini_asks(gemini_server: GeminiServer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelhub import retry
+
+    waits: list[float] = []
+    monkeypatch.setattr(retry.time, "sleep", waits.append)
+    gemini_server.enqueue(rate_limit_reply("1.5s"), rate_limit_reply("9s", retry_after="2"))
+    assert model(gemini_server, max_retries=2)("a").text == "echo: a"
+    assert waits == [1.5, 2.0]  # RetryInfo's delay, then the header's (which wins)
+
+
 def test_429_retry_after_header_and_retry_info(gemini_server: GeminiServer) -> None:
     gemini_server.enqueue(rate_limit_reply("7s", retry_after="4"))
     with pytest.raises(errors.RateLimitError) as info:
@@ -386,6 +416,19 @@ def test_timeout_and_refused_connection(gemini_server: GeminiServer) -> None:
     with pytest.raises(errors.ModelConnectionError) as info:
         reg.get("dead")("x")
     assert info.value.url == "http://127.0.0.1:9"
+
+
+def test_the_key_never_shows_in_log_records(gemini_server: GeminiServer,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    m = model(gemini_server, max_retries=1)
+    gemini_server.enqueue(error_reply(503, f"overloaded for {KEY}", "UNAVAILABLE"))
+    assert m("hi").text == "echo: hi"
+    list(m("a b", stream=True))
+    assert caplog.records  # the retry and the HTTP library's lines were logged
+    assert KEY not in caplog.text and KEY[:12] not in caplog.text
 
 
 def test_the_key_never_shows_in_errors(gemini_server: GeminiServer) -> None:

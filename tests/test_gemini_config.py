@@ -18,6 +18,7 @@ from modelhub import errors
 from modelhub.http import pool
 from modelhub.providers.gemini.chat import GeminiChatWrapper
 from modelhub.providers.gemini.embedding import GeminiEmbeddingWrapper
+from modelhub.providers.gemini.messages import FOREIGN_SIGNATURE
 from modelhub.registry import Registry
 from tests.gemini_server import (  # noqa: F401 - the fixtures
     GeminiServer,
@@ -262,7 +263,8 @@ def test_format_carries_tool_use_and_tool_result_in_chat_mode(gemini: GeminiChat
     assert out[2] == {"role": "model", "parts": [
         "Let's try bing search",
         {"function_call": {"name": "bing_search", "args": {"query": "Beijing weather"},
-                           "id": "xxx"}}]}
+                           "id": "xxx"},
+         "thought_signature": FOREIGN_SIGNATURE}]}
     assert out[3] == {"role": "user", "parts": [{"function_response": {
         "name": "bing_search", "response": {"output": "It is sunny today"}, "id": "xxx"}}]}
     assert len(out) == 4
@@ -300,6 +302,8 @@ def test_a_formatted_conversation_is_sent_as_it_is(gemini_server: GeminiServer) 
     sent = gemini_server.last.json["contents"]
     assert [c["role"] for c in sent] == ["user", "user", "model", "user"]
     assert sent[2]["parts"][1]["functionCall"]["name"] == "bing_search"
+    # a call Gemini did not make goes with the placeholder Google documents for it
+    assert sent[2]["parts"][1]["thoughtSignature"] == "skip_thought_signature_validator"
     png = base64.b64encode(b"img").decode()
     wrapper([{"role": "user", "parts": ["look", {"inline_data": {"mime_type": "image/png",
                                                                  "data": b"img"}}]}])

@@ -10,8 +10,10 @@ Gemini's own message shape (`{"role": "user" | "model", "parts": ...}`):
 Where we differ on purpose: nothing is dropped. Images, audio and video travel as
 parts (inline bytes for local files and `data:` URLs, `file_data` for web URLs);
 in chat mode `tool_use` blocks become `function_call` parts and `tool_result` blocks a
-user turn of `function_response` parts. (In multi-agent mode, as in AgentScope, the
-merged history holds only text: tool traffic is not part of that layout.)
+user turn of `function_response` parts (the first call of a turn carrying the
+placeholder thought signature Google documents for calls Gemini did not make). (In
+multi-agent mode, as in AgentScope, the merged history holds only text: tool traffic
+is not part of that layout.)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from modelhub.providers.gemini.messages import (
     content_part,
     function_call_part,
     function_response_part,
+    sign_turn,
 )
 from modelhub.wrappers.formatting import Message, read_messages
 
@@ -68,7 +71,7 @@ def chat_turns(*args: Any) -> list[dict[str, Any]]:
         if message.tool_results:
             out.append({"role": "user", "parts": [function_response_part(result, names)
                                                   for result in message.tool_results]})
-        calls = [function_call_part(call) for call in message.tool_calls]
+        calls = sign_turn([function_call_part(call) for call in message.tool_calls])
         for call in message.tool_calls:
             names[str(call.get("id"))] = call["function"]["name"]
         media = _media(message)

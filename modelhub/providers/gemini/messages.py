@@ -12,7 +12,10 @@ Two input shapes are read, and may be mixed:
 
 Media become parts: `data:` URLs and local files inline bytes, web and `gs://` URLs
 `file_data` as the API takes them. What cannot be sent is a ValueError, never dropped.
-Pure Python: the SDK validates the result.
+A model turn whose function calls carry no thought signature (calls Gemini did not
+make: another model's, or AgentScope's `tool_use` blocks) gets the placeholder
+Google documents for such history on its first call, as Gemini 3 refuses a call
+without one. Pure Python: the SDK validates the result.
 """
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["THOUGHT_SIGNATURE", "content_part", "function_call_part",
-           "function_response_part", "media_part", "signature_extra", "to_contents"]
+__all__ = ["FOREIGN_SIGNATURE", "THOUGHT_SIGNATURE", "content_part", "function_call_part",
+           "function_response_part", "media_part", "sign_turn", "signature_extra",
+           "to_contents"]
 
 # Where a tool call keeps its thought signature, in `ToolCall.extra` and in the neutral
 # message's `extra_content` (the key Gemini's OpenAI-compatible API uses too).
 THOUGHT_SIGNATURE = ("google", "thought_signature")
+# The signature Google documents for function calls Gemini did not make itself; as
+# bytes whose base64 (the SDK's URL-safe alphabet) is that very text on the wire.
+FOREIGN_SIGNATURE = base64.urlsafe_b64decode("skip_thought_signature_validator")
 _ROLES = {"user": "user", "assistant": "model", "model": "model"}
 _AUDIO_TYPES = {"mp3": "audio/mp3", "wav": "audio/wav", "flac": "audio/flac",
                 "ogg": "audio/ogg", "aac": "audio/aac", "aiff": "audio/aiff",
@@ -168,6 +175,15 @@ def function_call_part(call: Mapping[str, Any]) -> dict[str, Any]:
     return part
 
 
+def sign_turn(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`parts` of a model turn, its first function call given the placeholder signature
+    when none of its calls carries one (Gemini 3 checks the first call of each step)."""
+    calls = [p for p in parts if "function_call" in p]
+    if calls and not any(p.get("thought_signature") for p in calls):
+        calls[0]["thought_signature"] = FOREIGN_SIGNATURE
+    return parts
+
+
 def function_response_part(msg: Mapping[str, Any],
                            names: Mapping[str, str]) -> dict[str, Any]:
     call_id = msg.get("tool_call_id")
@@ -224,6 +240,8 @@ def to_contents(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
             parts.append(function_call_part(call))
             if call.get("id"):
                 names[str(call["id"])] = call["function"]["name"]
+        if msg.get("tool_calls"):
+            sign_turn(parts)
         if parts:
             contents.append({"role": _ROLES[role], "parts": parts})
     for content in contents:
