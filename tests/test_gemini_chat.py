@@ -445,11 +445,16 @@ def test_the_key_never_shows_in_errors(gemini_server: GeminiServer) -> None:
     assert "API key not valid" in err.message
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the SDK warns of the odd enum value
 def test_an_answer_the_sdk_cannot_read_is_a_parse_error(gemini_server: GeminiServer) -> None:
     gemini_server.enqueue(json_reply({"usageMetadata": {"promptTokenCount": "many"}}))
     with pytest.raises(errors.ResponseParseError) as info:
         model(gemini_server)("x")
     assert info.value.config_name == "gem" and info.value.__context__ is None
+    # one the SDK trips over itself while reading (an AttributeError inside it)
+    gemini_server.enqueue(json_reply({"candidates": [{"finishReason": []}]}))
+    with pytest.raises(errors.ResponseParseError):
+        model(gemini_server)("x")
 
 
 async def test_async_errors_before_the_first_chunk_are_retried(gemini_server: GeminiServer) -> None:

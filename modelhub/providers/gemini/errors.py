@@ -15,6 +15,7 @@ from typing import Any
 
 from modelhub.errors import ModelhubError
 from modelhub.http.errors import (
+    SHAPE_ERRORS,
     ErrorContext,
     api_error,
     connection_error,
@@ -101,6 +102,21 @@ def _invalid_argument(exc: Any) -> ModelhubError:
     return InvalidArgumentError(f"arguments not accepted by google-genai: {problems}")
 
 
+# The SDK's functions that read an answer (its converters are `*_from_mldev` and
+# `*_from_vertex`, its models' `_from_response`): an exception raised inside one is
+# about the answer's shape, wherever in the SDK it surfaced.
+_READERS = ("_from_mldev", "_from_vertex", "_from_response", "_load_json_from_response")
+
+
+def _while_reading_answer(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name.endswith(_READERS):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _http_library_error(exc: BaseException) -> bool:
     """Whether `exc` is a transport failure of httpx2 (the SDK's HTTP library, and so
     ours for it) or httpx, without importing either."""
@@ -115,8 +131,9 @@ def map_error(exc: BaseException, context: ErrorContext,
               partial_text: str | None = None) -> ModelhubError | None:
     """The `modelhub.errors` instance for an exception the SDK (or its HTTP library)
     raised: arguments the SDK's types refuse (before anything is sent) are an
-    InvalidArgumentError; None for an exception that is not about the call. Raise the
-    result outside the `except` block."""
+    InvalidArgumentError, and what the SDK raises while reading an answer of a shape it
+    does not expect a ResponseParseError; None for an exception that is not about the
+    call. Raise the result outside the `except` block."""
     import json
 
     from google.auth import exceptions as auth_errors
@@ -145,6 +162,8 @@ def map_error(exc: BaseException, context: ErrorContext,
             return _invalid_argument(exc)
         failure = unexpected_shape(exc, f"{exc.error_count()} field(s) of the answer",
                                    context)
+    elif isinstance(exc, SHAPE_ERRORS) and _while_reading_answer(exc):
+        failure = unexpected_shape(exc, "the answer", context)
     elif isinstance(exc, auth_errors.TransportError):
         failure = connection_error(context, f"could not reach Google's auth server ({exc})")
     elif isinstance(exc, auth_errors.GoogleAuthError):  # no or refused credentials
