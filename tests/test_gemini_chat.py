@@ -33,6 +33,7 @@ from tests.gemini_server import (  # noqa: F401 - the fixtures
     usage,
 )
 from tests.loopback import delay_reply, json_reply, raw_reply
+from tests.test_openai_chat import get_weather
 
 KEY = "AIzaSyTest-0123456789abcdefghij"
 CALLS = [{"name": "get_weather", "args": {"city": "Paris"}},
@@ -49,15 +50,6 @@ def model(gemini_server: GeminiServer, **extra: Any) -> ChatWrapperBase:
     wrapper = reg.get("gem")
     assert isinstance(wrapper, ChatWrapperBase)
     return wrapper
-
-
-def get_weather(city: str) -> str:
-    """Weather for a city.
-
-    Args:
-        city: The city.
-    """
-    return "sunny"
 
 
 def get_time(tz: str) -> str:
