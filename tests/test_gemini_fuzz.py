@@ -56,7 +56,7 @@ def test_any_answer_the_sdk_reads_is_a_response_or_a_parse_error(body: Any) -> N
     if parsed is None:
         return
     try:
-        result = parse_answer(lambda r: parse_response(r, CONTEXT), parsed, CONTEXT)
+        result = parse_answer(parse_response, parsed, CONTEXT)
     except errors.ResponseParseError:
         return
     assert isinstance(result, ModelResponse)

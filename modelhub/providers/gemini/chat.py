@@ -136,8 +136,7 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
     def _parse(self, response: Any) -> ModelResponse:
         from modelhub.providers.gemini.wire import parse_response
 
-        context = self.clients.context
-        return parse_answer(lambda r: parse_response(r, context), response, context)
+        return parse_answer(parse_response, response, self.clients.context)
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         contents, config = self.build(request)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelhub.errors import ResponseParseError
 from modelhub.http.errors import ErrorContext
 from modelhub.providers.gemini.messages import signature_extra
-from modelhub.response import ModelResponse, Usage
+from modelhub.response import ModelResponse, ToolCall, Usage
 from modelhub.wrappers.accumulator import StreamAccumulator
 
 __all__ = ["ChunkReader", "parse_response", "parse_usage"]
@@ -34,7 +35,7 @@ def _name(value: Any) -> str | None:
     """An SDK enum (or an unknown value the SDK kept as a string) by its wire name."""
     if value is None:
         return None
-    name = getattr(value, "value", value)
+    name = getattr(value, "_value_", value)  # an enum's value, without its descriptor
     return str(name) if name != "" else None
 
 
@@ -49,7 +50,7 @@ def parse_usage(meta: Any) -> Usage | None:
 
 
 class ChunkReader:
-    """Reads `GenerateContentResponse`s (stream chunks, or one whole answer) into a
+    """Reads the `GenerateContentResponse` chunks of a stream into a
     `StreamAccumulator`; `feed` returns the text each one adds."""
 
     __slots__ = ("_usage", "accumulator")
@@ -59,7 +60,7 @@ class ChunkReader:
         self._usage: Any = None  # the last usageMetadata (cumulative: read at the end)
 
     def feed(self, chunk: Any) -> str:
-        """Take one response or chunk; return its answer text (may be '')."""
+        """Take one chunk; return its answer text (may be '')."""
         acc = self.accumulator
         acc.add_raw(chunk)
         if chunk.usage_metadata is not None:
@@ -95,10 +96,32 @@ class ChunkReader:
         return self.accumulator.response()
 
 
-def parse_response(response: Any, context: ErrorContext) -> ModelResponse:
+def parse_response(response: Any) -> ModelResponse:
     """A ModelResponse from a whole `GenerateContentResponse` (`raw` is that object)."""
-    reader = ChunkReader(context)
-    reader.feed(response)
-    result = reader.response()
-    result.raw = response
-    return result
+    text: list[str] = []
+    reasoning: list[str] = []
+    calls: list[ToolCall] = []
+    finish = None
+    feedback = response.prompt_feedback
+    if feedback is not None:
+        finish = _name(feedback.block_reason)
+    if response.candidates:
+        candidate = response.candidates[0]
+        finish = _name(candidate.finish_reason) or finish
+        content = candidate.content
+        for part in (content.parts if content is not None else None) or ():
+            call = part.function_call
+            if call is not None:
+                if not call.name:
+                    raise ResponseParseError(f"function call {len(calls)} has no name")
+                calls.append(ToolCall(id=call.id or f"call_{len(calls)}", name=call.name,
+                                      arguments=dict(call.args or {}),
+                                      extra=signature_extra(part.thought_signature) or {}))
+            elif part.thought:
+                reasoning.append(part.text or "")
+            elif part.text:
+                text.append(part.text)
+    return ModelResponse(
+        text="".join(text) if text or not calls else None, tool_calls=calls,
+        usage=parse_usage(response.usage_metadata), finish_reason=finish,
+        model=response.model_version, reasoning="".join(reasoning) or None, raw=response)
