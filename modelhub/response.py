@@ -65,19 +65,19 @@ class ModelResponse:
     def as_message(self) -> dict[str, Any]:
         """This answer as the assistant message that continues the conversation, in
         the neutral shape (tool calls with their arguments as a JSON string). A tool
-        call's `extra` travels with it as `extra_content` (the key Gemini's
-        OpenAI-compatible API reads its thought signature from), so that the provider
-        gets it back on the next turn."""
+        call whose provider data must travel back with it (`ToolCall.extra`) carries
+        it under `extra`."""
         import json
 
         message: dict[str, Any] = {"role": "assistant", "content": self.text}
         if self.tool_calls:
             calls = []
             for c in self.tool_calls:
-                call: dict[str, Any] = {"id": c.id, "type": c.type, "function": {
-                    "name": c.name, "arguments": json.dumps(c.arguments)}}
+                call: dict[str, Any] = {
+                    "id": c.id, "type": c.type,
+                    "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
                 if c.extra:
-                    call["extra_content"] = c.extra
+                    call["extra"] = dict(c.extra)
                 calls.append(call)
             message["tool_calls"] = calls
         return message

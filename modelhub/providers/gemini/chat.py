@@ -4,7 +4,7 @@ sync and async (the SDK's `client.aio`), for the Gemini API and Vertex AI."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from modelhub.http.errors import parse_answer
@@ -152,6 +152,7 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         from modelhub.providers.gemini.wire import ChunkReader
+        from modelhub.wrappers.sdk import read_sdk_stream
 
         contents, config = self.build(request)
         models = self.clients.sync().models
@@ -160,29 +161,14 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
                                                 config=config)
         # The request goes out with the first chunk: an error status raises here.
         first = self.clients.call(lambda: next(chunks, None))
-        fail = self.clients.failure
-
-        def deltas() -> Iterator[str]:
-            failure = None
-            try:
-                for chunk in itertools.chain(() if first is None else (first,), chunks):
-                    text = reader.feed(chunk)
-                    if text:
-                        yield text
-            except Exception as exc:  # mapped, or raised again by fail()
-                failure = fail(exc, reader.accumulator.text)
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:  # releases the connection of a stream left early
-                    close()
-            if failure is not None:  # raised here: the SDK's exception is not kept
-                raise failure
-            reader.end()
-
-        return deltas(), reader.response
+        items = itertools.chain(() if first is None else (first,), chunks)
+        # Closing the SDK's generator releases the connection of a stream left early.
+        return (read_sdk_stream(items, reader, self.clients.map_error,
+                                close=getattr(chunks, "close", None)), reader.response)
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         from modelhub.providers.gemini.wire import ChunkReader
+        from modelhub.wrappers.sdk import aread_sdk_stream
 
         contents, config = self.build(request)
         models = self.clients.aio().aio.models
@@ -190,25 +176,12 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
         chunks = await self.clients.acall(lambda: models.generate_content_stream(
             model=self.model_name, contents=contents, config=config))
         first = await self.clients.acall(lambda: anext(chunks, None))
-        fail = self.clients.failure
 
-        async def deltas() -> AsyncIterator[str]:
-            failure = None
-            try:
-                chunk = first
-                while chunk is not None:
-                    text = reader.feed(chunk)
-                    if text:
-                        yield text
-                    chunk = await anext(chunks, None)
-            except Exception as exc:  # mapped, or raised again by fail()
-                failure = fail(exc, reader.accumulator.text)
-            finally:
-                aclose = getattr(chunks, "aclose", None)
-                if aclose is not None:
-                    await aclose()
-            if failure is not None:
-                raise failure
-            reader.end()
+        async def items() -> AsyncIterator[Any]:
+            if first is not None:
+                yield first
+                async for chunk in chunks:
+                    yield chunk
 
-        return deltas(), reader.response
+        return (aread_sdk_stream(items(), reader, self.clients.map_error,
+                                 close=getattr(chunks, "aclose", None)), reader.response)

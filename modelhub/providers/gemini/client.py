@@ -161,32 +161,24 @@ class GeminiClients:
         return built[1]
 
     # -- calling --------------------------------------------------------------------
-    def failure(self, exc: Exception, partial_text: str | None = None) -> ModelhubError:
-        """The `modelhub.errors` instance for an exception a call raised; one that is not
-        about the call (a bug) is raised again as it is. Raise the result outside the
-        `except` block, so that the SDK's exception is not kept as its context."""
+    def map_error(self, exc: BaseException) -> ModelhubError | None:
+        """This config's `modelhub.errors` instance for an exception of the SDK (see
+        `errors.map_error`), or None for one that is not about the call."""
         from modelhub.providers.gemini.errors import map_error
 
-        mapped = map_error(exc, self.context, partial_text)
-        if mapped is None:
-            raise exc
-        return mapped
+        return map_error(exc, self.context)
 
     def call(self, fn: Callable[[], T]) -> T:
         """`fn()`, the SDK's exceptions raised as `modelhub.errors` (none chained)."""
-        try:
-            return fn()
-        except Exception as exc:  # mapped, or raised again by failure()
-            failure = self.failure(exc)
-        raise failure
+        from modelhub.wrappers.sdk import call_sdk
+
+        return call_sdk(fn, self.map_error)
 
     async def acall(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Async twin of `call`."""
-        try:
-            return await fn()
-        except Exception as exc:  # mapped, or raised again by failure()
-            failure = self.failure(exc)
-        raise failure
+        from modelhub.wrappers.sdk import acall_sdk
+
+        return await acall_sdk(fn, self.map_error)
 
 
 def _options(config: GeminiConfig, base_url: str, api_version: str) -> dict[str, Any]:

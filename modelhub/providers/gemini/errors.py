@@ -127,8 +127,7 @@ def _http_library_error(exc: BaseException) -> bool:
     return library is not None and isinstance(exc, library.HTTPError)
 
 
-def map_error(exc: BaseException, context: ErrorContext,
-              partial_text: str | None = None) -> ModelhubError | None:
+def map_error(exc: BaseException, context: ErrorContext) -> ModelhubError | None:
     """The `modelhub.errors` instance for an exception the SDK (or its HTTP library)
     raised: arguments the SDK's types refuse (before anything is sent) are an
     InvalidArgumentError, and what the SDK raises while reading an answer of a shape it
@@ -150,7 +149,7 @@ def map_error(exc: BaseException, context: ErrorContext,
     if isinstance(exc, genai_errors.APIError):
         failure = _api_error(exc, context)
     elif _http_library_error(exc):
-        failure = transport_error(exc, context, partial_text)
+        failure = transport_error(exc, context)
     elif isinstance(exc, (genai_errors.UnknownApiResponseError, json.JSONDecodeError)):
         shown = exc.doc if isinstance(exc, json.JSONDecodeError) else \
             str(exc).partition("Raw response: ")[2] or str(exc)
@@ -172,7 +171,5 @@ def map_error(exc: BaseException, context: ErrorContext,
                                       **context.fields())
     else:
         return None
-    if isinstance(failure, ModelCallError) and failure.partial_text is None:
-        failure.partial_text = partial_text
     return failure
 

@@ -5,7 +5,7 @@ Two input shapes are read, and may be mixed:
 - the neutral shape (see `modelhub.wrappers.formatting`): leading `system` messages
   become the system instruction (a later one is sent as user text, where it stands);
   `assistant` turns become `model` turns, their `tool_calls` `function_call` parts
-  (with the thought signature Gemini gave them, from `extra_content`); `tool` messages
+  (with the thought signature Gemini gave them, from `extra`); `tool` messages
   become `function_response` parts, consecutive ones in one turn as Gemini wants;
 - Gemini's own (`{"role": "user" | "model", "parts": [...]}`, what `format()` returns),
   parts as strings or as the SDK's part dicts, sent as they are.
@@ -32,8 +32,9 @@ __all__ = ["FOREIGN_SIGNATURE", "THOUGHT_SIGNATURE", "content_part", "function_c
            "function_response_part", "media_part", "sign_turn", "signature_extra",
            "to_contents"]
 
-# Where a tool call keeps its thought signature, in `ToolCall.extra` and in the neutral
-# message's `extra_content` (the key Gemini's OpenAI-compatible API uses too).
+# Where a tool call keeps its thought signature: in `ToolCall.extra`, and so under the
+# neutral tool call's `extra` (as `ModelResponse.as_message()` writes it); `extra_content`,
+# the key Gemini's OpenAI-compatible API uses, is read too.
 THOUGHT_SIGNATURE = ("google", "thought_signature")
 # The signature Google documents for function calls Gemini did not make itself; as
 # bytes whose base64 (the SDK's URL-safe alphabet) is that very text on the wire.

@@ -86,9 +86,11 @@ class ChunkReader:
                 text.append(acc.add_text(part.text))
         return "".join(text)
 
-    def end(self) -> None:
-        """The stream ended: without a finish reason, it ended early (an error)."""
+    def end(self) -> str:
+        """The stream ended: without a finish reason, it ended early (an error). Gemini
+        holds nothing back, so no text is left to give."""
         self.accumulator.check_complete(False)
+        return ""
 
     def response(self) -> ModelResponse:
         """The complete response."""
