@@ -1,7 +1,7 @@
 """Gemini: one generateContent call and one 200-chunk streamGenerateContent (SSE, usage in
 every chunk, as Gemini sends it) through `gemini_chat`, against the same made with a
-bare `google.genai.Client` (its defaults, retries off as ours are), on the same
-loopback server.
+bare `google.genai.Client` (its defaults, but retries off and a 60 s timeout, as the
+wrapper's), on the same loopback server.
 
 Each is measured twice: in wall time, and in this process's CPU time, which is the
 client's own cost and holds steady on a machine whose other work makes wall times
@@ -59,8 +59,10 @@ def run(quick: bool) -> None:
         reg.init({"config_name": "gemini", "model_type": "gemini_chat", "model_name": "m",
                   "api_key": "bench-key", "base_url": url, "max_retries": 0})
         model = reg.get("gemini")
+        # The same timeout as the wrapper's (60 s, the config's default): with one, the
+        # SDK sets it on each request and sends it as X-Server-Timeout.
         bare = genai.Client(api_key="bench-key", http_options=types.HttpOptions(
-            base_url=url, api_version="v1beta",
+            base_url=url, api_version="v1beta", timeout=60_000,
             retry_options=types.HttpRetryOptions(attempts=1)))
 
         def sdk_call() -> None:
@@ -115,7 +117,8 @@ def _mocked(calls: int) -> None:
                   "api_key": "bench-key", "base_url": "http://127.0.0.1:9", "max_retries": 0})
         model = reg.get("gemini")
         bare = genai.Client(api_key="bench-key", http_options=types.HttpOptions(
-            base_url="http://127.0.0.1:9", api_version="v1beta", httpx_client=mock,
+            base_url="http://127.0.0.1:9", api_version="v1beta", timeout=60_000,
+            httpx_client=mock,
             httpx_async_client=httpx2.AsyncClient(),
             retry_options=types.HttpRetryOptions(attempts=1)))
         sdk, ours = best_pair(
