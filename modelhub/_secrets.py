@@ -101,8 +101,26 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+def _plain(item: Any) -> Any:
+    """An SDK's response object as plain data: a pydantic model or a dataclass dumped,
+    anything else its repr (which may quote what the object holds)."""
+    import dataclasses
+
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        try:
+            return dump(mode="json")
+        except Exception:  # a model that cannot dump itself: its repr, below
+            pass
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        return dataclasses.asdict(item)
+    return repr(item)
+
+
 def redact_any(value: Any, secrets: Iterable[str | None]) -> Any:
-    """Like `redact`, through the strings of a decoded JSON value, keys included."""
+    """Like `redact`, through the strings of a decoded JSON value, keys included. Any
+    other object in it (an SDK's response object) becomes plain data first, so no
+    attribute of what is returned holds a secret."""
     from modelhub._json import map_leaves
 
     found = [s for s in secrets if s and len(s) >= 4]
@@ -110,7 +128,11 @@ def redact_any(value: Any, secrets: Iterable[str | None]) -> Any:
         return value
 
     def one(item: Any, path: Any = ()) -> Any:
-        return redact(item, found) if isinstance(item, str) else item
+        if isinstance(item, str):
+            return redact(item, found)
+        if item is None or isinstance(item, (int, float, bool)):
+            return item
+        return redact_any(_plain(item), found)
 
     return map_leaves(value, one, key=one)
 
@@ -177,4 +199,5 @@ def protect_logger(*names: str) -> None:
 
 # Read by modelhub's own modules: the names of what they log under.
 LOGGERS = ("modelhub", "httpx", "httpcore", "httpcore.connection", "httpcore.http11",
-           "httpcore.http2", "httpcore.proxy")
+           "httpcore.http2", "httpcore.proxy", "httpx2", "httpcore2", "httpcore2.connection",
+           "httpcore2.http11", "httpcore2.http2", "httpcore2.proxy", "httpcore2.socks")

@@ -53,6 +53,7 @@ __all__ = [
     "ScriptedConfig",
     "ScriptedModel",
     "ScriptedReply",
+    "echo",
     "error",
     "reply",
     "scripted",
@@ -222,6 +223,15 @@ class ScriptedConfig(ModelConfig):
 
 
 # -- the wrapper -------------------------------------------------------------------------------
+def echo(messages: list[dict[str, Any]], stop_sequences: list[str] | None = None) -> str:
+    """A model in smolagents' custom-model shape that answers with the last user
+    message: the smallest `model_type: callable` there is (`modelhub.testing:echo`)."""
+    from modelhub.wrappers.formatting import to_text
+
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+    return to_text(last.get("content")) if last else ""
+
+
 def _words(text: str) -> list[str]:
     words = text.split(" ")
     return [w + " " for w in words[:-1]] + ([words[-1]] if words[-1] else [])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -112,19 +114,25 @@ def test_a_plugin_names_its_own_distribution_to_install() -> None:
         PluginNeedsSDK(config_name="p")
 
 
+# Every provider SDK and heavy library a built-in wrapper may import when it is built.
+HEAVY = ["httpx", "httpcore", "openai", "dashscope", "anthropic", "litellm", "ollama",
+         "huggingface_hub", "google.genai", "zai", "zhipuai", "jwt", "torch", "transformers",
+         "click", "numpy", "aiohttp", "requests", "smolagents", "langchain_core",
+         "pydantic_ai", "agentscope"]
+
+
 def test_import_and_init_load_no_provider_sdk() -> None:
+    # The example configs hold one config (or more) of every built-in model type.
+    root = Path(__file__).resolve().parent.parent
     code = (
         "import sys, modelhub\n"
-        "modelhub.init([{'config_name': f'c{i}', 'model_type': t, 'base_url': 'http://127.0.0.1:1/v1',"
-        " 'azure_endpoint': 'https://x', 'api_version': 'v'} if t.startswith('azure') else"
-        " {'config_name': f'c{i}', 'model_type': t, 'base_url': 'http://127.0.0.1:1/v1'}"
-        " for i, t in enumerate(['openai_chat', 'openai', 'openai_embedding', 'openai_dall_e',"
-        " 'azure_openai_chat', 'azure_openai_embedding', 'anthropic_chat', 'litellm_chat',"
-        " 'zhipuai_chat', 'zhipuai_embedding', 'yi_chat'])])
-"
-        "heavy = ['httpx', 'openai', 'dashscope', 'anthropic', 'litellm', 'torch', 'transformers',"
-        " 'click', 'httpcore', 'zai', 'zhipuai', 'jwt']\n"
-        "print(','.join(m for m in heavy if m in sys.modules))\n")
+        f"names = modelhub.init([{str(root / 'configs')!r}, {str(root / 'configs/agentscope')!r}])\n"
+        "from modelhub.registry import default_registry as r\n"
+        "print(sorted({r.entry(n).model_type for n in names}))\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == ""
+    types_line, heavy_line = out.stdout.split("\n")[:2]
+    builtin = {i.model_type for i in plugins.list_plugins() if i.distribution == "modelhub"}
+    assert builtin - set(ast.literal_eval(types_line)) == set(), "a type without an example"
+    assert heavy_line == ""

@@ -160,3 +160,42 @@ def test_an_illegal_header_is_not_retried_and_its_error_holds_no_key(
     for link in chain(info.value):
         assert not leaks(str(link))
     assert info.value.config_name == "c"
+
+
+class _SDKAnswer:
+    """An SDK's response object (not a decoded JSON value) that echoes the key."""
+
+    def __init__(self) -> None:
+        self.headers = {"authorization": f"Bearer {KEY}"}
+
+    def __repr__(self) -> str:
+        return f"_SDKAnswer(headers={self.headers!r})"
+
+
+def test_an_sdk_object_that_echoes_the_key_is_redacted_before_it_is_kept() -> None:
+    from pydantic import BaseModel
+
+    from modelhub.http.errors import ErrorContext, parse_answer
+
+    class Completion(BaseModel):
+        id: str
+        echoed: list[str]
+
+    context = ErrorContext("sdk", config_name="c", secrets=(KEY,))
+
+    def parse(body: Any) -> Any:
+        return body.choices[0]  # neither object has choices: an unexpected shape
+
+    for answer in (_SDKAnswer(), Completion(id="x", echoed=[KEY]), {"raw": _SDKAnswer()}):
+        with pytest.raises(errors.ResponseParseError) as caught:
+            parse_answer(parse, answer, context)
+        error = caught.value
+        assert leaks(str(error), error.response, *chain(error)) == []
+        assert MASK in repr(error.response)
+
+    def reject(body: Any) -> Any:
+        raise errors.ResponseParseError("no text in the answer")
+
+    with pytest.raises(errors.ResponseParseError) as caught:
+        parse_answer(reject, Completion(id="x", echoed=[KEY]), context)
+    assert caught.value.response == {"id": "x", "echoed": [MASK]}

@@ -86,7 +86,7 @@ class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
         try:
             chunks = self.call(lambda: client.chat_completion(**kwargs))
         except BaseException:
-            client.close()  # type: ignore[no-untyped-call]
+            client.close()
             raise
         return self.stream(chunks, handler.take, handler.end, client.close), handler.response
 

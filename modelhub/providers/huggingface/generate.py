@@ -135,7 +135,7 @@ class HFInferenceGenerateWrapper(HFInferenceBase, ChatWrapperBase):
         try:
             events = self.call(lambda: client.text_generation(**kwargs))
         except BaseException:
-            client.close()  # type: ignore[no-untyped-call]
+            client.close()
             raise
         deltas = self.stream(events, handler.take, handler.end, client.close)
         return deltas, handler.accumulator.response
