@@ -100,7 +100,7 @@ def run_ray(address: str, config: Mapping[str, Any], job: BatchJob, *,
         if items:
             size = max(1, -(-job.concurrency // 2))
             batches = -(-len(items) // size)
-            cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
+            cpus = int(ray.cluster_resources().get("CPU", 1))
             actors = max(1, min(workers or cpus, batches))
             dataset = ray.data.from_items(items, override_num_blocks=min(batches, 10_000))
             answered = dataset.map_batches(
