@@ -115,10 +115,11 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
         return merged_prompt(*args) if multi_agent_mode else chat_turns(*args)
 
     def build(self, request: ChatRequest
-              ) -> tuple[str | list[dict[str, Any]], types.GenerateContentConfigDict | None]:
+              ) -> tuple[Any, types.GenerateContentConfigDict | None]:
         """The SDK's contents and config for a request, as dicts (which the SDK reads
         faster than its own objects, and validates before sending anything: what it
-        refuses is an InvalidArgumentError, see `errors.map_error`)."""
+        refuses is an InvalidArgumentError, see `errors.map_error`). The contents are
+        typed Any: how the SDK's unions of TypedDicts check differs by pydantic version."""
         from modelhub.providers.gemini.messages import to_contents
 
         system, contents = to_contents(request.messages)

@@ -72,7 +72,7 @@ class GeminiEmbeddingWrapper(GeminiWrapperBase, EmbeddingWrapperBase):
         return self.config.batch_size
 
     def build(self, texts: list[str], params: dict[str, Any]
-              ) -> tuple[list[dict[str, Any]], types.EmbedContentConfigDict]:
+              ) -> tuple[Any, types.EmbedContentConfigDict]:
         """One content per text (so that each gets its own vector, whatever the model:
         the SDK makes a list of strings one content for a multimodal model), and the
         config, as dicts (the SDK checks them before sending anything)."""
