@@ -235,3 +235,16 @@ def test_workers_get_the_config_as_written(tmp_path: Path, server: BatchServer,
     memory.init([{"config_name": "m", "model_type": "echo_chat"}])
     with pytest.raises(Exception, match="config file"):
         worker_config(memory.entry("m"))
+
+
+def test_no_ray_cluster_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                         configs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'modelhub[ray]'")
+    for name, value in {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
+                        "RAY_ADDRESS": "", "RAY_TMPDIR": str(tmp_path),
+                        "TMPDIR": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+    source = write_lines(tmp_path / "in.jsonl", [{"prompt": "x"}])
+    code, err = batch(capsys, configs, "up", str(source), "-o", str(tmp_path / "o.jsonl"),
+                      "--no-progress", "--ray", "auto")
+    assert code == 1 and "no Ray cluster at 'auto'" in err

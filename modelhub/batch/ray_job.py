@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelhub.batch.job import BatchJob, BatchResult, pending, start
 from modelhub.batch.lines import answer
-from modelhub.errors import ConfigError
+from modelhub.errors import ConfigError, ModelhubError
 
 if TYPE_CHECKING:
     from modelhub.registry import ConfigEntry
@@ -89,8 +89,11 @@ def run_ray(address: str, config: Mapping[str, Any], job: BatchJob, *,
     name = str(config.get("config_name", "batch"))
     run = start(job, name)
     try:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,
-                 configure_logging=False, ignore_reinit_error=True)
+        try:
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False,
+                     configure_logging=False, ignore_reinit_error=True)
+        except ConnectionError as error:
+            raise ModelhubError(f"no Ray cluster at {address!r}: {error}") from None
         # Ray Data's own bars and notes would scroll over the job's progress bar.
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         context = ray.data.DataContext.get_current()
