@@ -239,11 +239,11 @@ def test_workers_get_the_config_as_written(tmp_path: Path, server: BatchServer,
 
 def test_no_ray_cluster_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                          configs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("ray", reason="Ray is not installed: pip install 'modelhub[ray]'")
     for name, value in {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
                         "RAY_ADDRESS": "", "RAY_TMPDIR": str(tmp_path),
                         "TMPDIR": str(tmp_path)}.items():
         monkeypatch.setenv(name, value)
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'modelhub[ray]'")
     source = write_lines(tmp_path / "in.jsonl", [{"prompt": "x"}])
     code, err = batch(capsys, configs, "up", str(source), "-o", str(tmp_path / "o.jsonl"),
                       "--no-progress", "--ray", "auto")

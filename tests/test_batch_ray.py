@@ -25,6 +25,10 @@ def ray_address() -> Iterator[str]:
     """A Ray instance of this test's own: its GCS address."""
     os.environ.update(RAY_ENV)
     ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'modelhub[ray]'")
+    from ray._private import ray_constants
+
+    # Read when ray was first imported, maybe by another test of this process: loopback only.
+    ray_constants.ENABLE_RAY_CLUSTER = False
     folder = tempfile.mkdtemp(prefix="mhray-")
     ray.init(num_cpus=2, include_dashboard=False, _temp_dir=folder,
              logging_level=logging.WARNING, configure_logging=False)
