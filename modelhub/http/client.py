@@ -56,6 +56,43 @@ def dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# After a stream's terminator, what is left of its body (normally nothing but the end of
+# the chunked encoding) is read, so that the connection goes back to the pool rather than
+# being closed; a server that sends more than this, or (async) takes longer, loses it.
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 0.1
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    """Read the rest of a finished stream's body, a little at most (errors ignored: the
+    answer is complete)."""
+    left = _DRAIN_BYTES
+    try:
+        for chunk in chunks:
+            left -= len(chunk)
+            if left < 0:
+                return
+    except Exception:  # the connection is then closed; nothing is lost
+        return
+
+
+async def _adrain(chunks: AsyncIterator[bytes]) -> None:
+    """Async twin of `_drain`, bounded in time as well."""
+    import asyncio
+
+    async def read() -> None:
+        left = _DRAIN_BYTES
+        async for chunk in chunks:
+            left -= len(chunk)
+            if left < 0:
+                return
+
+    try:
+        await asyncio.wait_for(read(), _DRAIN_SECONDS)
+    except Exception:  # a timeout included: the connection is then closed
+        return
+
+
 class StreamHandler(Protocol):
     """What a provider supplies to read its stream: frames in, text deltas out."""
 
@@ -334,12 +371,15 @@ class JSONEndpoint:
 
         def deltas() -> Iterator[str]:
             broken = None
+            chunks = response.iter_bytes()
             try:
-                for chunk in response.iter_bytes():
+                for chunk in chunks:
                     yield from reader.feed(chunk)
                     if reader.done:
                         break
                 yield from reader.end()
+                if reader.done:
+                    _drain(chunks)
             except httpx.HTTPError as exc:
                 broken = transport_error(exc, self.context_for(path))
             finally:
@@ -382,14 +422,17 @@ class JSONEndpoint:
 
         async def deltas() -> AsyncIterator[str]:
             broken = None
+            chunks = response.aiter_bytes()
             try:
-                async for chunk in response.aiter_bytes():
+                async for chunk in chunks:
                     for delta in reader.feed(chunk):
                         yield delta
                     if reader.done:
                         break
                 for delta in reader.end():
                     yield delta
+                if reader.done:
+                    await _adrain(chunks)
             except httpx.HTTPError as exc:
                 broken = transport_error(exc, self.context_for(path))
             finally:

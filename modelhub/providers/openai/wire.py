@@ -113,34 +113,51 @@ class ChatStreamHandler:
             self.finished = True
             return None
         chunk = decode_json(frame.data, self.context, "a stream event")
-        if frame.event == "error" or (isinstance(chunk, Mapping) and chunk.get("error")):
+        # A decoded JSON object is a dict: `type(...) is dict` keeps this path, taken for
+        # every event, free of the slower Mapping checks.
+        is_object = type(chunk) is dict
+        if frame.event == "error" or (is_object and chunk.get("error")):
             raise stream_error(chunk, self.context)
-        if not isinstance(chunk, Mapping):
+        if not is_object:
             raise ResponseParseError("a stream event is not a JSON object",
                                      **self.context.fields())
         acc = self.accumulator
         acc.add_raw(chunk)
-        acc.add_usage(parse_usage(chunk.get("usage")))
-        acc.set_model(optional_str(chunk.get("model"), "model"))
+        usage = chunk.get("usage")
+        if usage is not None:
+            acc.add_usage(parse_usage(usage))
+        model = chunk.get("model")
+        if model is not None:
+            acc.set_model(optional_str(model, "model"))
         choices = chunk.get("choices")
         if not choices:
             return None
         choice = choices[0]
-        acc.set_finish_reason(optional_str(choice.get("finish_reason"), "finish_reason"))
+        reason = choice.get("finish_reason")
+        if reason is not None:
+            acc.set_finish_reason(optional_str(reason, "finish_reason"))
         delta = choice.get("delta") or {}
-        acc.add_reasoning(_reasoning_of(delta) or "")
-        for tc in delta.get("tool_calls") or ():
+        if "reasoning_content" in delta or "reasoning" in delta:
+            acc.add_reasoning(_reasoning_of(delta) or "")
+        tool_calls = delta.get("tool_calls")
+        if tool_calls:
+            self._tool_calls(tool_calls)
+        content = delta.get("content")
+        if not content:
+            return None
+        return acc.add_text(content if type(content) is str else _text_of(content) or "")
+
+    def _tool_calls(self, fragments: Any) -> None:
+        for tc in fragments:
             fn = tc.get("function") or {}
             index = tc.get("index")
             if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
                 raise ResponseParseError("a tool call index is not a number")
-            acc.add_tool_call_delta(
+            self.accumulator.add_tool_call_delta(
                 index, id=optional_str(tc.get("id"), "a tool call id"),
                 name=optional_str(fn.get("name"), "a tool name"),
                 arguments=optional_str(fn.get("arguments"), "tool call arguments"),
                 type=optional_str(tc.get("type"), "a tool call type"))
-        content = _text_of(delta.get("content"))
-        return acc.add_text(content) if content else None
 
     def end(self) -> str | None:
         """Release held-back text; an early end (no [DONE], no finish reason) raises."""
