@@ -22,12 +22,13 @@ from modelhub.response import ModelResponse, ToolCall, Usage
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.reasoning import split_think
 
-__all__ = ["ChatStreamHandler", "parse_chat_completion", "parse_usage", "stream_error"]
+__all__ = ["ChatStreamHandler", "add_tool_call_fragments", "parse_chat_completion",
+           "parse_usage", "stream_error"]
 
 
 def parse_usage(usage: Any) -> Usage | None:
     """Usage from an OpenAI `usage` object (the embeddings shape too)."""
-    if not isinstance(usage, Mapping):
+    if usage is None or not isinstance(usage, Mapping):
         return None
     inp = usage.get("prompt_tokens") or usage.get("input_tokens") or 0
     out = usage.get("completion_tokens") or usage.get("output_tokens") or 0
@@ -85,6 +86,20 @@ def parse_chat_completion(body: Any) -> ModelResponse:
         model=optional_str(body.get("model"), "model"), reasoning=reasoning, raw=body)
 
 
+def add_tool_call_fragments(acc: StreamAccumulator, fragments: Any) -> None:
+    """Feed the fragments of a chunk's `delta.tool_calls` to an accumulator."""
+    for tc in fragments or ():
+        fn = tc.get("function") or {}
+        index = tc.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise ResponseParseError("a tool call index is not a number")
+        acc.add_tool_call_delta(
+            index, id=optional_str(tc.get("id"), "a tool call id"),
+            name=optional_str(fn.get("name"), "a tool name"),
+            arguments=optional_str(fn.get("arguments"), "tool call arguments"),
+            type=optional_str(tc.get("type"), "a tool call type"))
+
+
 def stream_error(payload: Any, context: ErrorContext) -> ModelAPIError:
     """The error for an error event inside a 200 stream: its status from the event's
     own status or code, else from its type, else 500."""
@@ -113,14 +128,20 @@ class ChatStreamHandler:
             self.finished = True
             return None
         chunk = decode_json(frame.data, self.context, "a stream event")
-        # A decoded JSON object is a dict: `type(...) is dict` keeps this path, taken for
-        # every event, free of the slower Mapping checks.
-        is_object = type(chunk) is dict
-        if frame.event == "error" or (is_object and chunk.get("error")):
+        if frame.event == "error":
             raise stream_error(chunk, self.context)
-        if not is_object:
+        return self.take(chunk)
+
+    def take(self, chunk: Any) -> str | None:
+        """Take one decoded `chat.completion.chunk` (a mapping, or an SDK's object that
+        is one); return the text delta it carries, if any."""
+        # Every event passes here: a decoded dict skips the slower Mapping check, and
+        # fields an event does not carry cost one lookup each.
+        if not (type(chunk) is dict or isinstance(chunk, Mapping)):
             raise ResponseParseError("a stream event is not a JSON object",
                                      **self.context.fields())
+        if chunk.get("error"):
+            raise stream_error(chunk, self.context)
         acc = self.accumulator
         acc.add_raw(chunk)
         usage = chunk.get("usage")
@@ -139,25 +160,13 @@ class ChatStreamHandler:
         delta = choice.get("delta") or {}
         if "reasoning_content" in delta or "reasoning" in delta:
             acc.add_reasoning(_reasoning_of(delta) or "")
-        tool_calls = delta.get("tool_calls")
-        if tool_calls:
-            self._tool_calls(tool_calls)
+        fragments = delta.get("tool_calls")
+        if fragments:
+            add_tool_call_fragments(acc, fragments)
         content = delta.get("content")
         if not content:
             return None
         return acc.add_text(content if type(content) is str else _text_of(content) or "")
-
-    def _tool_calls(self, fragments: Any) -> None:
-        for tc in fragments:
-            fn = tc.get("function") or {}
-            index = tc.get("index")
-            if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
-                raise ResponseParseError("a tool call index is not a number")
-            self.accumulator.add_tool_call_delta(
-                index, id=optional_str(tc.get("id"), "a tool call id"),
-                name=optional_str(fn.get("name"), "a tool name"),
-                arguments=optional_str(fn.get("arguments"), "tool call arguments"),
-                type=optional_str(tc.get("type"), "a tool call type"))
 
     def end(self) -> str | None:
         """Release held-back text; an early end (no [DONE], no finish reason) raises."""
