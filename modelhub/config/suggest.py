@@ -50,13 +50,14 @@ def edit_distance(a: str, b: str, limit: int | None = None) -> int:
 def misspelling_of(word: str, known: Iterable[str]) -> str | None:
     """The known name `word` is a near miss of (case, `-` for `_`, or a small edit
     away), or None when it is one of them or far from all."""
-    known = known if isinstance(known, (set, frozenset)) else list(known)
-    if word in known:
+    names: frozenset[str] | set[str] | list[str] = \
+        known if isinstance(known, (set, frozenset)) else list(known)
+    if word in names:
         return None
     folded = word.lower().replace("-", "_")
     allowed = 0 if len(folded) <= 3 else 1 if len(folded) <= 5 else 2
     best: tuple[int, str] | None = None
-    for name in sorted(known):
+    for name in sorted(names):
         lowered = name.lower()
         if folded == lowered:
             return name
