@@ -1,6 +1,7 @@
-"""Config models shared by the OpenAI family (importing this never imports httpx); each
-wrapper module other than chat's declares its own config next to it, so that building
-one kind of wrapper defines only the pydantic classes it needs.
+"""The config classes of the OpenAI family, apart from its wrapper code: `init()` imports
+this module alone (it is what `modelhub.config_classes` names for every model type of
+the family), so it imports only the standard library, pydantic and modelhub's config
+layer.
 
 They accept AgentScope's keys (`client_args`, `organization`, `stream`, `budget`) and
 smolagents' OpenAIServerModel / AzureOpenAIServerModel options (`client_kwargs`,
@@ -10,13 +11,15 @@ smolagents' OpenAIServerModel / AzureOpenAIServerModel options (`client_kwargs`,
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import os
+from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from modelhub.config.schema import ConfigModel, RemoteModelConfig
 
-__all__ = ["OpenAIChatConfig", "OpenAIClientArgs", "OpenAIConfig"]
+__all__ = ["AzureOpenAIChatConfig", "AzureOpenAIEmbeddingConfig", "OpenAIChatConfig",
+           "OpenAIClientArgs", "OpenAIConfig", "OpenAIDallEConfig", "OpenAIEmbeddingConfig"]
 
 
 class OpenAIClientArgs(ConfigModel):
@@ -152,3 +155,55 @@ class OpenAIChatConfig(OpenAIConfig):
         description="Rename roles the server rejects, e.g. {'tool-response': 'user'}.")
     flatten_messages_as_text: bool = Field(
         default=False, description="Send content as plain text instead of parts.")
+
+
+class OpenAIEmbeddingConfig(OpenAIConfig):
+    """`openai_embedding`: the /embeddings endpoint."""
+
+    known_params: ClassVar[frozenset[str]] = EMBEDDING_PARAMS
+
+    dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
+    encoding_format: Literal["float", "base64"] = Field(
+        default="float", description="Wire encoding; base64 is decoded for you.")
+
+
+class OpenAIDallEConfig(OpenAIConfig):
+    """`openai_dall_e`: the /images/generations endpoint."""
+
+    known_params: ClassVar[frozenset[str]] = IMAGE_PARAMS
+
+
+# -- Azure ---------------------------------------------------------------------------------
+AZURE_ENDPOINT_ENV = "AZURE_OPENAI_ENDPOINT"
+AZURE_VERSION_ENV = "OPENAI_API_VERSION"
+
+
+class _AzureFields(ConfigModel):
+    azure_endpoint: str | None = Field(
+        default=None,
+        description=f"https://<resource>.openai.azure.com (else {AZURE_ENDPOINT_ENV}).")
+    api_version: str | None = Field(default=None, description=f"Else {AZURE_VERSION_ENV}.")
+    azure_deployment: str | None = Field(
+        default=None, description="The deployment; defaults to model_name.")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> _AzureFields:
+        # Checked at load, so that a config that cannot work fails at init(), not at
+        # its first call.
+        if not (self.azure_endpoint or getattr(self, "base_url", None)
+                or os.environ.get(AZURE_ENDPOINT_ENV)):
+            raise ValueError(f"no Azure endpoint: set 'azure_endpoint' (or base_url, the "
+                             f"deployment's URL) or the {AZURE_ENDPOINT_ENV} environment "
+                             "variable")
+        if not (self.api_version or os.environ.get(AZURE_VERSION_ENV)):
+            raise ValueError(f"no API version: set 'api_version' or the {AZURE_VERSION_ENV} "
+                             "environment variable")
+        return self
+
+
+class AzureOpenAIChatConfig(_AzureFields, OpenAIChatConfig):
+    """`azure_openai_chat`: chat completions on an Azure OpenAI deployment."""
+
+
+class AzureOpenAIEmbeddingConfig(_AzureFields, OpenAIEmbeddingConfig):
+    """`azure_openai_embedding`: embeddings on an Azure OpenAI deployment."""
