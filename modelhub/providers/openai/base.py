@@ -49,24 +49,20 @@ class OpenAIWrapperBase(ModelWrapperBase):
         return ConfigError(ConfigIssue(message, config_name=self.config_name, field=field))
 
     def base_url(self) -> str:
-        """Where requests go: the config's base_url, else the profile's (or the variable
-        its profile reads it from, such as OPENAI_BASE_URL)."""
+        """Where requests go: the config's base_url, else the profile's own address (no
+        environment variable moves it)."""
         if self.config.base_url:
             return self.config.base_url
-        profile = self.profile
-        moved = os.environ.get(profile.base_url_env) if profile.base_url_env else None
-        url = moved or profile.base_url
+        url = self.profile.base_url
         if not url:
-            raise self.config_error(f"provider {profile.name!r} has no default address: "
-                                    "set base_url", "base_url")
+            raise self.config_error(f"provider {self.profile.name!r} has no default "
+                                    "address: set base_url", "base_url")
         return url
 
     def env_key_allowed(self, url: str) -> bool:
         """Whether a key from the profile's environment variables may go to `url`: only
-        to the profile's own host (or the one its base-URL variable names)."""
+        to the profile's own host."""
         profile = self.profile
-        if self.config.base_url is None:
-            return True
         return bool(profile.base_url) and same_origin(url, profile.base_url or "")
 
     def api_key(self, url: str) -> str | None:
