@@ -17,6 +17,7 @@ from modelhub.errors import InvalidArgumentError, MissingDependencyError, Unsupp
 from modelhub.retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from modelhub.http.errors import ErrorContext
     from modelhub.response import ModelResponse
     from modelhub.wrappers.stream import ModelStream
 
@@ -96,6 +97,18 @@ class ModelWrapperBase:
         return self.config.model_name or self.config.config_name
 
     # -- what every kind shares ---------------------------------------------------------
+    def error_context(self) -> ErrorContext:
+        """What the errors this wrapper's base classes raise carry: the config, and the
+        secrets redacted from them (the config's own). A wrapper that sends other
+        secrets (a key read from the environment) returns a context holding them."""
+        from modelhub.http.errors import ErrorContext
+
+        secret_values = getattr(self.config, "secret_values", None)
+        return ErrorContext(provider=self.model_type or type(self).__name__,
+                            config_name=self.config_name,
+                            secrets=tuple(secret_values()) if secret_values else (),
+                            timeout=getattr(self.config, "timeout", None))
+
     def merged_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The config's generate_args with a call's keyword arguments over them (each
         checked for a misspelled parameter name)."""

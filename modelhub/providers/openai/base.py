@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from modelhub._secrets import is_secret_name
 from modelhub.errors import ConfigError, ConfigIssue
 from modelhub.http.client import JSONEndpoint
+from modelhub.http.errors import ErrorContext
 from modelhub.providers.openai.config import OpenAIConfig
 from modelhub.providers.openai.profiles import Profile, profile_for
 from modelhub.wrappers.base import ModelWrapperBase
@@ -43,6 +44,11 @@ class OpenAIWrapperBase(ModelWrapperBase):
         """Pick the profile and build the endpoint (the pool is made on first request)."""
         self.profile = profile_for(self.config.provider, self.config.model_type)
         self.endpoint = self.make_endpoint()
+
+    def error_context(self) -> ErrorContext:
+        """The endpoint's context: it holds every secret sent, a key read from the
+        environment included."""
+        return self.endpoint.context
 
     def config_error(self, message: str, field: str) -> ConfigError:
         """A ConfigError about this config's `field`."""

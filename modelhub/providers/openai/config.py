@@ -14,7 +14,14 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from modelhub.config.schema import ConfigModel, RemoteModelConfig
 
@@ -24,19 +31,27 @@ __all__ = ["AzureOpenAIChatConfig", "AzureOpenAIEmbeddingConfig", "OpenAIChatCon
 
 class OpenAIClientArgs(ConfigModel):
     """What AgentScope's `client_args` / smolagents' `client_kwargs` may hold: the
-    `openai.OpenAI(...)` arguments that mean something over the wire."""
+    `openai.OpenAI(...)` arguments that mean something over the wire. Each is checked
+    here as its top-level field is (an error names `client_args.<key>`), then folded
+    into that field."""
 
     base_url: str | None = None  # folded into the top-level base_url before validation
-    api_key: SecretStr | None = None  # folded into api_key, and checked there
+    api_key: SecretStr | None = None
     organization: str | None = None
     project: str | None = None
-    timeout: float | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     max_retries: int | None = Field(default=None, ge=0, le=20)
     default_headers: dict[str, str | SecretStr] | None = None
     default_query: dict[str, str | SecretStr] | None = None
     azure_endpoint: str | None = None
     api_version: str | None = None
     azure_deployment: str | None = None
+
+    @field_validator("api_key", "organization", "project", "default_headers",
+                     "default_query", "azure_endpoint")
+    @classmethod
+    def _check(cls, value: Any, info: ValidationInfo) -> Any:
+        return _checked(info.field_name or "", value, "client_args.")
 
 
 # The chat completions parameters (API reference), and those OpenAI-compatible servers
@@ -61,6 +76,27 @@ EMBEDDING_PARAMS = frozenset({"dimensions", "encoding_format", "input", "model",
 IMAGE_PARAMS = frozenset({"background", "moderation", "n", "output_compression",
                           "output_format", "partial_images", "quality", "response_format",
                           "size", "style", "user"})
+
+def _checked(field: str, value: Any, prefix: str = "") -> Any:
+    """`value` of one of the fields below checked as what it becomes on the wire (a
+    header, a query parameter, a key, a URL); secret header and query values made
+    `SecretStr`."""
+    from modelhub.config import checks
+
+    if value is None:
+        return value
+    what = prefix + field
+    if field == "api_key":
+        checks.check_key(value.get_secret_value(), what)
+    elif field in ("organization", "project"):
+        checks.check_header_value(value, what)
+    elif field in ("default_headers", "headers", "default_query"):
+        return checks.secret_entries(value, "query parameter" if field == "default_query"
+                                     else "header", header=field != "default_query")
+    elif field == "azure_endpoint":
+        checks.check_url(value, what)
+    return value
+
 
 # Top-level field each client_args key lands in when folded.
 _FOLDED = {"api_key": "api_key", "organization": "organization", "project": "project",
@@ -96,12 +132,10 @@ class OpenAIConfig(RemoteModelConfig):
                              f"(known: {', '.join(profile_names())})")
         return value
 
-    @field_validator("default_query")
+    @field_validator("default_query", "organization", "project")
     @classmethod
-    def _secret_query(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from modelhub.config.checks import secret_entries
-
-        return secret_entries(value, "query parameter", header=False) if value else value
+    def _check_wire_values(cls, value: Any, info: ValidationInfo) -> Any:
+        return _checked(info.field_name or "", value)
 
     @model_validator(mode="after")
     def _has_an_address(self) -> OpenAIConfig:
@@ -115,6 +149,8 @@ class OpenAIConfig(RemoteModelConfig):
 
     @model_validator(mode="after")
     def _fold_client_args(self) -> OpenAIConfig:
+        """Move what client_args holds (checked already) into the top-level fields, and
+        keep nothing there: a secret is held in one place only."""
         if self.client_args is None:
             return self
         defaults = type(self).model_fields
@@ -126,18 +162,12 @@ class OpenAIConfig(RemoteModelConfig):
                 continue
             current = getattr(self, target)
             if isinstance(value, dict):  # headers / query: merged, top-level keys win
-                from modelhub.config.checks import secret_entries
-
-                value = secret_entries({**value, **current}, f"client_args.{key}",
-                                       header=target == "headers")
-            elif isinstance(value, SecretStr):
-                from modelhub.config.checks import check_key
-
-                check_key(value.get_secret_value(), f"client_args.{key}")
+                value = {**value, **current}
             elif target in self.model_fields_set and current != value:
                 raise ValueError(f"{target!r} is given both at top level and as "
                                  f"client_args.{key}, with different values")
             object.__setattr__(self, target, value)
+        object.__setattr__(self, "client_args", None)
         return self
 
 
@@ -185,6 +215,11 @@ class _AzureFields(ConfigModel):
     api_version: str | None = Field(default=None, description=f"Else {AZURE_VERSION_ENV}.")
     azure_deployment: str | None = Field(
         default=None, description="The deployment; defaults to model_name.")
+
+    @field_validator("azure_endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        return _checked("azure_endpoint", value)  # type: ignore[no-any-return]
 
     @model_validator(mode="after")
     def _reachable(self) -> _AzureFields:
