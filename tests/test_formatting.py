@@ -152,3 +152,19 @@ def test_normalize_messages() -> None:
         normalize_messages(3.5)
     with pytest.raises(ValueError):
         normalize_messages([])
+
+
+def test_per_message_without_names_is_agentscopes_common_chat_layout() -> None:
+    # CommonFormatter.format_chat in AgentScope v0.1.6's formatter_test.py: role and
+    # content only; tool traffic is kept (as tool_calls and tool messages), unnamed.
+    assert per_message(*INPUTS, names=False) == [
+        {"role": "system", "content": "You are a helpful assistant"},
+        {"role": "user", "content": "What is the weather today?"},
+        {"role": "assistant", "content": "It is sunny today"}]
+    out = per_message(*WITH_TOOLS, {"role": "user", "name": "bob", "content": "hi"},
+                      names=False)
+    assert all("name" not in m for m in out)
+    assert out[3] == {"role": "tool", "tool_call_id": "xxx", "content": "It is sunny today"}
+    assert out[2]["tool_calls"][0]["function"]["name"] == "bing_search"
+    assert out[-1] == {"role": "user", "content": "hi"}
+    assert per_message(*INPUTS)[0]["name"] == "system"  # names kept by default

@@ -172,19 +172,22 @@ def _content(message: Message) -> str | list[dict[str, Any]]:
     return message.parts if message.media() else (message.text or "")
 
 
-def per_message(*args: Any) -> list[dict[str, Any]]:
+def per_message(*args: Any, names: bool = True) -> list[dict[str, Any]]:
     """Each message as it is: role, name (when it has one), content (a str unless it
     carries media), tool calls and tool results. Dicts already in the neutral shape
-    are kept whole (`tool_calls`, `tool_call_id` and all)."""
+    are kept whole (`tool_calls`, `tool_call_id` and all).
+
+    With `names=False` no message carries a `name`, as AgentScope v0.1.6's common chat
+    layout has it (for APIs that take no speaker names)."""
     out: list[dict[str, Any]] = []
     for msg in _flatten(args):
         if isinstance(msg, Mapping) and "url" not in msg and not _has_blocks(msg):
-            out.append(dict(msg))
+            out.append(dict(msg) if names else _unnamed(msg))
             continue
         message = _read(msg)
-        out.extend(message.tool_results)
+        out.extend(message.tool_results if names else map(_unnamed, message.tool_results))
         entry: dict[str, Any] = {"role": message.role}
-        if message.name:
+        if message.name and names:
             entry["name"] = message.name
         entry["content"] = _content(message)
         if message.tool_calls:
@@ -192,6 +195,10 @@ def per_message(*args: Any) -> list[dict[str, Any]]:
         if entry["content"] or message.tool_calls or not message.tool_results:
             out.append(entry)
     return out
+
+
+def _unnamed(msg: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in msg.items() if k != "name"}
 
 
 def _has_blocks(msg: Mapping[str, Any]) -> bool:
