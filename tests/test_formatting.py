@@ -78,10 +78,11 @@ def test_tool_use_and_tool_result_blocks_become_openai_tool_messages() -> None:
 def test_another_model_behind_the_openai_api_gets_the_common_layouts() -> None:
     assert wrapper("glm-4").format(*INPUTS) == HISTORY
     assert merged_history(*INPUTS) == HISTORY
+    # AgentScope's CommonFormatter.format_chat (tests/formatter_test.py): no speaker names
     assert wrapper("glm-4").format(*INPUTS, multi_agent_mode=False) == [
-        {"role": "system", "name": "system", "content": "You are a helpful assistant"},
-        {"role": "user", "name": "user", "content": "What is the weather today?"},
-        {"role": "assistant", "name": "assistant", "content": "It is sunny today"}]
+        {"role": "system", "content": "You are a helpful assistant"},
+        {"role": "user", "content": "What is the weather today?"},
+        {"role": "assistant", "content": "It is sunny today"}]
 
 
 def test_vision_urls_and_local_files_become_image_parts(tmp_path: Path) -> None:

@@ -160,14 +160,15 @@ class ModelWrapperBase:
 
         Messages are dicts with `role` and `content`, or objects with `role`, `content`
         and optionally `name` and `url` (AgentScope's `Msg`); lists are flattened.
-        Anything else is a TypeError. As in AgentScope v0.1.6, `multi_agent_mode` (the
-        default) merges the conversation into one user message after the system
-        prompt; without it, each message stays a message. A provider converts to its
-        own shape (see `modelhub.wrappers.formatting`).
+        Anything else is a TypeError. As AgentScope v0.1.6's common formatter does,
+        `multi_agent_mode` (the default) merges the conversation into one user message
+        after the system prompt; without it, each message stays a message, with no
+        speaker name. A provider converts to its own shape (see
+        `modelhub.wrappers.formatting`).
         """
         from modelhub.wrappers.formatting import merged_history, per_message
 
-        return merged_history(*args) if multi_agent_mode else per_message(*args)
+        return merged_history(*args) if multi_agent_mode else per_message(*args, names=False)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(config_name={self.config_name!r}, "
