@@ -23,14 +23,21 @@ def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> s
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:
     """The optimal string alignment distance: insertions, deletions, substitutions and
     swaps of neighbours, each one edit. With `limit`, any distance past it comes back as
-    `limit + 1`, found without filling the whole table."""
-    if limit is not None and abs(len(a) - len(b)) > limit:
+    `limit + 1`, found from the cells within `limit` of the diagonal only."""
+    if limit is None:
+        limit = max(len(a), len(b))
+    elif abs(len(a) - len(b)) > limit:
         return limit + 1
+    over = limit + 1  # stands for any value past the limit
     prev2: list[int] = []
-    prev = list(range(len(b) + 1))
+    prev = [j if j <= limit else over for j in range(len(b) + 1)]
     for i, ca in enumerate(a, 1):
-        row = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
+        row = [over] * (len(b) + 1)
+        if i <= limit:
+            row[0] = i
+        lowest = row[0]
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            cb = b[j - 1]
             cost = prev[j - 1] + (ca != cb)
             if prev[j] + 1 < cost:
                 cost = prev[j] + 1
@@ -38,13 +45,15 @@ def edit_distance(a: str, b: str, limit: int | None = None) -> int:
                 cost = row[j - 1] + 1
             if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and prev2[j - 2] + 1 < cost:
                 cost = prev2[j - 2] + 1
-            row[j] = cost
+            row[j] = cost if cost < over else over
+            if cost < lowest:
+                lowest = cost
         # Past the limit for good: no cell of this row (nor, through a swap, of the one
         # before) can lead back under it.
-        if limit is not None and min(row) > limit and min(prev) >= limit:
-            return limit + 1
+        if lowest > limit and min(prev) >= limit:
+            return over
         prev2, prev = prev, row
-    return prev[-1] if limit is None else min(prev[-1], limit + 1)
+    return prev[-1]
 
 
 def misspelling_of(word: str, known: Iterable[str]) -> str | None:

@@ -139,6 +139,8 @@ class OpenAIConfig(RemoteModelConfig):
 
     @model_validator(mode="after")
     def _has_an_address(self) -> OpenAIConfig:
+        if self.base_url is not None:
+            return self
         from modelhub.providers.openai.profiles import profile_for
 
         profile = profile_for(self.provider, self.model_type)
