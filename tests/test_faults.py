@@ -136,3 +136,40 @@ async def test_headers_sent_a_byte_at_a_time_cannot_hold_a_call_past_its_timeout
     with pytest.raises(errors.ModelTimeoutError):
         await chat.acall("hi", stream=stream)
     assert time.monotonic() - start < 1.8
+
+
+# The answers issue 7 lists, each once as a whole body and once as a stream event.
+_BAD_BODIES = [{"choices": ["x"]}, {"choices": "abc"},
+               {"choices": [{"message": {"content": "hi", "tool_calls": 5}}]},
+               {"choices": [], "usage": {"prompt_tokens": "abc"}}]
+_BAD_EVENTS = ["data: 123\n\n", "data: null\n\n", 'data: {"choices": ["x"]}\n\n',
+               'data: {"choices": "abc"}\n\n',
+               'data: {"choices": [{"delta": {"tool_calls": 5}}]}\n\n',
+               'data: {"choices": [], "usage": {"prompt_tokens": "abc"}}\n\n']
+
+
+@pytest.mark.parametrize("body", _BAD_BODIES)
+async def test_a_body_of_an_unexpected_shape_is_a_parse_error(openai_server: OpenAIServer,
+                                                              body: Any) -> None:
+    from tests.openai_server import json_reply
+
+    chat = model(openai_server)
+    openai_server.enqueue(json_reply(body), json_reply(body))
+    with pytest.raises(errors.ResponseParseError) as info:
+        chat("hi")
+    assert info.value.config_name == "slowpoke" and info.value.__context__ is None
+    with pytest.raises(errors.ResponseParseError):
+        await chat.acall("hi")
+
+
+@pytest.mark.parametrize("event", _BAD_EVENTS)
+async def test_a_stream_event_of_an_unexpected_shape_is_a_parse_error(
+        openai_server: OpenAIServer, event: str) -> None:
+    chat = model(openai_server)
+    openai_server.enqueue(sse_reply([event]), sse_reply([event]))
+    with pytest.raises(errors.ResponseParseError) as info:
+        list(chat("hi", stream=True))
+    assert info.value.config_name == "slowpoke"
+    stream = await chat.acall("hi", stream=True)
+    with pytest.raises(errors.ResponseParseError):
+        [d async for d in stream]
