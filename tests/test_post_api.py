@@ -339,8 +339,8 @@ def test_format_as_agentscope_post_wrapper() -> None:
     assert common.format(*msgs) == [
         {"role": "system", "content": "You are a bot."},
         {"role": "user", "content": "## Conversation History\nBob: Hi\nbot: Hello"}]
-    assert common.format(*msgs, multi_agent_mode=False)[1] == {
-        "role": "user", "name": "Bob", "content": "Hi"}
+    # AgentScope's common chat layout: role and content, no speaker name
+    assert common.format(*msgs, multi_agent_mode=False)[1] == {"role": "user", "content": "Hi"}
     gpt = chat_offline(json_args={"model": "gpt-4o"})
     assert gpt.format(*msgs)[1] == {"role": "user", "name": "Bob",
                                     "content": [{"type": "text", "text": "Hi"}]}

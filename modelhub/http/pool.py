@@ -4,8 +4,9 @@ Building an httpx client costs a TLS context (tens of milliseconds), so wrappers
 transport settings match share one client: one per (verify, proxy) for sync calls,
 and one per event loop and (verify, proxy) for async calls (an async client cannot
 outlive or cross its loop). Plain-HTTP endpoints, such as a local model server, need
-no TLS context at all (see `transport_key`). httpx is imported on first use, never by
-`import modelhub`.
+no TLS context at all (see `transport_key`). Each client's connections keep to the
+deadline of the call in flight (`modelhub.http.deadline`). httpx is imported on first
+use, never by `import modelhub`.
 
 A provider whose SDK builds its own httpx client (one per wrapper) passes it
 `ssl_context()`: one verifying TLS context for the whole process, so that each client
@@ -18,6 +19,8 @@ import os
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
+
+from modelhub.http import deadline
 
 if TYPE_CHECKING:
     import asyncio
@@ -102,6 +105,7 @@ def sync_client(key: TransportKey = (True, None)) -> httpx.Client:
 
                     atexit.register(close)
                 client = httpx.Client(**_client_kwargs(key))
+                deadline.install(client)
                 _sync[key] = client
     return client
 
@@ -119,6 +123,7 @@ def async_client(key: TransportKey = (True, None)) -> httpx.AsyncClient:
         import httpx
 
         client = httpx.AsyncClient(**_client_kwargs(key))
+        deadline.install(client)
         clients[key] = client
     return client
 
