@@ -199,4 +199,5 @@ def protect_logger(*names: str) -> None:
 
 # Read by modelhub's own modules: the names of what they log under.
 LOGGERS = ("modelhub", "httpx", "httpcore", "httpcore.connection", "httpcore.http11",
-           "httpcore.http2", "httpcore.proxy")
+           "httpcore.http2", "httpcore.proxy", "httpx2", "httpcore2", "httpcore2.connection",
+           "httpcore2.http11", "httpcore2.http2", "httpcore2.proxy", "httpcore2.socks")

@@ -73,7 +73,7 @@ def get_weather(city: str) -> str:
 def test_agentscope_post_config_shapes_load_and_mean_the_same() -> None:
     reg = Registry()
     names = reg.init(ROOT / "configs" / "agentscope" / "post_api.json")
-    assert len(names) == 5
+    assert len(names) == 6
     flask = reg.entry("post_api_chat-flask_llama2-7b-chat-hf").config
     assert flask.base_url == "http://127.0.0.1:8000/llm/"  # type: ignore[attr-defined]
     assert flask.json_args == {"max_length": 4096, "temperature": 0.5}  # type: ignore[attr-defined]
@@ -82,6 +82,8 @@ def test_agentscope_post_config_shapes_load_and_mean_the_same() -> None:
     assert old.default_query["version"] == "2" and old.retry_interval == 2  # type: ignore[attr-defined]
     img = reg.entry("post_api_img_syn_config").config
     assert img.messages_key == "prompt"  # type: ignore[attr-defined]
+    assert reg.entry("post_api_dalle_config").wrapper_class is \
+        reg.entry("post_api_img_syn_config").wrapper_class  # the old spelling, post_api_dalle
     # The Authorization header is a secret from load on.
     assert "YOUR_API_TOKEN" not in repr(img) and "YOUR_API_TOKEN" not in str(img.model_dump())
     wrapper = reg.get("post_api_v004_style")

@@ -267,10 +267,16 @@ def connection_error(context: ErrorContext, detail: str,
 
 def transport_error(exc: BaseException, context: ErrorContext,
                     partial_text: str | None = None) -> ModelhubError:
-    """The modelhub error for an httpx transport failure. Raise it outside the `except`
-    that caught `exc`, so that `exc` (whose text may quote a header, and so a key) is
-    not kept as its context."""
-    import httpx
+    """The modelhub error for an httpx (or httpx2) transport failure. Raise it outside
+    the `except` that caught `exc`, so that `exc` (whose text may quote a header, and so
+    a key) is not kept as its context."""
+    import sys
+
+    # The library that raised it: httpx, or its fork httpx2 (same exception names).
+    library = type(exc).__module__.partition(".")[0]
+    httpx: Any = sys.modules.get(library) if library in ("httpx", "httpx2") else None
+    if httpx is None:
+        import httpx
 
     detail = redact(f"{type(exc).__name__}: {exc}", context.secrets)
     if isinstance(exc, httpx.TimeoutException):

@@ -8,6 +8,10 @@ no TLS context at all (see `transport_key`). Each client's connections keep to t
 deadline of the call in flight (`modelhub.http.deadline`). httpx is imported on first
 use, never by `import modelhub`.
 
+`library` picks the HTTP library: httpx (the default), or its drop-in fork httpx2,
+which some SDKs (google-genai) are built on and run faster with; each has its own
+clients, built and shared alike.
+
 A provider whose SDK builds its own httpx client (one per wrapper) passes it
 `ssl_context()`: one verifying TLS context for the whole process, so that each client
 costs no CA bundle load.
@@ -18,7 +22,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from modelhub.http import deadline
 
@@ -28,8 +32,11 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["TransportKey", "aclose", "async_client", "close", "ssl_context", "sync_client",
-           "transport_key"]
+__all__ = ["Library", "TransportKey", "aclose", "async_client", "close", "ssl_context",
+           "sync_client", "transport_key"]
+
+# The HTTP libraries clients can be built with (httpx2 mirrors httpx's API).
+Library = Literal["httpx", "httpx2"]
 
 # (verify, proxy): what makes two clients different. Timeouts, headers and URLs are
 # per request, so they do not split the pool.
@@ -44,22 +51,28 @@ MAX_KEEPALIVE = 200
 
 _lock = threading.Lock()
 _ssl: list[ssl.SSLContext] = []  # the shared verifying context, once built
-_sync: dict[TransportKey, httpx.Client] = {}
-_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
-                                  dict[TransportKey, httpx.AsyncClient]] = \
+# Keyed by (library, verify, proxy).
+_sync: dict[tuple[Any, ...], Any] = {}
+_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], Any]] = \
     weakref.WeakKeyDictionary()
 
 
-def _client_kwargs(key: TransportKey) -> dict[str, Any]:
-    import httpx
+def _module(library: Library) -> Any:
+    import importlib
 
+    if library not in ("httpx", "httpx2"):
+        raise ValueError(f"unknown HTTP library {library!r}")
+    return importlib.import_module(library)
+
+
+def _client_kwargs(key: TransportKey, library: Library = "httpx") -> dict[str, Any]:
     verify, proxy = key
     return {
         "verify": verify,
         "proxy": proxy,
         "timeout": None,  # set per request
-        "limits": httpx.Limits(max_connections=MAX_CONNECTIONS,
-                               max_keepalive_connections=MAX_KEEPALIVE),
+        "limits": _module(library).Limits(max_connections=MAX_CONNECTIONS,
+                                          max_keepalive_connections=MAX_KEEPALIVE),
         "follow_redirects": False,
         "trust_env": proxy is None,
     }
@@ -91,40 +104,59 @@ def ssl_context() -> ssl.SSLContext:
     return _ssl[0]
 
 
-def sync_client(key: TransportKey = (True, None)) -> httpx.Client:
-    """The shared sync client for these transport settings."""
-    client = _sync.get(key)
+@overload
+def sync_client(key: TransportKey = ..., *,
+                library: Literal["httpx"] = ...) -> httpx.Client: ...
+
+
+@overload
+def sync_client(key: TransportKey = ..., *, library: Library) -> Any: ...
+
+
+def sync_client(key: TransportKey = (True, None), *, library: Library = "httpx") -> Any:
+    """The shared sync client for these transport settings (and HTTP library)."""
+    slot = (library, *key) if library != "httpx" else key
+    client = _sync.get(slot)
     if client is None or client.is_closed:
         with _lock:
-            client = _sync.get(key)
+            client = _sync.get(slot)
             if client is None or client.is_closed:
-                import httpx
-
                 if not _sync:
                     import atexit
 
                     atexit.register(close)
-                client = httpx.Client(**_client_kwargs(key))
-                deadline.install(client)
-                _sync[key] = client
+                client = _module(library).Client(**_client_kwargs(key, library))
+                if library == "httpx":  # the deadline speaks httpcore, not httpx2's core
+                    deadline.install(client)
+                _sync[slot] = client
     return client
 
 
-def async_client(key: TransportKey = (True, None)) -> httpx.AsyncClient:
-    """The shared async client of the running event loop for these settings."""
+@overload
+def async_client(key: TransportKey = ..., *,
+                 library: Literal["httpx"] = ...) -> httpx.AsyncClient: ...
+
+
+@overload
+def async_client(key: TransportKey = ..., *, library: Library) -> Any: ...
+
+
+def async_client(key: TransportKey = (True, None), *, library: Library = "httpx") -> Any:
+    """The shared async client of the running event loop for these settings (and HTTP
+    library)."""
     import asyncio
 
     loop = asyncio.get_running_loop()
     clients = _async.get(loop)
     if clients is None:
         clients = _async.setdefault(loop, {})
-    client = clients.get(key)
+    slot = (library, *key) if library != "httpx" else key
+    client = clients.get(slot)
     if client is None or client.is_closed:
-        import httpx
-
-        client = httpx.AsyncClient(**_client_kwargs(key))
-        deadline.install(client)
-        clients[key] = client
+        client = _module(library).AsyncClient(**_client_kwargs(key, library))
+        if library == "httpx":  # the deadline speaks httpcore, not httpx2's core
+            deadline.install(client)
+        clients[slot] = client
     return client
 
 
