@@ -17,8 +17,8 @@ from pydantic import Field, model_validator
 
 from modelhub.config.schema import RemoteModelConfig
 
-__all__ = ["CHAT_PARAMS", "EMBEDDING_PARAMS", "KEY_ENV", "LOCATION_ENV", "PROJECT_ENV",
-           "GeminiChatConfig", "GeminiConfig"]
+__all__ = ["CHAT_PARAMS", "EMBEDDING_PARAMS", "KEY_ENV", "LOCATION_ENV", "MAX_BATCH",
+           "PROJECT_ENV", "GeminiChatConfig", "GeminiConfig", "GeminiEmbeddingConfig"]
 
 # The variables a key is read from (the SDK's order), and only for Google's own hosts.
 KEY_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
