@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelhub.errors import ConfigIssue, PluginLoadError, UnknownModelTypeError
 
@@ -56,6 +56,7 @@ class PluginInfo:
 
 
 Table = dict[str, list[PluginInfo]]
+T = TypeVar("T")
 
 _lock = threading.RLock()
 _entry_points: Table | None = None
@@ -189,13 +190,8 @@ def resolve(model_type: str) -> type[ModelWrapperBase]:
     cls = _runtime.get(model_type) or _loaded.get(model_type)
     if cls is not None:
         return cls
-    info = _claim(model_type)
-    with _lock:
-        cls = _loaded.get(model_type)
-        if cls is None:
-            cls = _import(info, "a ModelWrapperBase subclass", _is_wrapper_class)
-            _loaded[model_type] = cls
-    return cls
+    return _import_once(_loaded, _claim(model_type), "a ModelWrapperBase subclass",
+                        _is_wrapper_class)
 
 
 def resolve_config(model_type: str) -> type[ModelConfig]:
@@ -216,11 +212,17 @@ def resolve_config(model_type: str) -> type[ModelConfig]:
                      if c.distribution == info.distribution), None)
     if declared is None:
         return resolve(model_type).config_class
+    return _import_once(_loaded_configs, declared, "a ModelConfig subclass",
+                        _is_config_class)
+
+
+def _import_once(loaded: dict[str, T], info: PluginInfo, what: str,
+                 check: Callable[[Any], bool]) -> T:
+    """What `info` names, imported once (under the lock) and kept in `loaded`."""
     with _lock:
-        found = _loaded_configs.get(model_type)
+        found = loaded.get(info.model_type)
         if found is None:
-            found = _import(declared, "a ModelConfig subclass", _is_config_class)
-            _loaded_configs[model_type] = found
+            found = loaded[info.model_type] = _import(info, what, check)
     return found
 
 
