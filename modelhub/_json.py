@@ -50,6 +50,10 @@ class _Walk:
         return id(item)
 
 
+# Leaves of the kinds JSON and YAML give, told apart without an (slower) ABC check.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def map_leaves(value: Any, leaf: Callable[[Any, Path], Any],
                key: Callable[[Any], Any] | None = None) -> Any:
     """A copy of `value` with `leaf(item, path)` in place of each non-container item,
@@ -57,6 +61,8 @@ def map_leaves(value: Any, leaf: Callable[[Any, Path], Any],
     state = _Walk()
 
     def walk(item: Any, path: Path) -> Any:
+        if type(item) in _SCALARS:
+            return leaf(item, path)
         if isinstance(item, Mapping):
             ident = state.enter(item, path)
             out = {(key(k) if key else k): walk(v, (*path, k)) for k, v in item.items()}

@@ -27,7 +27,7 @@ from typing import Any
 __all__ = ["CACHE_ENV_VAR", "cache_dir", "cache_folder", "distributions_key", "read", "write"]
 
 CACHE_ENV_VAR = "MODELHUB_CACHE_DIR"
-FORMAT = 2
+FORMAT = 3
 MAX_BYTES = 4 * 1024 * 1024
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 

@@ -77,10 +77,10 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     rows = []
     for name in registry.list_configs():
         entry = registry.entry(name)
+        cls = registry.wrapper_class(name)
         rows.append({"config_name": name, "model_type": entry.model_type,
-                     "model_name": entry.config.model_name, "kind": entry.wrapper_class.kind,
-                     "capabilities": _capabilities(entry.wrapper_class),
-                     "source": entry.where()})
+                     "model_name": entry.config.model_name, "kind": cls.kind,
+                     "capabilities": _capabilities(cls), "source": entry.where()})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -129,7 +129,7 @@ def show(ctx: click.Context, name: str) -> None:
     registry = _registry(ctx)
     entry = registry.entry(name)
     [exported] = registry.export(name)
-    cls = entry.wrapper_class
+    cls = registry.wrapper_class(name)
     click.echo(f"# source: {entry.where()}")
     click.echo(f"# wrapper: {cls.__module__}:{cls.__qualname__}")
     click.echo(yaml.safe_dump(exported, sort_keys=False, allow_unicode=True).rstrip())
@@ -174,7 +174,7 @@ def _capabilities(cls: Any) -> list[str]:
 def _config_schema(model_type: str) -> dict[str, Any]:
     from modelhub import plugins as plugin_registry
 
-    schema = plugin_registry.resolve(model_type).config_class.model_json_schema()
+    schema = plugin_registry.resolve_config(model_type).model_json_schema()
     schema.setdefault("properties", {})["model_type"] = {"const": model_type,
                                                          "title": "Model Type"}
     return schema

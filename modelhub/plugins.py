@@ -1,35 +1,48 @@
 """Finding wrapper classes: entry points of group `modelhub.model_types`, plus run-time
-registrations.
+registrations; and their config classes, without importing the wrappers.
 
 An entry point's name is a model_type and its value `module:Class`. Entry points are
 listed once (no plugin is imported; the table is cached on disk while the installed
 distributions are unchanged, see `modelhub.cache`) and each is imported the first time
 its model_type is asked for, so a broken plugin affects only its own model types.
+
+A distribution may also declare, in group `modelhub.config_classes`, where the config
+class of each of its model types lives (`openai_chat =
+"modelhub.providers.openai.config:OpenAIChatConfig"`). `init()` then imports only that
+light module to validate a config; the wrapper's own module is imported when a wrapper
+is first built, and its `config_class` must be that very class. A model type with no
+such entry has its config class read from its wrapper class, as before.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelhub.errors import ConfigIssue, PluginLoadError, UnknownModelTypeError
 
 if TYPE_CHECKING:
+    from modelhub.config.schema import ModelConfig
     from modelhub.wrappers.base import ModelWrapperBase
 
 __all__ = [
+    "CONFIG_GROUP",
     "ENTRY_POINT_GROUP",
     "PluginInfo",
+    "check_config_class",
     "known_model_types",
     "list_plugins",
     "refresh",
     "register",
     "resolve",
+    "resolve_config",
     "unregister",
 ]
 
 ENTRY_POINT_GROUP = "modelhub.model_types"
+CONFIG_GROUP = "modelhub.config_classes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,30 +55,37 @@ class PluginInfo:
     version: str | None
 
 
+Table = dict[str, list[PluginInfo]]
+T = TypeVar("T")
+
 _lock = threading.RLock()
-_entry_points: dict[str, list[PluginInfo]] | None = None
+_entry_points: Table | None = None
+_config_points: Table = {}
 _runtime: dict[str, type[ModelWrapperBase]] = {}
 _loaded: dict[str, type[ModelWrapperBase]] = {}
+_loaded_configs: dict[str, type[ModelConfig]] = {}
 
 _CACHE_NAME = "entry-points.json"
 
 
-def _scan_metadata() -> dict[str, list[PluginInfo]]:
-    """The entry points of the group, read through importlib.metadata."""
+def _scan_metadata() -> tuple[Table, Table]:
+    """The entry points of both groups (wrappers, config classes), read through
+    importlib.metadata."""
     from importlib.metadata import entry_points
 
     dists: dict[int, tuple[str | None, str | None]] = {}  # reading METADATA is slow: once each
-    found: dict[str, list[PluginInfo]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        if id(dist) not in dists:
-            dists[id(dist)] = (dist.metadata["Name"], dist.version) if dist else (None, None)
-        name, version = dists[id(dist)]
-        infos = found.setdefault(ep.name, [])
-        # The same distribution can be visible twice (e.g. two sys.path entries).
-        if all(i.distribution != name for i in infos):
-            infos.append(PluginInfo(ep.name, ep.value, name, version))
-    return found
+    tables: tuple[Table, Table] = ({}, {})
+    for group, found in zip((ENTRY_POINT_GROUP, CONFIG_GROUP), tables):
+        for ep in entry_points(group=group):
+            dist = getattr(ep, "dist", None)
+            if id(dist) not in dists:
+                dists[id(dist)] = (dist.metadata["Name"], dist.version) if dist else (None, None)
+            name, version = dists[id(dist)]
+            infos = found.setdefault(ep.name, [])
+            # The same distribution can be visible twice (e.g. two sys.path entries).
+            if all(i.distribution != name for i in infos):
+                infos.append(PluginInfo(ep.name, ep.value, name, version))
+    return tables
 
 
 def _rows_ok(table: Any) -> bool:
@@ -80,30 +100,33 @@ def _rows_ok(table: Any) -> bool:
         for name, rows in table.items())
 
 
-def _scan() -> dict[str, list[PluginInfo]]:
-    """The entry-point table: from the cache while the installed distributions are
+def _scan() -> tuple[Table, Table]:
+    """The entry-point tables: from the cache while the installed distributions are
     unchanged, else scanned (and cached)."""
     from modelhub import cache
 
     key = cache.distributions_key()
     stored = cache.read(_CACHE_NAME)
-    if isinstance(stored, dict) and stored.get("key") == key and _rows_ok(stored.get("table")):
-        return {name: [PluginInfo(name, *row) for row in rows]
-                for name, rows in stored["table"].items()}
-    table = _scan_metadata()
-    cache.write(_CACHE_NAME, {"key": key, "table": {
+    if isinstance(stored, dict) and stored.get("key") == key \
+            and _rows_ok(stored.get("table")) and _rows_ok(stored.get("configs")):
+        wrappers, configs = ({name: [PluginInfo(name, *row) for row in rows]
+                              for name, rows in stored[part].items()}
+                             for part in ("table", "configs"))
+        return wrappers, configs
+    tables = _scan_metadata()
+    cache.write(_CACHE_NAME, {"key": key, **{part: {
         name: [[i.value, i.distribution, i.version] for i in infos]
-        for name, infos in table.items()}})
-    return table
+        for name, infos in table.items()} for part, table in zip(("table", "configs"), tables)}})
+    return tables
 
 
-def _entry_point_table() -> dict[str, list[PluginInfo]]:
-    global _entry_points
+def _entry_point_table() -> Table:
+    global _entry_points, _config_points
     table = _entry_points
     if table is None:
         with _lock:
             if _entry_points is None:
-                _entry_points = _scan()
+                _entry_points, _config_points = _scan()
             table = _entry_points
     return table
 
@@ -114,6 +137,7 @@ def refresh() -> None:
     with _lock:
         _entry_points = None
         _loaded.clear()
+        _loaded_configs.clear()
 
 
 def known_model_types() -> list[str]:
@@ -135,16 +159,10 @@ def _is_wrapper_class(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, ModelWrapperBase)
 
 
-def resolve(model_type: str) -> type[ModelWrapperBase]:
-    """The wrapper class for `model_type`, importing its plugin on first use.
-
-    Raises UnknownModelTypeError (with the known types and the closest spelling),
-    or PluginLoadError when the entry point fails to import or is claimed by two
-    distributions.
-    """
-    cls = _runtime.get(model_type) or _loaded.get(model_type)
-    if cls is not None:
-        return cls
+def _claim(model_type: str) -> PluginInfo:
+    """The one entry point claiming `model_type`; raises UnknownModelTypeError (with the
+    known types and the closest spelling), or PluginLoadError when two distributions
+    claim it."""
     infos = _entry_point_table().get(model_type)
     if not infos:
         from modelhub.config.suggest import did_you_mean
@@ -159,16 +177,76 @@ def resolve(model_type: str) -> type[ModelWrapperBase]:
             f"model_type {model_type!r} is claimed by more than one distribution: {claims}; "
             "uninstall one of them",
             distribution=infos[0].distribution, model_type=model_type)
-    info = infos[0]
+    return infos[0]
+
+
+def resolve(model_type: str) -> type[ModelWrapperBase]:
+    """The wrapper class for `model_type`, importing its plugin on first use.
+
+    Raises UnknownModelTypeError (with the known types and the closest spelling),
+    or PluginLoadError when the entry point fails to import or is claimed by two
+    distributions.
+    """
+    cls = _runtime.get(model_type) or _loaded.get(model_type)
+    if cls is not None:
+        return cls
+    return _import_once(_loaded, _claim(model_type), "a ModelWrapperBase subclass",
+                        _is_wrapper_class)
+
+
+def resolve_config(model_type: str) -> type[ModelConfig]:
+    """The config class configs of `model_type` are validated against, importing as
+    little as it can: the module the wrapper's distribution names for it in
+    `modelhub.config_classes`, else the wrapper's own (its `config_class`).
+
+    Raises what `resolve` raises.
+    """
+    runtime = _runtime.get(model_type)
+    if runtime is not None:
+        return runtime.config_class
+    found = _loaded_configs.get(model_type)
+    if found is not None:
+        return found
+    info = _claim(model_type)
+    declared = next((c for c in _config_points.get(model_type, ())
+                     if c.distribution == info.distribution), None)
+    if declared is None:
+        return resolve(model_type).config_class
+    return _import_once(_loaded_configs, declared, "a ModelConfig subclass",
+                        _is_config_class)
+
+
+def _import_once(loaded: dict[str, T], info: PluginInfo, what: str,
+                 check: Callable[[Any], bool]) -> T:
+    """What `info` names, imported once (under the lock) and kept in `loaded`."""
     with _lock:
-        cls = _loaded.get(model_type)
-        if cls is None:
-            cls = _import(info)
-            _loaded[model_type] = cls
-    return cls
+        found = loaded.get(info.model_type)
+        if found is None:
+            found = loaded[info.model_type] = _import(info, what, check)
+    return found
 
 
-def _import(info: PluginInfo) -> type[ModelWrapperBase]:
+def check_config_class(model_type: str, wrapper: type[ModelWrapperBase],
+                       config: ModelConfig) -> None:
+    """Raise PluginLoadError when `config` (validated against the config class declared
+    for `model_type`) is not what `wrapper` takes: the two entry points disagree."""
+    if not isinstance(config, wrapper.config_class):
+        declared = next((c for c in _config_points.get(model_type, ())), None)
+        raise PluginLoadError(
+            f"model_type {model_type!r}: entry point {CONFIG_GROUP} names "
+            f"{type(config).__qualname__}, but {wrapper.__qualname__}.config_class is "
+            f"{wrapper.config_class.__qualname__}; the distribution must declare the "
+            "wrapper's own config class",
+            distribution=declared.distribution if declared else None, model_type=model_type)
+
+
+def _is_config_class(obj: Any) -> bool:
+    from modelhub.config.schema import ModelConfig
+
+    return isinstance(obj, type) and issubclass(obj, ModelConfig)
+
+
+def _import(info: PluginInfo, what: str, check: Callable[[Any], bool]) -> Any:
     import importlib
 
     module_name, _, attr = info.value.partition(":")
@@ -182,10 +260,10 @@ def _import(info: PluginInfo) -> type[ModelWrapperBase]:
         raise PluginLoadError(
             f"{where} failed to load: {type(exc).__name__}: {exc}",
             distribution=info.distribution, model_type=info.model_type) from exc
-    if not _is_wrapper_class(obj):
-        raise PluginLoadError(f"{where} names {obj!r}, which is not a ModelWrapperBase subclass",
+    if not check(obj):
+        raise PluginLoadError(f"{where} names {obj!r}, which is not {what}",
                               distribution=info.distribution, model_type=info.model_type)
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def register(model_type: str, cls: type[ModelWrapperBase], *, replace: bool = False) -> None:

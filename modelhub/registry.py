@@ -1,9 +1,10 @@
 """The registry: configs loaded by `init()`, wrappers handed out by `get()`.
 
-`init()` reads every source, expands `${VAR}` references, resolves each model_type to
-its wrapper class and validates each config against that class's pydantic model, all
-before touching the registry; then, under the registry's lock, it checks names against
-what is loaded and swaps the new table in whole, or raises and changes nothing.
+`init()` reads every source, expands `${VAR}` references, finds each model_type's
+config class (importing only the module that defines it, see `modelhub.plugins`) and
+validates each config against it, all before touching the registry; then, under the
+registry's lock, it checks names against what is loaded and swaps the new table in
+whole, or raises and changes nothing.
 `get()` builds each wrapper once (a per-name lock, so many threads asking at once
 build it once) and then serves it from a dict without locking.
 """
@@ -40,13 +41,14 @@ W = TypeVar("W", bound="ModelWrapperBase")
 
 @dataclass(frozen=True, slots=True)
 class ConfigEntry:
-    """A loaded config: its validated model, its wrapper class, and where it came from.
-    `data` is the config as expanded, to tell a reload from a clash."""
+    """A loaded config: its validated model and where it came from (a record: reading it
+    does no I/O). `data` is the config as expanded and `source` the real path of its
+    file, to tell a reload from a clash."""
 
     config: ModelConfig
-    wrapper_class: type[ModelWrapperBase]
     location: Location | None
     data: Mapping[str, Any]
+    source: str | None = None
 
     @property
     def config_name(self) -> str:
@@ -66,9 +68,9 @@ class ConfigEntry:
     def same_source(self, other: ConfigEntry) -> bool:
         """Whether `other` is this config loaded again: from the same file, or (given as
         a dict) with the same content."""
-        if self.location is None or other.location is None:
-            return self.location is other.location and dict(self.data) == dict(other.data)
-        return os.path.realpath(self.location.path) == os.path.realpath(other.location.path)
+        if self.source is None or other.source is None:
+            return self.source is other.source and dict(self.data) == dict(other.data)
+        return self.source == other.source
 
     def __repr__(self) -> str:
         return (f"ConfigEntry(config_name={self.config_name!r}, "
@@ -117,9 +119,34 @@ def _naming_variables(issue: ConfigIssue,
     return replace(issue, message=f"{issue.message} (the value comes from {refs})")
 
 
-def _prepare(raw: RawConfig, env: Mapping[str, str]
+def _prepare(raw: RawConfig, env: Mapping[str, str], source: str | None = None
              ) -> tuple[ConfigEntry | None, list[ConfigIssue]]:
-    """One config expanded, resolved and validated: its entry, or every issue found."""
+    """One config expanded, its config class found and the config validated: its entry,
+    or every issue found. `source` is the real path of its file."""
+    expanded, variable_issues, variables = _expand(raw, env)
+    if expanded is None:
+        return None, variable_issues
+    config_class, issues = _config_class(raw, expanded, variable_issues)
+    if config_class is None:
+        return None, issues
+    from modelhub.config.validate import validate_config
+
+    config, found = validate_config(config_class, expanded, raw.location)
+    # A field whose variable is missing holds the reference itself: report the
+    # variable, not what its placeholder fails to be.
+    unset = [issue.field for issue in variable_issues if issue.field]
+    issues = variable_issues + [_naming_variables(i, variables) for i in found
+                                if not _under(i.field, unset)]
+    if config is None or issues:
+        return None, issues
+    return ConfigEntry(config, raw.location, expanded, source), []
+
+
+def _expand(raw: RawConfig, env: Mapping[str, str]
+            ) -> tuple[dict[str, Any] | None, list[ConfigIssue],
+                       Mapping[tuple[str | int, ...], list[str]]]:
+    """`${VAR}` references expanded: the config (None when it cannot be read at all),
+    an issue per variable that is unset or malformed, and the variables of each field."""
     from modelhub._json import NestingError
     from modelhub.config.expand import expand_env
 
@@ -128,31 +155,27 @@ def _prepare(raw: RawConfig, env: Mapping[str, str]
     except NestingError as exc:
         field = ".".join(str(p) for p in exc.path) or None
         return None, [_issue(raw, f"the config cannot be read: {exc}", field,
-                             field_path=exc.path)]
-    variable_issues = [_variable_issue(raw, problem) for problem in problems]
-    # A field whose variable is missing holds the reference itself: report the
-    # variable, not what its placeholder fails to be.
-    unset = [issue.field for issue in variable_issues if issue.field]
-    if "model_type" in unset:
-        return None, variable_issues  # nothing to validate the rest against
+                             field_path=exc.path)], {}
+    issues = [_variable_issue(raw, problem) for problem in problems]
+    if any(issue.field == "model_type" for issue in issues):
+        return None, issues, {}  # nothing to validate the rest against
+    return expanded, issues, variables
+
+
+def _config_class(raw: RawConfig, expanded: Mapping[str, Any], issues: list[ConfigIssue]
+                  ) -> tuple[type[ModelConfig] | None, list[ConfigIssue]]:
+    """The config class of the config's model_type, or None and the issues so far plus
+    why there is none."""
     model_type = expanded.get("model_type")
     if not isinstance(model_type, str) or not model_type:
         known = ", ".join(plugins.known_model_types())
-        return None, [*variable_issues, _issue(
+        return None, [*issues, _issue(
             raw, f"model_type is required; known model types: {known}", "model_type")]
     try:
-        wrapper_class = plugins.resolve(model_type)
+        return plugins.resolve_config(model_type), issues
     except ModelhubError as error:
         message = error.issues[0].message if isinstance(error, ConfigError) else str(error)
-        return None, [*variable_issues, _issue(raw, message, "model_type", error)]
-    from modelhub.config.validate import validate_config
-
-    config, issues = validate_config(wrapper_class.config_class, expanded, raw.location)
-    issues = variable_issues + [_naming_variables(i, variables) for i in issues
-                                if not _under(i.field, unset)]
-    if config is None or issues:
-        return None, issues
-    return ConfigEntry(config, wrapper_class, raw.location, expanded), []
+        return None, [*issues, _issue(raw, message, "model_type", error)]
 
 
 def _raise_all(issues: list[ConfigIssue]) -> None:
@@ -220,8 +243,12 @@ class Registry:
 
         raws, issues = read_sources(source)
         prepared: dict[str, ConfigEntry] = {}
+        real_paths: dict[str, str] = {}  # one lookup per file
         for raw in raws:
-            entry, found = _prepare(raw, env)
+            path = raw.location.path if raw.location else None
+            if path is not None and path not in real_paths:
+                real_paths[path] = os.path.realpath(path)
+            entry, found = _prepare(raw, env, real_paths.get(path) if path else None)
             issues += found
             if entry is None:
                 continue
@@ -288,7 +315,7 @@ class Registry:
             wrapper = self._instances.get(config_name)
             if wrapper is not None:
                 return wrapper
-            wrapper = entry.wrapper_class(entry.config)
+            wrapper = self.wrapper_class(config_name)(entry.config)
             with self._lock:
                 # init() may have replaced this config while we were building.
                 if self._entries.get(config_name) is entry:
@@ -310,6 +337,15 @@ class Registry:
             raise ConfigNotFoundError(config_name, closest(config_name, loaded, n=3, cutoff=0.5),
                                       loaded)
         return entry
+
+    def wrapper_class(self, config_name: str) -> type[ModelWrapperBase]:
+        """The wrapper class of a loaded config (its plugin imported on first use).
+        Raises PluginLoadError when it fails to import, or when its config class is not
+        the one the config was validated against."""
+        entry = self.entry(config_name)
+        cls = plugins.resolve(entry.model_type)
+        plugins.check_config_class(entry.model_type, cls, entry.config)
+        return cls
 
     def list_configs(self) -> list[str]:
         """The names of the loaded configs, in load order."""

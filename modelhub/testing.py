@@ -36,11 +36,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
-
-from modelhub.config.schema import ConfigModel, ModelConfig
+from modelhub.config.schema import ModelConfig
 from modelhub.errors import ModelCallError, error_class_for_status
 from modelhub.response import ModelResponse, ToolCall, Usage
+from modelhub.testing_config import ReplySpec, ScriptedConfig
 from modelhub.wrappers.base import CAPABILITIES, Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
 
@@ -177,51 +176,6 @@ def error(kind: int | BaseException | type[BaseException], message: str = "scrip
 
 
 # -- config ---------------------------------------------------------------------------------
-class ReplySpec(ConfigModel):
-    """A reply written in a config file (`responses:` of a `scripted` config)."""
-
-    text: str | None = None
-    chunks: list[str] | None = None
-    json_value: Any = Field(default=None, alias="json")
-    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
-    reasoning: str | None = None
-    usage: tuple[int, int] | None = None
-    finish_reason: str | None = None
-    error: int | None = Field(default=None, ge=400, le=599,
-                              description="An HTTP status to fail with.")
-    message: str = "scripted error"
-    retry_after: float | None = None
-    error_after: int | None = Field(default=None, ge=0)
-    delay: float = Field(default=0.0, ge=0)
-
-    def build(self) -> ScriptedReply:
-        """The runtime reply this spec describes."""
-        if self.error is not None:
-            return error(self.error, self.message, retry_after=self.retry_after,
-                         after_chunks=self.error_after, chunks=self.chunks)
-        calls = [tool_call(str(c.get("name")), c.get("arguments") or {}, id=c.get("id"))
-                 for c in self.tool_calls]
-        return reply(self.text, tool_calls=calls, chunks=self.chunks, json_value=self.json_value,
-                     reasoning=self.reasoning, usage=self.usage,
-                     finish_reason=self.finish_reason, delay=self.delay)
-
-
-class ScriptedConfig(ModelConfig):
-    """A `scripted` config: its replies, what it answers when they run out, and what
-    it can do."""
-
-    responses: list[str | ReplySpec] = Field(
-        default_factory=list, description="Replies, in order: a string or a reply mapping.")
-    default: str | None = Field(
-        default=None, description="The answer once the replies run out ('echo' repeats "
-        "the last user message); unset, an exhausted script raises ScriptExhaustedError.")
-    capabilities: list[Capability] | None = Field(
-        default=None, description="What the model can do (default: every chat capability "
-        "but stop).")
-    max_retries: int = Field(default=0, ge=0, le=20, description="Retries, as for real models.")
-    stream: bool = Field(default=False, description="Stream by default.")
-
-
 # -- the wrapper -------------------------------------------------------------------------------
 def echo(messages: list[dict[str, Any]], stop_sequences: list[str] | None = None) -> str:
     """A model in smolagents' custom-model shape that answers with the last user

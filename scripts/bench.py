@@ -81,6 +81,16 @@ def run_family(name: str, quick: bool) -> None:
     module.run(quick)
 
 
+# The least a process that validates with pydantic pays beyond importing BaseModel: the
+# validator machinery (and the plugin lookup pydantic makes when it builds the first
+# validator), a constrained field, a SecretStr.
+PYDANTIC_MINIMUM = textwrap.dedent("""
+    from pydantic import BaseModel, Field, SecretStr
+    class M(BaseModel):
+        n: int = Field(gt=0)
+        key: SecretStr
+    M(n=1, key="k")""")
+
 # What a config of a built-in type needs beyond the common keys, to validate.
 _EXTRA: dict[str, dict[str, Any]] = {
     "azure_openai_chat": {"azure_endpoint": "https://x.example", "api_version": "2024-10-21"},
@@ -142,6 +152,11 @@ def core(quick: bool) -> None:
         ours, floor = interleaved(init_code, "from pydantic import BaseModel; import yaml", runs)
         report("(a) import + init 100 configs vs `from pydantic import BaseModel; import yaml`",
                ours, floor, "<= 1.6x")
+        one_model, again = interleaved(PYDANTIC_MINIMUM + "\nimport yaml",
+                                       "from pydantic import BaseModel; import yaml", runs)
+        print(f"  for context: one pydantic model (a constrained field and a SecretStr) "
+              f"defined and validated once, the least a process validating with pydantic "
+              f"pays: {one_model * 1000:.0f} ms = {one_model / again:.2f}x")
         cold = statistics.median(fresh(init_code, max(3, runs // 2),
                                         {**ENV, "MODELHUB_CACHE_DIR": ""}))
         print(f"  for context: the same with the entry-point cache off {cold * 1000:.0f} ms = "
@@ -173,6 +188,12 @@ def core(quick: bool) -> None:
         print(f"  for context: the same building the TLS context a plain-HTTP endpoint never "
               f"uses (raw httpx.post builds it) {with_tls * 1000:.0f} ms = "
               f"{with_tls / floor:.2f}x")
+        raw_post = (f"import httpx; httpx.post({base + '/chat/completions'!r}, content={body!r}, "
+                    "headers={'authorization': 'Bearer k', 'content-type': "
+                    "'application/json'}).json()")
+        with_model, again = interleaved(PYDANTIC_MINIMUM + "\n" + raw_post, raw_post, runs)
+        print(f"  for context: the raw httpx process validating that one pydantic model too "
+              f"{with_model * 1000:.0f} ms = {with_model / again:.2f}x")
         sdk = statistics.median(fresh(
             f"import openai; openai.OpenAI(base_url={base!r}, api_key='k').chat.completions"
             ".create(model='m', messages=[{'role': 'user', 'content': 'Hi'}])", max(3, runs // 3)))

@@ -36,6 +36,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     json: Any
+    client_port: int = 0  # the client's port: requests on one connection share it
 
 
 @dataclass
@@ -138,7 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
             decoded = None
         parts = urlsplit(self.path)
         req = RecordedRequest(self.command, parts.path, dict(parse_qsl(parts.query)),
-                              {k.lower(): v for k, v in self.headers.items()}, raw, decoded)
+                              {k.lower(): v for k, v in self.headers.items()}, raw, decoded,
+                              self.client_address[1])
         owner = self.server.owner
         reply = owner._take(req) or owner.default_reply(req)
         if reply.delay:

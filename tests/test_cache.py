@@ -104,15 +104,21 @@ def test_installing_a_distribution_makes_the_next_process_rescan(tmp_path: Path)
     assert after["scanned"] and after["names"] == ["late"] and after["error"] is None
 
 
-def test_init_validates_every_time(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("good", "bad", "field"), [
+    ("timeout: 5", "timeout: -5", "timeout"),
+    # the old receipts hid values under names holding "key" or "token" from their digest
+    ('api_key: "sk-good-1234"', 'api_key: "sk-good-1234\\n"', "api_key"),
+    ("client_args: {max_retries: 1}", "client_args: {max_retries: -1}", "max_retries"),
+])
+def test_init_validates_every_time(tmp_path: Path, good: str, bad: str, field: str) -> None:
     folder = tmp_path / "cache"
-    good = config_file(tmp_path, "- config_name: a\n  model_type: openai_chat\n"
-                                 "  generate_args: {max_tokens: 100}\n  timeout: 5\n")
-    assert probe(good, folder)["names"] == ["a"]
-    good.write_text("- config_name: a\n  model_type: openai_chat\n"
-                    "  generate_args: {max_tokens: 100}\n  timeout: -5\n")
-    bad = probe(good, folder)
-    assert bad["names"] == [] and "timeout" in bad["error"]
+    head = "- config_name: a\n  model_type: openai_chat\n  generate_args: {max_tokens: 100}\n"
+    path = config_file(tmp_path, f"{head}  {good}\n")
+    assert probe(path, folder)["names"] == ["a"]
+    assert probe(path, folder)["names"] == ["a"]  # a warm run
+    path.write_text(f"{head}  {bad}\n")
+    rejected = probe(path, folder)
+    assert rejected["names"] == [] and field in rejected["error"]
 
 
 def test_the_cache_holds_no_config_value(tmp_path: Path) -> None:
@@ -158,21 +164,25 @@ def test_a_good_cache_is_read(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("forgery", [
-    {"key": "k", "table": {"echo_chat": [["x:Y", None]]}},  # a row too short
-    {"key": "k", "table": {"echo_chat": [[1, None, None]]}},
-    {"key": "k", "table": {"echo_chat": []}},
-    {"key": "k", "table": ["echo_chat"]},
+    {"table": {"echo_chat": [["x:Y", None]]}},  # a row too short
+    {"table": {"echo_chat": [[1, None, None]]}},
+    {"table": {"echo_chat": []}},
+    {"table": ["echo_chat"]},
+    {"configs": {"echo_chat": [["x:Y", None]]}},
+    {"configs": None},
     "not a dict",
 ])
 def test_a_table_of_the_wrong_shape_is_ignored(folder: Path, forgery: Any) -> None:
     scanned_after()
     entry = folder / "entry-points.json"
     stored = json.loads(entry.read_text())
-    if isinstance(forgery, dict):
-        forgery = {**forgery, "key": stored["data"]["key"]}
+    if isinstance(forgery, dict):  # the rest of the stored table stays as it was written
+        forgery = {**stored["data"], **forgery}
     entry.write_text(json.dumps({"format": stored["format"], "data": forgery}))
     os.chmod(entry, 0o600)
     assert scanned_after() and "echo_chat" in plugins.known_model_types()
+    # rewritten whole: the next process reads it again
+    assert not scanned_after()
 
 
 def test_a_file_or_folder_others_may_write_is_not_trusted(folder: Path) -> None:

@@ -213,3 +213,34 @@ def test_two_threads_adding_one_name_never_both_succeed() -> None:
         for t in threads:
             t.join()
         assert sorted(outcomes) == ["error", "ok"], f"round {round_}"
+
+
+@pytest.mark.parametrize(("extra", "field", "message"), [
+    ({"client_args": {"timeout": float("inf")}}, "client_args.timeout", "finite"),
+    ({"organization": "org\n"}, "organization", "control character"),
+    ({"project": "pré"}, "project", "non-ASCII"),
+    ({"client_args": {"organization": "o\r\nX-Injected: y"}}, "client_args.organization",
+     "control character"),
+    ({"client_args": {"default_headers": {"X Bad": "v"}}}, "client_args.default_headers",
+     "not a valid header name"),
+])
+def test_settings_given_in_client_args_or_sent_as_headers_are_checked_at_load(
+        extra: dict[str, Any], field: str, message: str) -> None:
+    error = init({"config_name": "x", "model_type": "openai_chat", **extra})
+    assert error.field == field and message in str(error)
+
+
+def test_an_azure_endpoint_that_is_not_a_url_fails_at_load() -> None:
+    error = init({"config_name": "x", "model_type": "azure_openai_chat", "api_version": "v",
+                  "azure_endpoint": "my-resource"})
+    assert error.field == "azure_endpoint" and "http" in str(error)
+
+
+def test_deep_nesting_given_in_memory_is_refused() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(10_000):
+        node["k"] = {}
+        node = node["k"]
+    error = init({"config_name": "x", "model_type": "openai_chat", "generate_args": deep})
+    assert "levels" in str(error) and error.config_name == "x"

@@ -82,3 +82,94 @@ def test_a_refused_connection_names_the_config_and_url() -> None:
     assert info.value.config_name == "down" and info.value.url == \
         "http://127.0.0.1:1/v1/chat/completions"
     assert "config 'down'" in str(info.value)
+
+
+@pytest.fixture
+def header_dribbler() -> Any:
+    """A server that sends its status line and headers one byte every 0.1 s (each read
+    is quick; the whole answer takes seconds)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Slow: " + b"a" * 60
+            + b"\r\nContent-Length: 2\r\n\r\n{}")
+
+    def answer(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            for byte in head:
+                conn.send(bytes([byte]))
+                time.sleep(0.1)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    server.close()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_headers_sent_a_byte_at_a_time_cannot_hold_a_call_past_its_timeout(
+        header_dribbler: str, stream: bool) -> None:
+    reg = Registry()
+    reg.init({"config_name": "drip", "model_type": "openai_chat", "base_url": header_dribbler,
+              "timeout": 1.0, "max_retries": 0})
+    chat = reg.get("drip")
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError) as info:
+        chat("hi", stream=stream)
+    assert time.monotonic() - start < 1.8 and info.value.timeout == 1.0
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError):
+        await chat.acall("hi", stream=stream)
+    assert time.monotonic() - start < 1.8
+
+
+# The answers issue 7 lists, each once as a whole body and once as a stream event.
+_BAD_BODIES = [{"choices": ["x"]}, {"choices": "abc"},
+               {"choices": [{"message": {"content": "hi", "tool_calls": 5}}]},
+               {"choices": [], "usage": {"prompt_tokens": "abc"}}]
+_BAD_EVENTS = ["data: 123\n\n", "data: null\n\n", 'data: {"choices": ["x"]}\n\n',
+               'data: {"choices": "abc"}\n\n',
+               'data: {"choices": [{"delta": {"tool_calls": 5}}]}\n\n',
+               'data: {"choices": [], "usage": {"prompt_tokens": "abc"}}\n\n']
+
+
+@pytest.mark.parametrize("body", _BAD_BODIES)
+async def test_a_body_of_an_unexpected_shape_is_a_parse_error(openai_server: OpenAIServer,
+                                                              body: Any) -> None:
+    from tests.openai_server import json_reply
+
+    chat = model(openai_server)
+    openai_server.enqueue(json_reply(body), json_reply(body))
+    with pytest.raises(errors.ResponseParseError) as info:
+        chat("hi")
+    assert info.value.config_name == "slowpoke" and info.value.__context__ is None
+    with pytest.raises(errors.ResponseParseError):
+        await chat.acall("hi")
+
+
+@pytest.mark.parametrize("event", _BAD_EVENTS)
+async def test_a_stream_event_of_an_unexpected_shape_is_a_parse_error(
+        openai_server: OpenAIServer, event: str) -> None:
+    chat = model(openai_server)
+    openai_server.enqueue(sse_reply([event]), sse_reply([event]))
+    with pytest.raises(errors.ResponseParseError) as info:
+        list(chat("hi", stream=True))
+    assert info.value.config_name == "slowpoke"
+    stream = await chat.acall("hi", stream=True)
+    with pytest.raises(errors.ResponseParseError):
+        [d async for d in stream]

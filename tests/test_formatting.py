@@ -78,10 +78,11 @@ def test_tool_use_and_tool_result_blocks_become_openai_tool_messages() -> None:
 def test_another_model_behind_the_openai_api_gets_the_common_layouts() -> None:
     assert wrapper("glm-4").format(*INPUTS) == HISTORY
     assert merged_history(*INPUTS) == HISTORY
+    # AgentScope's CommonFormatter.format_chat (tests/formatter_test.py): no speaker names
     assert wrapper("glm-4").format(*INPUTS, multi_agent_mode=False) == [
-        {"role": "system", "name": "system", "content": "You are a helpful assistant"},
-        {"role": "user", "name": "user", "content": "What is the weather today?"},
-        {"role": "assistant", "name": "assistant", "content": "It is sunny today"}]
+        {"role": "system", "content": "You are a helpful assistant"},
+        {"role": "user", "content": "What is the weather today?"},
+        {"role": "assistant", "content": "It is sunny today"}]
 
 
 def test_vision_urls_and_local_files_become_image_parts(tmp_path: Path) -> None:
@@ -163,6 +164,8 @@ def test_flatten_messages_and_message_fields_are_public() -> None:
     assert message_fields(b) == ("assistant", "y", "b", None)
     with pytest.raises(TypeError, match="got str"):
         flatten_messages(([a, "loose text"],))
+
+
 def test_per_message_without_names_is_agentscopes_common_chat_layout() -> None:
     # CommonFormatter.format_chat in AgentScope v0.1.6's formatter_test.py: role and
     # content only; tool traffic is kept (as tool_calls and tool messages), unnamed.

@@ -342,17 +342,33 @@ async def test_async_errors_map(openai_server: OpenAIServer) -> None:
 
 
 def test_wrappers_with_the_same_transport_share_one_pool(openai_server: OpenAIServer) -> None:
-    from modelhub.http import pool
-
     a, b = model(openai_server), model(openai_server, timeout=5)
-    c = model(openai_server, proxy="http://127.0.0.1:9")  # another transport
-    a("x")
-    b("y")
-    shared = pool.sync_client(a.endpoint._key)  # type: ignore[attr-defined]
-    assert shared is pool.sync_client(b.endpoint._key)  # type: ignore[attr-defined]
-    assert pool.sync_client(c.endpoint._key) is not shared  # type: ignore[attr-defined]
-    # both calls went over that one client's connections: it holds an idle one
-    assert shared._transport._pool.connections  # type: ignore[attr-defined]
+    # Another transport: the loopback server is its own HTTP proxy (it answers the
+    # absolute-form request line as it would a plain one).
+    c = model(openai_server, proxy=openai_server.url)
+    for wrapper in (a, b, c, a, c):
+        wrapper("x")
+    ports = [r.client_port for r in openai_server.requests]
+    assert ports[0] == ports[1] == ports[3]  # a and b: one pool, one kept-alive connection
+    assert ports[2] == ports[4] != ports[0]  # c: a pool of its own
+
+
+def test_a_finished_stream_gives_its_connection_back(openai_server: OpenAIServer) -> None:
+    chat = model(openai_server)
+    for _ in range(3):
+        assert "".join(chat("x", stream=True))
+    chat("x")
+    assert len({r.client_port for r in openai_server.requests}) == 1
+
+
+async def test_a_finished_async_stream_gives_its_connection_back(
+        openai_server: OpenAIServer) -> None:
+    chat = model(openai_server)
+    for _ in range(3):
+        stream = await chat.acall("x", stream=True)
+        assert [d async for d in stream]
+    await chat.acall("x")
+    assert len({r.client_port for r in openai_server.requests}) == 1
 
 
 def test_plain_http_endpoints_skip_the_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,62 @@ def test_import_and_init_load_no_provider_sdk() -> None:
     builtin = {i.model_type for i in plugins.list_plugins() if i.distribution == "modelhub"}
     assert builtin - set(ast.literal_eval(types_line)) == set(), "a type without an example"
     assert heavy_line == ""
+
+
+def _builtin_types() -> list[str]:
+    return sorted(i.model_type for i in plugins.list_plugins() if i.distribution == "modelhub")
+
+
+def test_every_builtin_type_declares_the_config_class_of_its_wrapper() -> None:
+    for model_type in _builtin_types():
+        declared = [i for i in plugins._config_points.get(model_type, [])
+                    if i.distribution == "modelhub"]
+        assert declared, f"{model_type} has no modelhub.config_classes entry"
+        assert plugins.resolve_config(model_type) is plugins.resolve(model_type).config_class
+
+
+def test_init_imports_config_modules_only_and_get_imports_the_wrapper() -> None:
+    # A fresh process: what init() of every built-in type's example configs (and a
+    # plugin's config) imports, and what get() then adds.
+    root = Path(__file__).resolve().parent.parent
+    code = f"""
+import json, sys, modelhub
+names = modelhub.init([{str(root / 'configs')!r}, {str(root / 'configs/agentscope')!r},
+                       {{'config_name': 'echo', 'model_type': 'echo_chat'}}])
+after_init = sorted(m for m in sys.modules if m.startswith(('modelhub', 'httpx')))
+modelhub.get('echo')
+modelhub.get('gpt-4o-mini')
+print(json.dumps([after_init, sorted(sys.modules)]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    after_init, after_get = json.loads(out.stdout)
+    # what init() may import of modelhub: its core, and the providers' config modules
+    wrapper_code = [m for m in after_init if m.startswith(("modelhub.wrappers",
+                    "modelhub.http", "modelhub.retry", "modelhub.adapters", "httpx"))
+                    or (m.startswith("modelhub.providers.") and m.count(".") == 3
+                        and not m.endswith(".config"))]
+    assert wrapper_code == []
+    assert "modelhub.providers.openai.config" in after_init
+    assert {"modelhub.providers.openai.chat", "modelhub_testplugin.echo"} <= set(after_get)
+
+
+def test_a_config_class_declared_by_another_distribution_is_not_used() -> None:
+    assert plugins.resolve_config("echo_chat").__name__ == "EchoConfig"
+
+
+def test_a_config_class_that_is_not_the_wrappers_fails_at_build() -> None:
+    reg = Registry()
+    assert reg.init({"config_name": "m", "model_type": "mismatch_chat"}) == ["m"]
+    with pytest.raises(errors.PluginLoadError,
+                       match=r"modelhub\.config_classes names OtherConfig") as info:
+        reg.get("m")
+    assert info.value.distribution == "modelhub-testplugin"
+
+
+def test_a_config_module_that_fails_to_import_is_an_init_error() -> None:
+    with pytest.raises(errors.ConfigError) as info:
+        Registry().init({"config_name": "b", "model_type": "broken_config_chat"})
+    [issue] = info.value.issues
+    assert isinstance(issue.error, errors.PluginLoadError)
+    assert "modelhub_missing_dependency_for_tests" in issue.message

@@ -82,8 +82,8 @@ def test_agentscope_post_config_shapes_load_and_mean_the_same() -> None:
     assert old.default_query["version"] == "2" and old.retry_interval == 2  # type: ignore[attr-defined]
     img = reg.entry("post_api_img_syn_config").config
     assert img.messages_key == "prompt"  # type: ignore[attr-defined]
-    assert reg.entry("post_api_dalle_config").wrapper_class is \
-        reg.entry("post_api_img_syn_config").wrapper_class  # the old spelling, post_api_dalle
+    assert reg.wrapper_class("post_api_dalle_config") is \
+        reg.wrapper_class("post_api_img_syn_config")  # the old spelling, post_api_dalle
     # The Authorization header is a secret from load on.
     assert "YOUR_API_TOKEN" not in repr(img) and "YOUR_API_TOKEN" not in str(img.model_dump())
     wrapper = reg.get("post_api_v004_style")
@@ -341,8 +341,8 @@ def test_format_as_agentscope_post_wrapper() -> None:
     assert common.format(*msgs) == [
         {"role": "system", "content": "You are a bot."},
         {"role": "user", "content": "## Conversation History\nBob: Hi\nbot: Hello"}]
-    assert common.format(*msgs, multi_agent_mode=False)[1] == {
-        "role": "user", "name": "Bob", "content": "Hi"}
+    # AgentScope's common chat layout: role and content, no speaker name
+    assert common.format(*msgs, multi_agent_mode=False)[1] == {"role": "user", "content": "Hi"}
     gpt = chat_offline(json_args={"model": "gpt-4o"})
     assert gpt.format(*msgs)[1] == {"role": "user", "name": "Bob",
                                     "content": [{"type": "text", "text": "Hi"}]}

@@ -76,15 +76,18 @@ def test_an_openai_config_ignores_other_providers_keys(
     assert sent[-1].headers["authorization"] == "Bearer sk-openai"
 
 
-def test_openai_base_url_moves_only_the_openai_profile(
-        sent: list[httpx.Request], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_variable_moves_a_profile_or_its_key(sent: list[httpx.Request],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # OPENAI_BASE_URL (which the openai SDK would follow) could send a key anywhere.
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
     call({})
+    call({"api_key": "sk-own"})
     call({"provider": "groq"})
-    assert [str(r.url) for r in sent] == ["http://127.0.0.1:9/v1/chat/completions",
-                                          "https://api.groq.com/openai/v1/chat/completions"]
-    assert "authorization" not in sent[1].headers  # no GROQ_API_KEY: no key at all
+    assert [str(r.url) for r in sent] == ["https://api.openai.com/v1/chat/completions"] * 2 + [
+        "https://api.groq.com/openai/v1/chat/completions"]
+    assert [r.headers.get("authorization") for r in sent] == [
+        "Bearer sk-openai", "Bearer sk-own", None]  # no GROQ_API_KEY: no key at all
 
 
 def test_an_environment_key_is_not_sent_to_a_base_url_elsewhere(

@@ -51,4 +51,5 @@ def test_the_test_plugins_are_not_installed_in_the_users_environment() -> None:
                          check=True, env=env)
     names = eval(out.stdout)  # a list literal printed above
     assert "openai_chat" in names
-    assert not {"echo_chat", "broken_chat", "not_a_wrapper", "dup_chat"} & set(names)
+    assert not {"echo_chat", "broken_chat", "not_a_wrapper", "dup_chat", "mismatch_chat",
+                "broken_config_chat"} & set(names)

@@ -199,3 +199,48 @@ def test_an_sdk_object_that_echoes_the_key_is_redacted_before_it_is_kept() -> No
     with pytest.raises(errors.ResponseParseError) as caught:
         parse_answer(reject, Completion(id="x", echoed=[KEY]), context)
     assert caught.value.response == {"id": "x", "echoed": [MASK]}
+
+
+def test_secrets_given_in_client_args_are_not_kept_there_in_the_clear() -> None:
+    reg = Registry()
+    reg.init({"config_name": "c", "model_type": "openai_chat", "base_url": "http://127.0.0.1:9/v1",
+              "client_args": {"default_headers": {"Authorization": f"Bearer {KEY}"},
+                              "default_query": {"key": KEY}, "api_key": KEY}})
+    config = reg.entry("c").config
+    assert not leaks(repr(config), str(config), config.model_dump(), config.model_dump_json(),
+                     reg.export("c"))
+    endpoint = reg.get("c").endpoint  # type: ignore[attr-defined]
+    assert endpoint._headers["Authorization"] == f"Bearer {KEY}"  # still sent
+    assert endpoint._query["key"] == KEY
+
+
+def test_a_key_echoed_in_an_answer_that_fails_its_format_leaks_nothing(
+        openai_server: OpenAIServer) -> None:
+    from pydantic import BaseModel
+
+    from tests.openai_server import chat_completion
+
+    class Answer(BaseModel):
+        city: str
+
+    m = model(openai_server)
+    for answer in ("x" * 195 + KEY, '{"city": 5, "note": "' + KEY + '"}'):
+        openai_server.enqueue(json_reply(chat_completion(answer)))
+        with pytest.raises(errors.ResponseParseError) as info:
+            m("hi", response_format=Answer)
+        for link in chain(info.value):
+            assert not leaks(str(link), getattr(link, "response", None),
+                             getattr(link, "doc", None), link.args)
+        assert info.value.config_name == "c"
+
+
+def test_bad_tool_arguments_in_a_stream_chain_no_exception_holding_them(
+        openai_server: OpenAIServer) -> None:
+    from tests.openai_server import chat_chunks
+
+    calls = [{"id": "c1", "name": "f", "arguments": '{"k": "' + KEY + '"'}]  # cut short
+    openai_server.enqueue(sse_reply(chat_chunks([], tool_calls=calls)))
+    with pytest.raises(errors.ResponseParseError) as info:
+        list(model(openai_server)("hi", stream=True, tools=[{"name": "f"}]))
+    for link in chain(info.value):
+        assert not leaks(str(link), getattr(link, "doc", None), link.args)

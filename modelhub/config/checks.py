@@ -8,12 +8,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["check_key", "check_proxy", "check_url", "fold_client_args", "secret_entries",
-           "split_password"]
+__all__ = ["check_header_value", "check_key", "check_proxy", "check_url", "fold_client_args",
+           "secret_entries", "split_password"]
 
 # RFC 9110 field names: a token.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def check_key(value: str, what: str = "the key") -> None:
@@ -41,7 +42,7 @@ def check_url(value: str, what: str = "base_url") -> None:
     if parts.query or parts.fragment:
         raise ValueError(f"{what} holds a query or fragment; paths are appended to it, so "
                          "give query parameters in default_query instead")
-    if any(c.isspace() for c in value) or any(ord(c) < 32 for c in value):
+    if _SPACE_OR_CONTROL.search(value):
         raise ValueError(f"{what} holds whitespace or control characters")
     del port
 
@@ -79,15 +80,23 @@ def secret_entries(values: Mapping[str, Any], what: str, *, header: bool) -> dic
         if header:
             if not _HEADER_NAME.match(name):
                 raise ValueError(f"{what} name {name!r} is not a valid header name")
-            if not raw.isascii():
-                raise ValueError(f"{what} {name!r} holds non-ASCII characters; an HTTP "
-                                 "header cannot carry them (encode the value)")
-            if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in raw):
-                raise ValueError(f"{what} {name!r} holds a control character or line break")
-            if raw != raw.strip():
-                raise ValueError(f"{what} {name!r} has leading or trailing whitespace")
+            check_header_value(raw, f"{what} {name!r}")
         out[name] = SecretStr(raw) if is_secret_name(name) else raw
     return out
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is allowed inside
+
+
+def check_header_value(value: str, what: str) -> None:
+    """A value an HTTP header can carry as it is (never quoted: it may be secret)."""
+    if not value.isascii():
+        raise ValueError(f"{what} holds non-ASCII characters; an HTTP header cannot carry "
+                         "them (encode the value)")
+    if _CONTROL.search(value):
+        raise ValueError(f"{what} holds a control character or line break")
+    if value != value.strip():
+        raise ValueError(f"{what} has leading or trailing whitespace")
 
 
 def split_password(url: str) -> tuple[str, str | None]:
@@ -109,7 +118,8 @@ def fold_client_args(config: Any, args: Any, folded: Mapping[str, str]) -> None:
     into the fields of `config` that mean the same (`folded`: argument -> field); for a
     config's model validator. Header and query dicts are merged, the top-level entries
     winning; a value given at both places with different values, or an argument this
-    config has no field for, is a ValueError."""
+    config has no field for, is a ValueError. Once folded, the field that held `args`
+    is emptied: a secret is held in one place only (and shown masked there)."""
     from pydantic import SecretStr
 
     fields = type(config).model_fields
@@ -130,3 +140,6 @@ def fold_client_args(config: Any, args: Any, folded: Mapping[str, str]) -> None:
                 raise ValueError(f"{target!r} is given both at top level and as "
                                  f"client_args.{key}, with different values")
         object.__setattr__(config, target, value)
+    holder = next((name for name in fields if getattr(config, name, None) is args), None)
+    if holder is not None:
+        object.__setattr__(config, holder, None)

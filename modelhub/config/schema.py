@@ -99,9 +99,11 @@ class RemoteModelConfig(ModelConfig):
     def _fold_base_url_aliases(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        found = {k: data[k] for k in ("base_url", *BASE_URL_ALIASES) if data.get(k) is not None}
         nested = [k for k in CLIENT_ARGS_KEYS if isinstance(data.get(k), dict)
                   and data[k].get("base_url") is not None]
+        if not nested and not any(k in data for k in BASE_URL_ALIASES):
+            return data  # base_url alone, or no address at all: nothing to fold
+        found = {k: data[k] for k in ("base_url", *BASE_URL_ALIASES) if data.get(k) is not None}
         found.update({f"{k}.base_url": data[k]["base_url"] for k in nested})
         if not found:
             return data

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from modelhub._secrets import LOGGERS, protect_logger, redact, remember
 from modelhub.errors import ModelCallError, ResponseParseError
 from modelhub.http import pool
+from modelhub.http.deadline import within
 from modelhub.http.errors import (
     SHAPE_ERRORS,
     ErrorContext,
@@ -54,6 +55,43 @@ _ACCEPT = {"sse": "text/event-stream", "ndjson": "application/x-ndjson",
 def dumps(payload: Any) -> bytes:
     """A request body: compact UTF-8 JSON."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# After a stream's terminator, what is left of its body (normally nothing but the end of
+# the chunked encoding) is read, so that the connection goes back to the pool rather than
+# being closed; a server that sends more than this, or (async) takes longer, loses it.
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 0.1
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    """Read the rest of a finished stream's body, a little at most (errors ignored: the
+    answer is complete)."""
+    left = _DRAIN_BYTES
+    try:
+        for chunk in chunks:
+            left -= len(chunk)
+            if left < 0:
+                return
+    except Exception:  # the connection is then closed; nothing is lost
+        return
+
+
+async def _adrain(chunks: AsyncIterator[bytes]) -> None:
+    """Async twin of `_drain`, bounded in time as well."""
+    import asyncio
+
+    async def read() -> None:
+        left = _DRAIN_BYTES
+        async for chunk in chunks:
+            left -= len(chunk)
+            if left < 0:
+                return
+
+    try:
+        await asyncio.wait_for(read(), _DRAIN_SECONDS)
+    except Exception:  # a timeout included: the connection is then closed
+        return
 
 
 class StreamHandler(Protocol):
@@ -220,34 +258,24 @@ class JSONEndpoint:
                                     content=dumps(payload) if payload is not None else None,
                                     params=query, timeout=self._timeout)
 
-    def _read_deadline(self, response: httpx.Response, started: float, path: str) -> bytes:
-        parts = []
-        for chunk in response.iter_bytes():
-            parts.append(chunk)
-            self._check_deadline(started, path)
-        return b"".join(parts)
-
-    def _check_deadline(self, started: float, path: str) -> None:
-        if self._timeout is not None and time.monotonic() - started > self._timeout:
-            raise timeout_error(self.context_for(path), "the answer took too long")
-
     # -- JSON, sync --------------------------------------------------------------------
     def request(self, method: str, path: str, payload: Any = None,
                 params: Mapping[str, str] | None = None) -> Any:
         """Send a request, return the decoded JSON answer. `timeout` bounds the whole
-        call, not each read."""
+        call (connecting, sending, the status line, headers and body together), not
+        each read."""
         import httpx
 
         client = pool.sync_client(self._key)
-        started = time.monotonic()
         failure = None
         try:
-            response = client.send(self._request(client, method, path, payload, params),
-                                   stream=True)
-            try:
-                content = self._read_deadline(response, started, path)
-            finally:
-                response.close()
+            with within(self._timeout):
+                response = client.send(self._request(client, method, path, payload, params),
+                                       stream=True)
+                try:
+                    content = response.read()
+                finally:
+                    response.close()
         except httpx.HTTPError as exc:
             failure = transport_error(exc, self.context_for(path))
         if failure is not None:  # raised here, so httpx's exception is not its context
@@ -270,19 +298,15 @@ class JSONEndpoint:
         import httpx
 
         client = pool.async_client(self._key)
-        started = time.monotonic()
         failure = None
         try:
-            response = await client.send(self._request(client, method, path, payload, params),
-                                         stream=True)
-            try:
-                parts = []
-                async for chunk in response.aiter_bytes():
-                    parts.append(chunk)
-                    self._check_deadline(started, path)
-                content = b"".join(parts)
-            finally:
-                await response.aclose()
+            with within(self._timeout):
+                response = await client.send(
+                    self._request(client, method, path, payload, params), stream=True)
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
         except httpx.HTTPError as exc:
             failure = transport_error(exc, self.context_for(path))
         if failure is not None:
@@ -312,20 +336,22 @@ class JSONEndpoint:
         failure = None
         try:
             request = self._request(client, method, path, payload, params, _ACCEPT[framing])
-            response = client.send(request, stream=True)
-            if response.status_code >= 400:
-                try:
-                    content = response.read()
-                finally:
-                    response.close()
-                self._raise_for_status(response.status_code, response.headers, content, path)
-            kind = self._unexpected_type(response, framing)
-            if kind is not None:
-                try:
-                    content = response.read()
-                finally:
-                    response.close()
-                raise self._stream_type_error(kind, content, path)
+            with within(self._timeout):  # opening it; then no event may take longer
+                response = client.send(request, stream=True)
+                if response.status_code >= 400:
+                    try:
+                        content = response.read()
+                    finally:
+                        response.close()
+                    self._raise_for_status(response.status_code, response.headers, content,
+                                           path)
+                kind = self._unexpected_type(response, framing)
+                if kind is not None:
+                    try:
+                        content = response.read()
+                    finally:
+                        response.close()
+                    raise self._stream_type_error(kind, content, path)
         except httpx.HTTPError as exc:
             failure = transport_error(exc, self.context_for(path))
         if failure is not None:
@@ -334,12 +360,15 @@ class JSONEndpoint:
 
         def deltas() -> Iterator[str]:
             broken = None
+            chunks = response.iter_bytes()
             try:
-                for chunk in response.iter_bytes():
+                for chunk in chunks:
                     yield from reader.feed(chunk)
                     if reader.done:
                         break
                 yield from reader.end()
+                if reader.done:
+                    _drain(chunks)
             except httpx.HTTPError as exc:
                 broken = transport_error(exc, self.context_for(path))
             finally:
@@ -360,20 +389,22 @@ class JSONEndpoint:
         failure = None
         try:
             request = self._request(client, method, path, payload, params, _ACCEPT[framing])
-            response = await client.send(request, stream=True)
-            if response.status_code >= 400:
-                try:
-                    content = await response.aread()
-                finally:
-                    await response.aclose()
-                self._raise_for_status(response.status_code, response.headers, content, path)
-            kind = self._unexpected_type(response, framing)
-            if kind is not None:
-                try:
-                    content = await response.aread()
-                finally:
-                    await response.aclose()
-                raise self._stream_type_error(kind, content, path)
+            with within(self._timeout):  # opening it; then no event may take longer
+                response = await client.send(request, stream=True)
+                if response.status_code >= 400:
+                    try:
+                        content = await response.aread()
+                    finally:
+                        await response.aclose()
+                    self._raise_for_status(response.status_code, response.headers, content,
+                                           path)
+                kind = self._unexpected_type(response, framing)
+                if kind is not None:
+                    try:
+                        content = await response.aread()
+                    finally:
+                        await response.aclose()
+                    raise self._stream_type_error(kind, content, path)
         except httpx.HTTPError as exc:
             failure = transport_error(exc, self.context_for(path))
         if failure is not None:
@@ -382,14 +413,17 @@ class JSONEndpoint:
 
         async def deltas() -> AsyncIterator[str]:
             broken = None
+            chunks = response.aiter_bytes()
             try:
-                async for chunk in response.aiter_bytes():
+                async for chunk in chunks:
                     for delta in reader.feed(chunk):
                         yield delta
                     if reader.done:
                         break
                 for delta in reader.end():
                     yield delta
+                if reader.done:
+                    await _adrain(chunks)
             except httpx.HTTPError as exc:
                 broken = transport_error(exc, self.context_for(path))
             finally:

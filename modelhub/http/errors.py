@@ -318,12 +318,12 @@ def unexpected_shape(exc: BaseException, raw: Any, context: ErrorContext,
 
 
 def parse_answer(parse: Callable[[Any], T], body: Any, context: ErrorContext) -> T:
-    """`parse(body)`, every failure a ResponseParseError naming the call."""
+    """`parse(body)`, every failure a ResponseParseError naming the call and holding the
+    whole answer (redacted) in `response`."""
     try:
         return parse(body)
     except ResponseParseError as error:
-        if error.response is None:
-            error.response = body
+        error.response = body
         failure = with_context(error, context)
     except SHAPE_ERRORS as exc:
         failure = unexpected_shape(exc, body, context)

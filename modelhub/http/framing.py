@@ -82,10 +82,13 @@ class _LineSplitter:
             if buffer.endswith(b"\r"):  # may be the first half of a CRLF
                 buffer, held = buffer[:-1], b"\r"
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        *lines, rest = buffer.split(b"\n")
+        complete, newline, rest = buffer.rpartition(b"\n")
         self._buffer = rest + held
-        # A whole line never splits a UTF-8 sequence: LF is never part of one.
-        return [line.decode("utf-8", "replace") for line in lines]
+        if not newline:
+            return []
+        # Whole lines never split a UTF-8 sequence (LF is never part of one), so they are
+        # decoded at once.
+        return complete.decode("utf-8", "replace").split("\n")
 
     def close(self) -> list[str]:
         rest, self._buffer = self._buffer, b""
@@ -143,8 +146,18 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[Frame]:
         """Take the next bytes; return the events they complete."""
         out: list[Frame] = []
+        data = self._data
         for line in self._lines.feed(chunk):
-            self._line(line, out)
+            # The two lines nearly every event is made of, read here without a call.
+            if line[:5] == "data:":
+                data.append(line[6:] if line[5:6] == " " else line[5:])
+            elif not line and data:
+                out.append(Frame(self._event, "\n".join(data), self._id))
+                self._event, self._data = None, []
+                data = self._data
+            else:
+                self._line(line, out)
+                data = self._data
         return out
 
     def close(self) -> list[Frame]:

@@ -4,8 +4,9 @@ Building an httpx client costs a TLS context (tens of milliseconds), so wrappers
 transport settings match share one client: one per (verify, proxy) for sync calls,
 and one per event loop and (verify, proxy) for async calls (an async client cannot
 outlive or cross its loop). Plain-HTTP endpoints, such as a local model server, need
-no TLS context at all (see `transport_key`). httpx is imported on first use, never by
-`import modelhub`.
+no TLS context at all (see `transport_key`). Each client's connections keep to the
+deadline of the call in flight (`modelhub.http.deadline`). httpx is imported on first
+use, never by `import modelhub`.
 
 `library` picks the HTTP library: httpx (the default), or its drop-in fork httpx2,
 which some SDKs (google-genai) are built on and run faster with; each has its own
@@ -22,6 +23,8 @@ import os
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Literal, overload
+
+from modelhub.http import deadline
 
 if TYPE_CHECKING:
     import asyncio
@@ -123,6 +126,8 @@ def sync_client(key: TransportKey = (True, None), *, library: Library = "httpx")
 
                     atexit.register(close)
                 client = _module(library).Client(**_client_kwargs(key, library))
+                if library == "httpx":  # the deadline speaks httpcore, not httpx2's core
+                    deadline.install(client)
                 _sync[slot] = client
     return client
 
@@ -149,6 +154,8 @@ def async_client(key: TransportKey = (True, None), *, library: Library = "httpx"
     client = clients.get(slot)
     if client is None or client.is_closed:
         client = _module(library).AsyncClient(**_client_kwargs(key, library))
+        if library == "httpx":  # the deadline speaks httpcore, not httpx2's core
+            deadline.install(client)
         clients[slot] = client
     return client
 

@@ -22,11 +22,8 @@ callable raises: a `modelhub.errors` class, an exception carrying an HTTP
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, NoReturn, Union
-
-from pydantic import Field, field_serializer, field_validator
+from typing import Any, ClassVar, NoReturn
 
 from modelhub.config.schema import ModelConfig
 from modelhub.errors import (
@@ -37,6 +34,7 @@ from modelhub.errors import (
     ResponseParseError,
 )
 from modelhub.http.errors import ErrorContext, api_error, connection_error, timeout_error
+from modelhub.providers.callable_config import CallableConfig
 from modelhub.response import ModelResponse, ToolCall, Usage
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import ChatRequest, ChatWrapperBase
@@ -44,36 +42,11 @@ from modelhub.wrappers.chat import ChatRequest, ChatWrapperBase
 __all__ = ["CallableChatWrapper", "CallableConfig", "map_error", "register_callable",
            "to_response"]
 
-_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 # The parameter names each feature may arrive under, in order of preference.
 _STOP_NAMES = ("stop_sequences", "stop")
 _TOOL_NAMES = ("tools", "tools_to_call_from")
 _FORMAT_NAMES = ("response_format", "grammar")
 _MEDIA: frozenset[Capability] = frozenset({"vision", "audio", "video"})
-
-
-class CallableConfig(ModelConfig):
-    """A config whose model is a Python callable."""
-
-    callable: Union[str, Callable[..., Any]] = Field(  # noqa: UP007  (pydantic reads it at run time)
-        description="'package.module:function' (imported when the model is first built), "
-                    "or the function itself.")
-    max_retries: int = Field(default=2, ge=0, le=20,
-                             description="Retries on 429, 5xx, timeouts and connection errors.")
-    stream: bool = Field(default=False, description="Stream (as one chunk) by default.")
-
-    @field_validator("callable")
-    @classmethod
-    def _check_path(cls, value: Any) -> Any:
-        if isinstance(value, str) and not _PATH.match(value.strip()):
-            raise ValueError(f"expected 'package.module:function', got {value!r}")
-        return value.strip() if isinstance(value, str) else value
-
-    @field_serializer("callable")
-    def _path_of(self, value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        return f"{getattr(value, '__module__', '?')}:{getattr(value, '__qualname__', repr(value))}"
 
 
 def _import(path: str, config_name: str) -> Callable[..., Any]:

@@ -69,10 +69,14 @@ class StreamAccumulator:
         """Take a content delta; return the part that is answer text (may be '')."""
         if not delta:
             return ""
-        if self._splitter is None:
+        splitter = self._splitter
+        if splitter is None:
             self._text.append(delta)
             return delta
-        return self._keep(*self._splitter.feed(delta))
+        text = self._keep(*splitter.feed(delta))
+        if splitter.passing_through:  # no `<think>` block can start any more
+            self._splitter = None
+        return text
 
     def _keep(self, text: str, thought: str) -> str:
         if thought:

@@ -10,27 +10,21 @@ from __future__ import annotations
 import functools
 import importlib.util
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from modelhub.capabilities import CAPABILITIES, Capability
 from modelhub.config.schema import ModelConfig
 from modelhub.errors import InvalidArgumentError, MissingDependencyError, UnsupportedFeatureError
 from modelhub.retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from modelhub.http.errors import ErrorContext
     from modelhub.response import ModelResponse
     from modelhub.wrappers.stream import ModelStream
 
 __all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase"]
 
 T = TypeVar("T")
-
-# What a wrapper can be asked for. A chat wrapper declares what its API does natively;
-# the base class emulates `stop` (trimming) and streaming (one chunk) where it cannot.
-Capability = Literal["streaming", "tools", "vision", "audio", "video", "stop",
-                     "response_format", "embeddings", "images"]
-CAPABILITIES: tuple[Capability, ...] = ("streaming", "tools", "vision", "audio", "video",
-                                        "stop", "response_format", "embeddings", "images")
-
 
 class ModelWrapperBase:
     """Base of every model wrapper.
@@ -104,6 +98,18 @@ class ModelWrapperBase:
         return self.config.model_name or self.config.config_name
 
     # -- what every kind shares ---------------------------------------------------------
+    def error_context(self) -> ErrorContext:
+        """What the errors this wrapper's base classes raise carry: the config, and the
+        secrets redacted from them (the config's own). A wrapper that sends other
+        secrets (a key read from the environment) returns a context holding them."""
+        from modelhub.http.errors import ErrorContext
+
+        secret_values = getattr(self.config, "secret_values", None)
+        return ErrorContext(provider=self.model_type or type(self).__name__,
+                            config_name=self.config_name,
+                            secrets=tuple(secret_values()) if secret_values else (),
+                            timeout=getattr(self.config, "timeout", None))
+
     def merged_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The config's generate_args with a call's keyword arguments over them (each
         checked for a misspelled parameter name)."""
@@ -155,14 +161,15 @@ class ModelWrapperBase:
 
         Messages are dicts with `role` and `content`, or objects with `role`, `content`
         and optionally `name` and `url` (AgentScope's `Msg`); lists are flattened.
-        Anything else is a TypeError. As in AgentScope v0.1.6, `multi_agent_mode` (the
-        default) merges the conversation into one user message after the system
-        prompt; without it, each message stays a message. A provider converts to its
-        own shape (see `modelhub.wrappers.formatting`).
+        Anything else is a TypeError. As AgentScope v0.1.6's common formatter does,
+        `multi_agent_mode` (the default) merges the conversation into one user message
+        after the system prompt; without it, each message stays a message, with no
+        speaker name. A provider converts to its own shape (see
+        `modelhub.wrappers.formatting`).
         """
         from modelhub.wrappers.formatting import merged_history, per_message
 
-        return merged_history(*args) if multi_agent_mode else per_message(*args)
+        return merged_history(*args) if multi_agent_mode else per_message(*args, names=False)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(config_name={self.config_name!r}, "

@@ -144,9 +144,18 @@ class ChatWrapperBase(ModelWrapperBase):
         if request.trim_stop and response.text:
             response.text = trim_at_stop(response.text, request.trim_stop)
         if request.output is not None and not response.tool_calls:
+            from modelhub.errors import ResponseParseError
             from modelhub.wrappers.structured import parse_output
 
-            response.parsed = parse_output(request.output, response.text)
+            failure = None
+            try:
+                response.parsed = parse_output(request.output, response.text)
+            except ResponseParseError as error:
+                from modelhub.http.errors import with_context
+
+                failure = with_context(error, self.error_context())
+            if failure is not None:  # raised here: nothing chained holds the answer
+                raise failure
         response.config_name = self.config_name
         return response
 

@@ -38,6 +38,11 @@ class ThinkSplitter:
         self._state = "start"  # start -> thinking -> after -> text
         self._buffer = ""
 
+    @property
+    def passing_through(self) -> bool:
+        """Whether the leading block is behind: every later delta is plain text."""
+        return self._state == "text"
+
     def feed(self, delta: str) -> tuple[str, str]:
         """Split one content delta into (text, thought); either may be ''."""
         if self._state == "text":

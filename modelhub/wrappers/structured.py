@@ -70,19 +70,38 @@ def normalize_response_format(fmt: Any) -> OutputSpec | None:
 
 
 def parse_output(spec: OutputSpec, text: str | None) -> Any:
-    """The answer text parsed as the spec asks (fenced ```json blocks tolerated)."""
+    """The answer text parsed as the spec asks (fenced ```json blocks tolerated).
+
+    A ResponseParseError says why it does not match without quoting the answer (that is
+    in its `response`, for the caller to redact), and chains no exception: the
+    decoder's would hold the whole text.
+    """
     if not text or not text.strip():
         raise ResponseParseError(f"expected JSON for {spec.name!r}, got an empty answer")
     fenced = _FENCE.match(text)
     body = fenced.group(1) if fenced else text.strip()
+    why = ""
     try:
         if spec.model is not None:
-            from pydantic import BaseModel, TypeAdapter
+            from pydantic import BaseModel, TypeAdapter, ValidationError
 
-            if isinstance(spec.model, type) and issubclass(spec.model, BaseModel):
-                return spec.model.model_validate_json(body)
-            return TypeAdapter(spec.model).validate_json(body)
-        return json.loads(body)
-    except ValueError as exc:  # json.JSONDecodeError and pydantic.ValidationError
-        raise ResponseParseError(
-            f"the answer does not match {spec.name!r}: {body[:200]!r}") from exc
+            try:
+                if isinstance(spec.model, type) and issubclass(spec.model, BaseModel):
+                    return spec.model.model_validate_json(body)
+                return TypeAdapter(spec.model).validate_json(body)
+            except ValidationError as exc:
+                why = _validation_summary(exc)
+        else:
+            return json.loads(body)
+    except ValueError as exc:  # not JSON at all
+        why = f"it is not JSON ({getattr(exc, 'msg', type(exc).__name__)})"
+    raise ResponseParseError(f"the answer does not match {spec.name!r}: {why}",
+                             response=text)
+
+
+def _validation_summary(error: Any) -> str:
+    """What pydantic found wrong, without the values it found (they may quote anything)."""
+    found = error.errors(include_input=False, include_url=False, include_context=False)
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'the value'}: {e['msg']}" for e in found[:3]]
+    more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+    return "; ".join(parts) + more

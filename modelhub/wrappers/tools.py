@@ -219,17 +219,20 @@ def normalize_tool_choice(choice: str | Mapping[str, Any] | Callable[..., Any] |
 
 def parse_arguments(raw: str | Mapping[str, Any] | None, *, tool_name: str = ""
                     ) -> dict[str, Any]:
-    """A tool call's arguments as a dict, from a JSON string or a mapping."""
+    """A tool call's arguments as a dict, from a JSON string or a mapping. A
+    ResponseParseError holds the arguments in `response` (not in its message, and no
+    decoder exception is chained), for the caller to redact."""
     if raw is None or raw == "":
         return {}
     if isinstance(raw, Mapping):
         return dict(raw)
+    why = None
     try:
         value = json.loads(raw)
     except ValueError as exc:
-        raise ResponseParseError(
-            f"tool call {tool_name!r}: arguments are not valid JSON: {raw[:200]!r}") from exc
-    if not isinstance(value, dict):
-        raise ResponseParseError(
-            f"tool call {tool_name!r}: arguments must be a JSON object, got {raw[:200]!r}")
-    return value
+        why = f"arguments are not valid JSON ({getattr(exc, 'msg', type(exc).__name__)})"
+    if why is None and not isinstance(value, dict):
+        why = f"arguments must be a JSON object, got {type(value).__name__}"
+    if why is not None:
+        raise ResponseParseError(f"tool call {tool_name!r}: {why}", response=raw)
+    return value  # type: ignore[no-any-return]

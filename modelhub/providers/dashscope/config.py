@@ -80,3 +80,39 @@ class DashScopeMultiModalConfig(DashScopeConfig):
     known_params: ClassVar[frozenset[str]] = MULTIMODAL_PARAMS
 
     stream: bool = Field(default=False, description="Stream by default.")
+
+
+EMBEDDING_PARAMS = frozenset({"text_type", "dimension", "output_type", "instruct",
+                              "workspace"})
+
+
+class DashScopeTextEmbeddingConfig(DashScopeConfig):
+    """`dashscope_text_embedding`: the TextEmbedding API."""
+
+    known_params: ClassVar[frozenset[str]] = EMBEDDING_PARAMS
+
+    dimension: int | None = Field(
+        default=None, gt=0, description="Vector dimension (text-embedding-v3 and later).")
+    batch_size: int | None = Field(
+        default=None, gt=0, description="Texts per request; default: the model's limit.")
+
+
+IMAGE_PARAMS = frozenset({
+    "n", "size", "negative_prompt", "seed", "style", "ref_img", "ref_strength", "ref_mode",
+    "prompt_extend", "watermark", "images", "sketch_image_url", "extra_input", "task",
+    "function", "mask_image_url", "base_image_url", "workspace", "bbox_list",
+    "enable_sequential", "thinking_mode", "color_palette",
+})
+
+
+class DashScopeImageSynthesisConfig(DashScopeConfig):
+    """`dashscope_image_synthesis`: the ImageSynthesis API (wanx and later)."""
+
+    known_params: ClassVar[frozenset[str]] = IMAGE_PARAMS
+
+    timeout: float | None = Field(
+        default=300.0, gt=0, allow_inf_nan=False,
+        description="Seconds the whole task may take, creation and waiting (None: no limit).")
+    poll_interval: float = Field(
+        default=1.0, gt=0, le=60,
+        description="Seconds before the first poll; it doubles every third poll, up to 5.")

@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from modelhub.errors import ResponseParseError
 from modelhub.http.errors import parse_answer
 from modelhub.providers.dashscope.base import DashScopeWrapperBase
-from modelhub.providers.dashscope.config import DashScopeConfig
+from modelhub.providers.dashscope.config import DashScopeTextEmbeddingConfig
 from modelhub.providers.dashscope.wire import check_answer, parse_usage
 from modelhub.response import ModelResponse
 from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
@@ -19,8 +17,6 @@ from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
 __all__ = ["DashScopeTextEmbeddingConfig", "DashScopeTextEmbeddingWrapper", "batch_limit_for",
            "parse_embeddings"]
 
-EMBEDDING_PARAMS = frozenset({"text_type", "dimension", "output_type", "instruct",
-                              "workspace"})
 # Texts per request, by model (DashScope's model overview): v1 and v2 take 25, v3, v4
 # and anything newer 10.
 _BATCH_LIMITS = (("text-embedding-v1", 25), ("text-embedding-v2", 25))
@@ -31,17 +27,6 @@ def batch_limit_for(model: str) -> int:
     """The most texts one TextEmbedding request takes for `model`."""
     return next((n for prefix, n in _BATCH_LIMITS if model.startswith(prefix)),
                 DEFAULT_BATCH_LIMIT)
-
-
-class DashScopeTextEmbeddingConfig(DashScopeConfig):
-    """`dashscope_text_embedding`: the TextEmbedding API."""
-
-    known_params: ClassVar[frozenset[str]] = EMBEDDING_PARAMS
-
-    dimension: int | None = Field(
-        default=None, gt=0, description="Vector dimension (text-embedding-v3 and later).")
-    batch_size: int | None = Field(
-        default=None, gt=0, description="Texts per request; default: the model's limit.")
 
 
 def parse_embeddings(answer: Mapping[str, Any]) -> ModelResponse:

@@ -13,12 +13,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import Field
-
 from modelhub.errors import ResponseParseError, UnsupportedFeatureError
 from modelhub.http.errors import api_error, optional_str, timeout_error
 from modelhub.providers.dashscope.base import DashScopeWrapperBase
-from modelhub.providers.dashscope.config import DashScopeConfig
+from modelhub.providers.dashscope.config import DashScopeImageSynthesisConfig
 from modelhub.providers.dashscope.errors import dashscope_error
 from modelhub.providers.dashscope.messages import is_local
 from modelhub.providers.dashscope.wire import check_answer
@@ -29,29 +27,10 @@ __all__ = ["DashScopeImageSynthesisConfig", "DashScopeImageSynthesisWrapper", "p
 
 T = TypeVar("T")
 
-IMAGE_PARAMS = frozenset({
-    "n", "size", "negative_prompt", "seed", "style", "ref_img", "ref_strength", "ref_mode",
-    "prompt_extend", "watermark", "images", "sketch_image_url", "extra_input", "task",
-    "function", "mask_image_url", "base_image_url", "workspace", "bbox_list",
-    "enable_sequential", "thinking_mode", "color_palette",
-})
 # Generation arguments that may name an input image, and so a local file to upload.
 _IMAGE_INPUTS = ("images", "sketch_image_url", "ref_img", "mask_image_url", "base_image_url")
 _FINISHED = ("SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN")
 _MAX_POLL_INTERVAL = 5.0
-
-
-class DashScopeImageSynthesisConfig(DashScopeConfig):
-    """`dashscope_image_synthesis`: the ImageSynthesis API (wanx and later)."""
-
-    known_params: ClassVar[frozenset[str]] = IMAGE_PARAMS
-
-    timeout: float | None = Field(
-        default=300.0, gt=0, allow_inf_nan=False,
-        description="Seconds the whole task may take, creation and waiting (None: no limit).")
-    poll_interval: float = Field(
-        default=1.0, gt=0, le=60,
-        description="Seconds before the first poll; it doubles every third poll, up to 5.")
 
 
 class _Deadline:

@@ -17,8 +17,8 @@ from pydantic import Field, model_validator
 
 from modelhub.config.schema import RemoteModelConfig
 
-__all__ = ["CHAT_PARAMS", "EMBEDDING_PARAMS", "KEY_ENV", "LOCATION_ENV", "PROJECT_ENV",
-           "GeminiChatConfig", "GeminiConfig"]
+__all__ = ["CHAT_PARAMS", "EMBEDDING_PARAMS", "KEY_ENV", "LOCATION_ENV", "MAX_BATCH",
+           "PROJECT_ENV", "GeminiChatConfig", "GeminiConfig", "GeminiEmbeddingConfig"]
 
 # The variables a key is read from (the SDK's order), and only for Google's own hosts.
 KEY_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
@@ -80,3 +80,21 @@ class GeminiChatConfig(GeminiConfig):
     known_params: ClassVar[frozenset[str]] = CHAT_PARAMS
 
     stream: bool = Field(default=False, description="Stream by default (AgentScope).")
+
+
+# The most requests one batchEmbedContents call takes (the API refuses more).
+MAX_BATCH = 100
+
+
+class GeminiEmbeddingConfig(GeminiConfig):
+    """`gemini_embedding`: embeddings of texts."""
+
+    known_params: ClassVar[frozenset[str]] = EMBEDDING_PARAMS
+
+    task_type: str | None = Field(
+        default=None, description="RETRIEVAL_QUERY, RETRIEVAL_DOCUMENT, SEMANTIC_SIMILARITY, "
+                                  "CLASSIFICATION, CLUSTERING, ...")
+    output_dimensionality: int | None = Field(
+        default=None, gt=0, description="Truncate each vector to this many dimensions.")
+    batch_size: int = Field(default=MAX_BATCH, ge=1, le=MAX_BATCH,
+                            description="Texts per request (the API takes at most 100).")

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from pydantic import Field
-
 from modelhub.errors import ResponseParseError
 from modelhub.http.errors import parse_answer
 from modelhub.providers.gemini.base import GeminiWrapperBase
-from modelhub.providers.gemini.config import EMBEDDING_PARAMS, GeminiConfig
+from modelhub.providers.gemini.config import GeminiEmbeddingConfig
 from modelhub.response import ModelResponse, Usage
 from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
 
@@ -19,24 +17,6 @@ if TYPE_CHECKING:
     from google.genai import types
 
 __all__ = ["GeminiEmbeddingConfig", "GeminiEmbeddingWrapper", "parse_embeddings"]
-
-# The most requests one batchEmbedContents call takes (the API refuses more).
-MAX_BATCH = 100
-
-
-class GeminiEmbeddingConfig(GeminiConfig):
-    """`gemini_embedding`: embeddings of texts."""
-
-    known_params: ClassVar[frozenset[str]] = EMBEDDING_PARAMS
-
-    task_type: str | None = Field(
-        default=None, description="RETRIEVAL_QUERY, RETRIEVAL_DOCUMENT, SEMANTIC_SIMILARITY, "
-                                  "CLASSIFICATION, CLUSTERING, ...")
-    output_dimensionality: int | None = Field(
-        default=None, gt=0, description="Truncate each vector to this many dimensions.")
-    batch_size: int = Field(default=MAX_BATCH, ge=1, le=MAX_BATCH,
-                            description="Texts per request (the API takes at most 100).")
-
 
 def parse_embeddings(response: Any) -> ModelResponse:
     """A ModelResponse from an `EmbedContentResponse` (`raw` is that object). Usage is

@@ -7,50 +7,23 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
-from pydantic import Field, model_validator
-
-from modelhub.config.schema import ConfigModel
 from modelhub.providers.openai.base import OpenAIWrapperBase, same_origin
 from modelhub.providers.openai.chat import OpenAIChatWrapper
-from modelhub.providers.openai.config import OpenAIChatConfig
-from modelhub.providers.openai.embedding import OpenAIEmbeddingConfig, OpenAIEmbeddingWrapper
+from modelhub.providers.openai.config import (
+    AZURE_ENDPOINT_ENV,
+    AZURE_VERSION_ENV,
+    AzureOpenAIChatConfig,
+    AzureOpenAIEmbeddingConfig,
+)
+from modelhub.providers.openai.embedding import OpenAIEmbeddingWrapper
 
 __all__ = ["AzureOpenAIChatConfig", "AzureOpenAIChatWrapper", "AzureOpenAIEmbeddingConfig",
            "AzureOpenAIEmbeddingWrapper"]
 
-ENDPOINT_ENV = "AZURE_OPENAI_ENDPOINT"
-VERSION_ENV = "OPENAI_API_VERSION"
+ENDPOINT_ENV = AZURE_ENDPOINT_ENV
+VERSION_ENV = AZURE_VERSION_ENV
 # Hosts of Azure OpenAI resources: a key from the environment may go to these.
 AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
-
-
-class _AzureFields(ConfigModel):
-    azure_endpoint: str | None = Field(
-        default=None, description=f"https://<resource>.openai.azure.com (else {ENDPOINT_ENV}).")
-    api_version: str | None = Field(default=None, description=f"Else {VERSION_ENV}.")
-    azure_deployment: str | None = Field(
-        default=None, description="The deployment; defaults to model_name.")
-
-    @model_validator(mode="after")
-    def _reachable(self) -> _AzureFields:
-        # Checked at load, so that a config that cannot work fails at init(), not at
-        # its first call.
-        if not (self.azure_endpoint or getattr(self, "base_url", None)
-                or os.environ.get(ENDPOINT_ENV)):
-            raise ValueError(f"no Azure endpoint: set 'azure_endpoint' (or base_url, the "
-                             f"deployment's URL) or the {ENDPOINT_ENV} environment variable")
-        if not (self.api_version or os.environ.get(VERSION_ENV)):
-            raise ValueError(f"no API version: set 'api_version' or the {VERSION_ENV} "
-                             "environment variable")
-        return self
-
-
-class AzureOpenAIChatConfig(_AzureFields, OpenAIChatConfig):
-    """`azure_openai_chat`: chat completions on an Azure OpenAI deployment."""
-
-
-class AzureOpenAIEmbeddingConfig(_AzureFields, OpenAIEmbeddingConfig):
-    """`azure_openai_embedding`: embeddings on an Azure OpenAI deployment."""
 
 
 class _AzureEndpoint(OpenAIWrapperBase):

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from modelhub._secrets import is_secret_name
 from modelhub.errors import ConfigError, ConfigIssue
 from modelhub.http.client import JSONEndpoint
-from modelhub.http.errors import same_origin
+from modelhub.http.errors import ErrorContext, same_origin
 from modelhub.providers.openai.config import OpenAIConfig
 from modelhub.providers.openai.profiles import Profile, profile_for
 from modelhub.wrappers.base import ModelWrapperBase
@@ -34,29 +34,30 @@ class OpenAIWrapperBase(ModelWrapperBase):
         self.profile = profile_for(self.config.provider, self.config.model_type)
         self.endpoint = self.make_endpoint()
 
+    def error_context(self) -> ErrorContext:
+        """The endpoint's context: it holds every secret sent, a key read from the
+        environment included."""
+        return self.endpoint.context
+
     def config_error(self, message: str, field: str) -> ConfigError:
         """A ConfigError about this config's `field`."""
         return ConfigError(ConfigIssue(message, config_name=self.config_name, field=field))
 
     def base_url(self) -> str:
-        """Where requests go: the config's base_url, else the profile's (or the variable
-        its profile reads it from, such as OPENAI_BASE_URL)."""
+        """Where requests go: the config's base_url, else the profile's own address (no
+        environment variable moves it)."""
         if self.config.base_url:
             return self.config.base_url
-        profile = self.profile
-        moved = os.environ.get(profile.base_url_env) if profile.base_url_env else None
-        url = moved or profile.base_url
+        url = self.profile.base_url
         if not url:
-            raise self.config_error(f"provider {profile.name!r} has no default address: "
-                                    "set base_url", "base_url")
+            raise self.config_error(f"provider {self.profile.name!r} has no default "
+                                    "address: set base_url", "base_url")
         return url
 
     def env_key_allowed(self, url: str) -> bool:
         """Whether a key from the profile's environment variables may go to `url`: only
-        to the profile's own host (or the one its base-URL variable names)."""
+        to the profile's own host."""
         profile = self.profile
-        if self.config.base_url is None:
-            return True
         return bool(profile.base_url) and same_origin(url, profile.base_url or "")
 
     def api_key(self, url: str) -> str | None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import struct
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
-
-from pydantic import Field
+from typing import Any, ClassVar
 
 from modelhub.errors import ResponseParseError
 from modelhub.http.errors import optional_str, parse_answer
 from modelhub.providers.openai.base import OpenAIWrapperBase
-from modelhub.providers.openai.config import EMBEDDING_PARAMS, OpenAIConfig
+from modelhub.providers.openai.config import OpenAIEmbeddingConfig
 from modelhub.providers.openai.wire import parse_usage
 from modelhub.response import ModelResponse
 from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
@@ -20,16 +18,6 @@ from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
 __all__ = ["OpenAIEmbeddingConfig", "OpenAIEmbeddingWrapper", "decode_embedding"]
 
 EMBEDDINGS_PATH = "/embeddings"
-
-
-class OpenAIEmbeddingConfig(OpenAIConfig):
-    """`openai_embedding`: the /embeddings endpoint."""
-
-    known_params: ClassVar[frozenset[str]] = EMBEDDING_PARAMS
-
-    dimensions: int | None = Field(default=None, gt=0, description="Output dimensions.")
-    encoding_format: Literal["float", "base64"] = Field(
-        default="float", description="Wire encoding; base64 is decoded for you.")
 
 
 def decode_embedding(value: Any) -> list[float]:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from modelhub.errors import ResponseParseError
 from modelhub.http.errors import optional_str, parse_answer
 from modelhub.providers.openai.base import OpenAIWrapperBase
-from modelhub.providers.openai.config import IMAGE_PARAMS, OpenAIConfig
+from modelhub.providers.openai.config import OpenAIDallEConfig
 from modelhub.providers.openai.wire import parse_usage
 from modelhub.response import ModelResponse
 from modelhub.wrappers.images import ImageWrapperBase
@@ -16,12 +16,6 @@ from modelhub.wrappers.images import ImageWrapperBase
 __all__ = ["OpenAIDallEConfig", "OpenAIDallEWrapper", "parse_images"]
 
 IMAGES_PATH = "/images/generations"
-
-
-class OpenAIDallEConfig(OpenAIConfig):
-    """`openai_dall_e`: the /images/generations endpoint."""
-
-    known_params: ClassVar[frozenset[str]] = IMAGE_PARAMS
 
 
 def parse_images(body: Any) -> ModelResponse:

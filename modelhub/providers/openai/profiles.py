@@ -6,7 +6,9 @@ environment variables hold its key, how the key is sent, and what it does differ
 
 The rule for keys: a key read from an environment variable goes only to the
 profile's own host. A config with a `base_url` elsewhere sends the key it names
-(`api_key: ${VAR}`) or none. No profile falls back to another's base URL.
+(`api_key: ${VAR}`) or none. No profile falls back to another's base URL, and no
+environment variable moves one (`OPENAI_BASE_URL`, which the openai SDK reads, is
+not read: a variable could otherwise send the key to a host of its choosing).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ class Profile:
     base_url: str | None  # where it lives; None: the config must say (a gateway, Azure)
     key_env: tuple[str, ...] = ()  # variables its key is read from, first set wins
     auth: Literal["bearer", "api-key"] = "bearer"  # Authorization: Bearer, or api-key
-    base_url_env: str | None = None  # a variable that may move its base URL
     model_types: tuple[str, ...] = ()  # model types that stand for this profile
     stream_usage: bool = True  # accepts stream_options.include_usage
     max_embedding_batch: int | None = 2048  # inputs per /embeddings request
@@ -35,8 +36,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("openai", "https://api.openai.com/v1", ("OPENAI_API_KEY",),
-            base_url_env="OPENAI_BASE_URL", model_types=("openai_chat", "openai",
-                                                         "openai_embedding", "openai_dall_e"),
+            model_types=("openai_chat", "openai", "openai_embedding", "openai_dall_e"),
             description="OpenAI"),
     Profile("azure", None, ("AZURE_OPENAI_API_KEY",), auth="api-key",
             model_types=("azure_openai_chat", "azure_openai_embedding"),

@@ -28,7 +28,7 @@ __all__ = ["ChatStreamHandler", "add_tool_call_fragments", "parse_chat_completio
 
 def parse_usage(usage: Any) -> Usage | None:
     """Usage from an OpenAI `usage` object (the embeddings shape too)."""
-    if not isinstance(usage, Mapping):
+    if usage is None or not isinstance(usage, Mapping):
         return None
     inp = usage.get("prompt_tokens") or usage.get("input_tokens") or 0
     out = usage.get("completion_tokens") or usage.get("output_tokens") or 0
@@ -141,25 +141,38 @@ class ChatStreamHandler:
     def take(self, chunk: Any) -> str | None:
         """Take one decoded `chat.completion.chunk` (a mapping, or an SDK's object that
         is one); return the text delta it carries, if any."""
-        if isinstance(chunk, Mapping) and chunk.get("error"):
-            raise stream_error(chunk, self.context)
-        if not isinstance(chunk, Mapping):
+        # Every event passes here: a decoded dict skips the slower Mapping check, and
+        # fields an event does not carry cost one lookup each.
+        if not (type(chunk) is dict or isinstance(chunk, Mapping)):
             raise ResponseParseError("a stream event is not a JSON object",
                                      **self.context.fields())
+        if chunk.get("error"):
+            raise stream_error(chunk, self.context)
         acc = self.accumulator
         acc.add_raw(chunk)
-        acc.add_usage(parse_usage(chunk.get("usage")))
-        acc.set_model(optional_str(chunk.get("model"), "model"))
+        usage = chunk.get("usage")
+        if usage is not None:
+            acc.add_usage(parse_usage(usage))
+        model = chunk.get("model")
+        if model is not None:
+            acc.set_model(optional_str(model, "model"))
         choices = chunk.get("choices")
         if not choices:
             return None
         choice = choices[0]
-        acc.set_finish_reason(optional_str(choice.get("finish_reason"), "finish_reason"))
+        reason = choice.get("finish_reason")
+        if reason is not None:
+            acc.set_finish_reason(optional_str(reason, "finish_reason"))
         delta = choice.get("delta") or {}
-        acc.add_reasoning(reasoning_of(delta) or "")
-        add_tool_call_fragments(acc, delta.get("tool_calls"))
-        content = text_of(delta.get("content"))
-        return acc.add_text(content) if content else None
+        if "reasoning_content" in delta or "reasoning" in delta:
+            acc.add_reasoning(reasoning_of(delta) or "")
+        fragments = delta.get("tool_calls")
+        if fragments:
+            add_tool_call_fragments(acc, fragments)
+        content = delta.get("content")
+        if not content:
+            return None
+        return acc.add_text(content if type(content) is str else text_of(content) or "")
 
     def end(self) -> str | None:
         """Release held-back text; an early end (no [DONE], no finish reason) raises."""

@@ -12,35 +12,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
-
 from modelhub.providers.openai.chat import OpenAIChatWrapper
-from modelhub.providers.openai.config import OpenAIChatConfig
+from modelhub.providers.openai.config import YI_TOP_LEVEL as _TOP_LEVEL
+from modelhub.providers.openai.config import YiChatConfig
 
 __all__ = ["YiChatConfig", "YiChatWrapper"]
-
-# The generation parameters AgentScope's Yi wrapper takes at the top level.
-_TOP_LEVEL = ("temperature", "top_p", "max_tokens")
-
-
-class YiChatConfig(OpenAIChatConfig):
-    """`yi_chat`: Yi's chat completions, as AgentScope configures them."""
-
-    temperature: float = Field(default=0.3, ge=0, le=2,
-                               description="Sent with every request (AgentScope: 0.3).")
-    top_p: float = Field(default=0.9, ge=0, le=1,
-                         description="Sent with every request (AgentScope: 0.9).")
-    max_tokens: int | None = Field(default=None, gt=0, description="Longest answer.")
-
-    @model_validator(mode="after")
-    def _said_once(self) -> YiChatConfig:
-        for name in _TOP_LEVEL:
-            if name in self.model_fields_set and name in self.generate_args \
-                    and self.generate_args[name] != getattr(self, name):
-                raise ValueError(f"{name!r} is given both at top level and in "
-                                 "generate_args, with different values")
-        return self
-
 
 class YiChatWrapper(OpenAIChatWrapper):
     """Chat with Yi models (AgentScope's `yi_chat`)."""

@@ -9,12 +9,7 @@ from typing import Any, ClassVar
 from modelhub import ChatWrapperBase, ModelResponse, Usage
 from modelhub.config.schema import ModelConfig
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, StreamSource
-
-
-class EchoConfig(ModelConfig):
-    """Config of `echo_chat`."""
-
-    prefix: str = "echo: "
+from modelhub_testplugin.config import EchoConfig
 
 
 class EchoChatWrapper(ChatWrapperBase):

@@ -1,0 +1,173 @@
+"""A deadline for a whole request, at the socket: no read, write or connect of the
+request in flight may wait past it, however slowly the bytes come (a server that
+sends its status line and headers a byte at a time included).
+
+httpx bounds each read, never a whole request, and offers no hook to change that, so
+the shared pools (`modelhub.http.pool`) wrap the network backend of their httpcore
+connection pools: every wait is cut to what is left before the deadline of the call
+running in this thread or task (`within`), and a wait with nothing left raises
+httpcore's timeout error, which httpx and then `transport_error` turn into a
+`ModelTimeoutError`. Outside `within`, waits are as httpx sets them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["install", "within"]
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "modelhub_deadline", default=None)
+
+
+@contextlib.contextmanager
+def within(seconds: float | None) -> Iterator[None]:
+    """Bound every network wait of the requests made inside the block to `seconds`
+    from now, all together (None: no bound)."""
+    token = _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """The wait allowed now: `timeout`, cut to what is left of the deadline."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the call's time is up")
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream:
+    """A sync network stream whose waits end at the deadline."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        import httpcore
+
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))  # type: ignore[no-any-return]
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        import httpcore
+
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> _Stream:
+        import httpcore
+
+        return _Stream(self._stream.start_tls(ssl_context, server_hostname,
+                                              _left(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _AsyncStream:
+    """An async network stream whose waits end at the deadline."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        import httpcore
+
+        return await self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))  # type: ignore[no-any-return]
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        import httpcore
+
+        await self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                        timeout: float | None = None) -> _AsyncStream:
+        import httpcore
+
+        return _AsyncStream(await self._stream.start_tls(
+            ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _Backend:
+    """A sync network backend whose connections keep to the deadline."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options: Any = None) -> _Stream:
+        import httpcore
+
+        return _Stream(self._backend.connect_tcp(
+            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> _Stream:
+        import httpcore
+
+        return _Stream(self._backend.connect_unix_socket(
+            path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _AsyncBackend:
+    """An async network backend whose connections keep to the deadline."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Any = None) -> _AsyncStream:
+        import httpcore
+
+        return _AsyncStream(await self._backend.connect_tcp(
+            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Any = None) -> _AsyncStream:
+        import httpcore
+
+        return _AsyncStream(await self._backend.connect_unix_socket(
+            path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def install(client: Any) -> bool:
+    """Have every connection pool of an httpx client keep to the deadline; whether it
+    could (the pools are httpcore's, reached through attributes httpx does not
+    document, so a test proves it still works)."""
+    transports = [client._transport, *(t for t in client._mounts.values() if t is not None)]
+    done = True
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is None:
+            done = False
+            continue
+        if not isinstance(backend, (_Backend, _AsyncBackend)):
+            wrapper = _AsyncBackend if hasattr(client, "aclose") else _Backend
+            pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
+    return done
