@@ -351,7 +351,7 @@ def batch(ctx: click.Context, name: str, input_path: Path, output: Path, concurr
     from modelhub.batch import BatchJob, check_kind
 
     registry = _registry(ctx)
-    check_kind(name, registry.entry(name).wrapper_class.kind)
+    check_kind(name, registry.wrapper_class(name).kind)
     job = BatchJob(input_path, output, concurrency, progress=not no_progress)
     try:
         if ray_address:

@@ -28,7 +28,7 @@ def _summary(registry: Registry) -> list[tuple[str, str, str | None, str | None]
     rows = []
     for name in registry.list_configs():
         config = registry.entry(name).config
-        rows.append((name, registry.entry(name).wrapper_class.model_type, config.model_name,
+        rows.append((name, registry.wrapper_class(name).model_type, config.model_name,
                      getattr(config, "base_url", None)))
     return rows
 

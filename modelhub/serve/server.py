@@ -35,14 +35,11 @@ def served_models(registry: Registry, names: Sequence[str] = ()) -> Served:
     config is served, and one that cannot be built (a missing SDK, say) is skipped."""
     served = Served()
     for name in names or registry.list_configs():
-        kind = registry.entry(name).wrapper_class.kind
-        if kind not in SERVED_KINDS:
-            reason = f"a {kind} model (the server answers for chat and embedding models)"
-            if names:
-                raise ModelhubError(f"config {name!r} is {reason}")
-            served.skipped[name] = reason
-            continue
         try:
+            kind = registry.wrapper_class(name).kind
+            if kind not in SERVED_KINDS:
+                raise ModelhubError(f"config {name!r} is of kind {kind!r} (the server answers "
+                                    "for chat and embedding models)")
             served.models[name] = registry.get(name)
         except ModelhubError as error:
             if names:
