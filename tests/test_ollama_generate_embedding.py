@@ -62,8 +62,9 @@ def test_messages_flattened_as_agentscope_did(ollama_server: OllamaServer) -> No
                 "user: What is the weather today?\nBob: It is sunny today")
     model(model.format(*inputs))
     assert ollama_server.last.json["prompt"] == expected
+    # chat mode is AgentScope's common chat layout: roles, no speaker names
     model(model.format(*inputs, multi_agent_mode=False))
-    assert ollama_server.last.json["prompt"] == expected
+    assert ollama_server.last.json["prompt"] == expected.replace("Bob:", "assistant:")
     model([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}])
     assert ollama_server.last.json["prompt"] == "## Conversation History\nuser: a\nassistant: b"
 

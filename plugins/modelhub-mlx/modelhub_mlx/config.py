@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import AliasChoices, Field
 
-from modelhub.plugin import ModelConfig
+from modelhub import ModelConfig  # the light import: init() validates with this module alone
 
 __all__ = ["MLXChatConfig"]
 

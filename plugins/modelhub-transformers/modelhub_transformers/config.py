@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 
-from modelhub.plugin import ModelConfig
+from modelhub import ModelConfig  # the light import: init() validates with this module alone
 
 __all__ = ["LocalModelConfig", "TransformersChatConfig", "TransformersEmbeddingConfig"]
 
