@@ -1,6 +1,12 @@
 """Structured output, provider-neutral: `response_format` (a pydantic model, a JSON
 schema, or an OpenAI-style response_format dict) becomes an `OutputSpec`, which each
-provider sends in its own form; the answer is parsed into `resp.parsed`."""
+provider sends in its own form; the answer is parsed into `resp.parsed`.
+
+An answer that does not parse is asked for again (`parse_retries` times, per config
+or per call), with the answer and the error shown to the model (`retry_messages`), as
+AgentScope's parse-and-retry did; after the last, `ResponseParseError` carries the
+model's text.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from typing import Any, Literal
 
 from modelhub.errors import ResponseParseError
 
-__all__ = ["OutputSpec", "normalize_response_format", "parse_output"]
+__all__ = ["OutputSpec", "normalize_response_format", "parse_output", "retry_messages"]
 
 _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n(.*?)\n?```\s*$", re.S)
 _SCHEMA_KEYS = {"type", "properties", "$schema", "anyOf", "oneOf", "allOf", "$ref", "enum",
@@ -69,10 +75,24 @@ def normalize_response_format(fmt: Any) -> OutputSpec | None:
         f"got {type(fmt).__name__}")
 
 
+def _detail(exc: ValueError) -> str:
+    """What is wrong with an answer, briefly: pydantic's errors, or json's."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        lines = []
+        for error in errors()[:5]:
+            where = ".".join(str(p) for p in error.get("loc", ())) or "the answer"
+            lines.append(f"{where}: {error.get('msg')}")
+        return "; ".join(lines)
+    return str(exc)
+
+
 def parse_output(spec: OutputSpec, text: str | None) -> Any:
-    """The answer text parsed as the spec asks (fenced ```json blocks tolerated)."""
+    """The answer text parsed as the spec asks (fenced ```json blocks tolerated).
+    Raises ResponseParseError saying what is wrong, with the text in `text`."""
     if not text or not text.strip():
-        raise ResponseParseError(f"expected JSON for {spec.name!r}, got an empty answer")
+        raise ResponseParseError(f"expected JSON for {spec.name!r}, got an empty answer",
+                                 text=text)
     fenced = _FENCE.match(text)
     body = fenced.group(1) if fenced else text.strip()
     try:
@@ -85,4 +105,16 @@ def parse_output(spec: OutputSpec, text: str | None) -> Any:
         return json.loads(body)
     except ValueError as exc:  # json.JSONDecodeError and pydantic.ValidationError
         raise ResponseParseError(
-            f"the answer does not match {spec.name!r}: {body[:200]!r}") from exc
+            f"the answer does not match {spec.name!r}: {_detail(exc)}; answer: {body[:200]!r}",
+            text=text) from exc
+
+
+def retry_messages(messages: list[dict[str, Any]], spec: OutputSpec, text: str | None,
+                   error: ResponseParseError) -> list[dict[str, Any]]:
+    """The conversation to ask again with: the answer that did not parse, and what is
+    wrong with it."""
+    wanted = "a JSON object" if spec.schema is None else \
+        f"JSON that follows this schema: {json.dumps(spec.schema, ensure_ascii=False)}"
+    return [*messages, {"role": "assistant", "content": text or ""},
+            {"role": "user", "content": f"That answer could not be used: {error.message}. "
+                                        f"Answer again with only {wanted}"}]
