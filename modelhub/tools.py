@@ -159,7 +159,11 @@ def _strip_titles(schema: Any) -> Any:
 
 
 def _parameters_schema(model: type[BaseModel], doc: _Doc) -> dict[str, Any]:
-    schema = _strip_titles(model.model_json_schema())
+    import warnings
+
+    with warnings.catch_warnings():  # a default JSON cannot show is left out, as it should
+        warnings.filterwarnings("ignore", message="Default value .* is not JSON serializable")
+        schema = _strip_titles(model.model_json_schema())
     properties = schema.get("properties", {})
     for pname, text in doc.params.items():
         prop = properties.get(pname)
@@ -213,18 +217,17 @@ class ToolResult:
 
 
 def observation_text(value: Any) -> str:
-    """A tool's return value as the text a model reads: strings as they are, pydantic
-    models and JSON-able values as JSON, anything else by `str()`."""
+    """A tool's return value as the text a model reads: strings as they are; numbers,
+    lists, dicts, pydantic models, dataclasses, enums as JSON; anything else by `str()`."""
     if isinstance(value, str):
         return value
     if value is None:
         return "(no result)"
-    dump = getattr(value, "model_dump_json", None)
-    if callable(dump):
-        return str(dump())
+    from pydantic_core import PydanticSerializationError, to_jsonable_python
+
     try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
+        return json.dumps(to_jsonable_python(value), ensure_ascii=False)
+    except (TypeError, ValueError, PydanticSerializationError):
         return str(value)
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "REACT_STOPS",
     "SPLIT_STOPS",
     "Turn",
+    "answer_text",
     "call_step_messages",
     "final_answer_spec",
     "read_turn",
@@ -147,9 +148,21 @@ def strip_labels(text: str | None) -> str:
     return _LABELS.sub("", text or "", count=1).strip()
 
 
+def answer_text(text: str | None) -> str:
+    """The answer in a turn's text: after `Final Answer:` if it says so, without its
+    labels, and cut before an `Action:` line a model wrote anyway."""
+    text = text or ""
+    final = _FINAL.search(text)
+    if final:
+        text = text[final.end():]
+    return strip_labels(re.split(r"^\s*Action\s*:", text, maxsplit=1, flags=re.M)[0])
+
+
 def read_turn(text: str | None, tools: Sequence[dict[str, Any]], protocol: ToolTextProtocol,
               *, names_only: bool = False) -> Turn:
-    """A text-mode turn read back. Plain text with no ReAct label is the answer."""
+    """A text-mode turn read back. Plain text with no ReAct label is the answer; in
+    names-only mode it is a thought (only `Final Answer:` ends the run there: the call
+    step decides what follows a thought, `final_answer` among its choices)."""
     text = (text or "").strip()
     final = _FINAL.search(text)
     head = text[:final.start()] if final else text
@@ -165,15 +178,14 @@ def read_turn(text: str | None, tools: Sequence[dict[str, Any]], protocol: ToolT
             return Turn(thought=_thought(rest), calls=calls)
     if final:
         return Turn(thought=_thought(head), answer=text[final.end():].strip())
+    if names_only:  # what follows a thought is the call step's to decide
+        return Turn(thought=_thought(text))
     if re.search(r"^\s*(Thought|Action)\s*:", text, re.M):
-        if "Action" in text and not names_only:
+        if "Action" in text:
             return Turn(thought=_thought(head), error=(
                 "Your action could not be read. Write it as Action: followed by one JSON "
                 "object with the tool's name and arguments, or write Final Answer: and "
                 "the answer."))
-        # A thought alone: in names-only mode the call step decides what follows.
-        if names_only:
-            return Turn(thought=_thought(text))
         return Turn(thought=_thought(text), error=(
             "Write an Action to use a tool, or Final Answer: and the answer."))
     return Turn(answer=text)

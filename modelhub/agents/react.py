@@ -342,7 +342,7 @@ class ReActAgent:
         if isinstance(response, ResponseParseError):
             return response.text or ""
         state.count(response)
-        return prompts.strip_labels(response.text)
+        return prompts.answer_text(response.text)
 
 
 def _messages(question: str | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
