@@ -210,7 +210,7 @@ class ReActAgent:
             result: ToolResult = yield _Run(call)
             yield from self._record(state, Step("observation", result.content, iteration,
                                                call, result))
-            state.history.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
+            state.history.append({"role": "tool", "tool_call_id": call.id,
                                   "content": result.content})
 
     def _caller(self) -> ChatWrapperBase:
