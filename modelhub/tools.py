@@ -35,6 +35,7 @@ with `__call__`; `async def` functions are awaited by `arun` (and run to complet
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -180,8 +181,8 @@ def _parameters_schema(model: type[BaseModel], doc: _Doc) -> dict[str, Any]:
 def _is_text(prop: Mapping[str, Any]) -> bool:
     """Whether a property schema takes a string (so a JSON-looking string is kept)."""
     options = prop.get("anyOf") or [prop]
-    return any(isinstance(o, Mapping) and (o.get("type") == "string" or "type" not in o
-                                           and "$ref" not in o and "items" not in o)
+    return any(isinstance(o, Mapping) and (o.get("type") == "string" or ("type" not in o
+                                           and "$ref" not in o and "items" not in o))
                for o in options)
 
 
@@ -256,8 +257,7 @@ class Tool:
             else doc.description or None
         self._model = _arguments_model(function, name, doc)
         self.parameters: dict[str, Any] = _parameters_schema(self._model, doc)
-        self.is_async = inspect.iscoroutinefunction(target) or \
-            inspect.iscoroutinefunction(getattr(target, "__call__", None))
+        self.is_async = inspect.iscoroutinefunction(target)
 
     @property
     def spec(self) -> ToolSpec:
@@ -287,10 +287,8 @@ class Tool:
             prop = properties.get(key)
             if isinstance(value, str) and prop is not None and not _is_text(prop) \
                     and value.strip()[:1] in ("[", "{"):
-                try:
+                with contextlib.suppress(ValueError):
                     given[key] = json.loads(value)
-                except ValueError:
-                    pass
         try:
             validated = self._model.model_validate(given)
         except ValidationError as exc:

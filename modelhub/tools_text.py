@@ -62,8 +62,8 @@ def _names(tools: Sequence[ToolSpec] | None) -> dict[str, list[str]] | None:
     """Each tool's name and its parameter names, in order."""
     if tools is None:
         return None
-    return {t["function"]["name"]: list(((t["function"].get("parameters") or {})
-                                         .get("properties") or {}))
+    return {t["function"]["name"]: list((t["function"].get("parameters") or {})
+                                         .get("properties") or {})
             for t in tools}
 
 

@@ -4,6 +4,7 @@ each step printed as it happens (the model's streamed text on stderr)."""
 from __future__ import annotations
 
 from pathlib import Path
+
 import click
 import pytest
 import yaml

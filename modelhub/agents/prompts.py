@@ -28,8 +28,8 @@ __all__ = [
     "answer_text",
     "call_step_messages",
     "final_answer_spec",
-    "read_turn",
     "react_messages",
+    "read_turn",
     "strip_labels",
 ]
 
@@ -127,7 +127,7 @@ def call_step_messages(history: Sequence[Mapping[str, Any]], thought: str | None
     system = ("Call the tool the last thought asks for, with its arguments taken from "
               "the conversation. If the question is answered, call final_answer.")
     step = f"Thought: {thought}\nMake the call." if thought else "Make the next call."
-    return [{"role": "system", "content": system}, *history,
+    return [{"role": "system", "content": system}, *(dict(m) for m in history),
             {"role": "user", "content": step}]
 
 

@@ -30,7 +30,7 @@ from modelhub.agents import prompts
 from modelhub.agents.steps import AgentResult, Delta, Step
 from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse, ToolCall, Usage
-from modelhub.tools import Tool, ToolResult, Toolbox
+from modelhub.tools import Tool, Toolbox, ToolResult
 from modelhub.tools_text import ToolTextProtocol
 
 if TYPE_CHECKING:
@@ -386,7 +386,8 @@ class AgentRun:
     def __iter__(self) -> Iterator[Event]:
         if self._is_async:
             raise TypeError("this run came from astream(): iterate it with `async for`")
-        loop, value = self._start(), None
+        loop = self._start()
+        value: Any = None
         while True:
             try:
                 need = loop.send(value)
@@ -422,7 +423,8 @@ class AgentRun:
     async def __aiter__(self) -> AsyncIterator[Event]:
         if not self._is_async:
             raise TypeError("this run came from stream(): iterate it with `for`")
-        loop, value = self._start(), None
+        loop = self._start()
+        value: Any = None
         while True:
             try:
                 need = loop.send(value)

@@ -197,8 +197,7 @@ class ChatWrapperBase(ModelWrapperBase):
             return self._stream_of(request, deltas, finalize)
         attempt = 0
         while True:
-            current = request
-            response = self.with_retries(lambda: self._complete(current))
+            response = self.with_retries(functools.partial(self._complete, request))
             try:
                 return self.finish(request, response)
             except ResponseParseError as error:
@@ -227,8 +226,7 @@ class ChatWrapperBase(ModelWrapperBase):
             return self._astream_of(request, adeltas, finalize)
         attempt = 0
         while True:
-            current = request
-            response = await self.awith_retries(lambda: self._acomplete(current))
+            response = await self.awith_retries(functools.partial(self._acomplete, request))
             try:
                 return self.finish(request, response)
             except ResponseParseError as error:

