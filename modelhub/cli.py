@@ -282,16 +282,18 @@ def agent(ctx: click.Context, name: str, question: str, tool_sources: tuple[str,
           no_stream: bool) -> None:
     """Answer QUESTION with a ReAct agent on config NAME, printing each step (thought,
     action, observation, answer) as it happens."""
-    from modelhub.agents.console import run_agent
+    from modelhub.agents.console import build_agent, print_run
 
+    registry = _registry(ctx)
     try:
-        run_agent(_registry(ctx), name, question, tool_sources, call_model=call_model,
-                  max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
-                  system=system, stream=not no_stream, echo=click.echo, style=click.style)
+        built = build_agent(registry, name, tool_sources, call_model=call_model,
+                            max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
+                            system=system)
     except (ImportError, OSError, AttributeError, TypeError, ValueError) as error:
         if isinstance(error, ModelhubError):
             raise
         raise click.UsageError(str(error)) from error
+    print_run(built, question, stream=not no_stream, echo=click.echo, style=click.style)
 
 
 _USE_INSTEAD = {

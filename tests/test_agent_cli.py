@@ -9,7 +9,7 @@ import click
 import pytest
 import yaml
 
-from modelhub.agents.console import load_tools, run_agent
+from modelhub.agents.console import build_agent, load_tools, print_run
 from modelhub.cli import main
 from modelhub.registry import Registry
 
@@ -122,8 +122,9 @@ def test_steps_are_printed_before_the_run_goes_on(configs: Path,
     monkeypatch.setattr(console, "load_tools", lambda source: [add_numbers, square_number])
     registry = Registry()
     registry.init(str(configs))
-    result = run_agent(registry, "native", "?", ["tools.py"], call_model=None, max_iterations=5,
-                       mode="auto", system=None, stream=True, echo=echo,
+    agent = build_agent(registry, "native", ["tools.py"], call_model=None, max_iterations=5,
+                        mode="auto", system=None)
+    result = print_run(agent, "?", stream=True, echo=echo,
                        style=lambda text, **_: click.unstyle(text))
     assert result.answer == "It is 49." and printed[-1] == "Answer: It is 49."
     assert len(result.of_kind("observation")) == 2

@@ -366,3 +366,15 @@ def test_a_model_response_object_as_a_reply_keeps_its_fields() -> None:
     llm = model(ModelResponse(text="done", finish_reason="stop"))
     assert ReActAgent(llm).run("?").answer == "done"
     assert llm.calls[0].tools is None
+
+
+def test_a_system_message_given_replaces_the_agents_and_stops_add_up() -> None:
+    llm = model("Final Answer: ok", "fine", capabilities=TEXT_ONLY)
+    agent = ReActAgent(llm, TOOLS, reasoning_args={"stop": ["END"]}, system_prompt="Ours.")
+    agent.run([{"role": "system", "content": "Be terse."}, {"role": "user", "content": "?"}])
+    sent = llm.calls[0]
+    assert sent.messages[0]["content"].startswith("Be terse.\n\nYou have these tools:")
+    assert [m["role"] for m in sent.messages] == ["system", "user"]
+    assert sent.stop == ["Observation:", "END"]
+    agent.run("?")
+    assert llm.calls[1].messages[0]["content"].startswith("Ours.\n\n")

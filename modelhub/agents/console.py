@@ -19,7 +19,7 @@ from modelhub.tools import Tool
 if TYPE_CHECKING:
     from modelhub.registry import Registry
 
-__all__ = ["load_tools", "run_agent"]
+__all__ = ["build_agent", "load_tools", "print_run"]
 
 Echo = Callable[..., None]
 
@@ -84,15 +84,20 @@ class _Printer:
         self._echo(f"{label} {event.content}")
 
 
-def run_agent(registry: Registry, name: str, question: str, tool_sources: Sequence[str], *,
-              call_model: str | None, max_iterations: int, mode: Mode, system: str | None,
-              stream: bool, echo: Echo, style: Callable[..., str]) -> AgentResult:
-    """Build the agent, run it, print each step as it happens; the result."""
+def build_agent(registry: Registry, name: str, tool_sources: Sequence[str], *,
+                call_model: str | None, max_iterations: int, mode: Mode,
+                system: str | None) -> ReActAgent:
+    """The agent the command asks for, its tools loaded from `tool_sources`."""
     tools: list[Any] = []
     for source in tool_sources:
         tools += load_tools(source)
-    agent = ReActAgent(name, tools, max_iterations=max_iterations, call_model=call_model,
-                       mode=mode, system_prompt=system, registry=registry)
+    return ReActAgent(name, tools, max_iterations=max_iterations, call_model=call_model,
+                      mode=mode, system_prompt=system, registry=registry)
+
+
+def print_run(agent: ReActAgent, question: str, *, stream: bool, echo: Echo,
+              style: Callable[..., str]) -> AgentResult:
+    """Run the agent, printing each step as it happens; the result."""
     run = agent.stream(question, deltas=stream)
     show = _Printer(echo, style)
     for event in run:

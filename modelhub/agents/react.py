@@ -67,6 +67,7 @@ Loop = Generator[Need, Any, AgentResult]
 
 @dataclass(slots=True)
 class _State:
+    system: str
     history: list[dict[str, Any]]
     steps: list[Step] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -155,7 +156,12 @@ class ReActAgent:
 
     # -- the loop -----------------------------------------------------------------------
     def _loop(self, history: list[dict[str, Any]]) -> Loop:
-        state = _State(history)
+        system = self.system_prompt
+        if history and history[0].get("role") == "system":  # the caller's own
+            from modelhub.wrappers.formatting import to_text
+
+            system = to_text(history.pop(0).get("content"))
+        state = _State(system, history)
         turn = {"native": self._native_turn, "text": self._text_turn,
                 "split": self._split_turn}[self.mode]
         for iteration in range(1, self.max_iterations + 1):
@@ -213,12 +219,17 @@ class ReActAgent:
             state.history.append({"role": "tool", "tool_call_id": call.id,
                                   "content": result.content})
 
+    def _stops(self, ours: list[str]) -> list[str]:
+        """The format's stop strings and those the caller gave in `reasoning_args`."""
+        given = self.reasoning_args.get("stop") or []
+        return list(dict.fromkeys([*ours, *([given] if isinstance(given, str) else given)]))
+
     def _caller(self) -> ChatWrapperBase:
         return self.call_model if self.call_model is not None else self.model
 
     def _native_turn(self, state: _State, iteration: int
                      ) -> Generator[Need, Any, str | None]:
-        messages = [{"role": "system", "content": self.system_prompt}, *state.history]
+        messages = [{"role": "system", "content": state.system}, *state.history]
         kwargs = {**self.reasoning_args, "tools": self.toolbox.specs or None}
         if self.toolbox:
             kwargs["tool_choice"] = "auto"
@@ -240,9 +251,8 @@ class ReActAgent:
 
     def _text_turn(self, state: _State, iteration: int) -> Generator[Need, Any, str | None]:
         specs = self.toolbox.specs
-        messages = prompts.react_messages(self.system_prompt, state.history, specs,
-                                          self.protocol)
-        kwargs = {**self.reasoning_args, "stop": prompts.REACT_STOPS}
+        messages = prompts.react_messages(state.system, state.history, specs, self.protocol)
+        kwargs = {**self.reasoning_args, "stop": self._stops(prompts.REACT_STOPS)}
         response = yield from self._ask(state, _Ask(self.model, messages, kwargs, "reason",
                                                     iteration))
         if response is None:
@@ -265,9 +275,9 @@ class ReActAgent:
 
     def _split_turn(self, state: _State, iteration: int) -> Generator[Need, Any, str | None]:
         specs = self.toolbox.specs
-        messages = prompts.react_messages(self.system_prompt, state.history, specs,
-                                          self.protocol, names_only=True)
-        kwargs = {**self.reasoning_args, "stop": prompts.SPLIT_STOPS}
+        messages = prompts.react_messages(state.system, state.history, specs, self.protocol,
+                                          names_only=True)
+        kwargs = {**self.reasoning_args, "stop": self._stops(prompts.SPLIT_STOPS)}
         response = yield from self._ask(state, _Ask(self.model, messages, kwargs, "reason",
                                                     iteration))
         if response is None:
@@ -329,15 +339,15 @@ class ReActAgent:
         """The answer asked for once the iterations have run out (no tools)."""
         ask = {"role": "user", "content": prompts.OUT_OF_STEPS}
         if self.mode == "native":
-            messages = [{"role": "system", "content": self.system_prompt}, *state.history, ask]
+            messages = [{"role": "system", "content": state.system}, *state.history, ask]
             kwargs = {**self.reasoning_args}
             if self.toolbox:
                 kwargs.update(tools=self.toolbox.specs, tool_choice="none")
         else:
-            messages = [*prompts.react_messages(self.system_prompt, state.history,
+            messages = [*prompts.react_messages(state.system, state.history,
                                                 self.toolbox.specs, self.protocol,
                                                 names_only=self.mode == "split"), ask]
-            kwargs = {**self.reasoning_args, "stop": prompts.REACT_STOPS}
+            kwargs = {**self.reasoning_args, "stop": self._stops(prompts.REACT_STOPS)}
         response = yield _Ask(self.model, messages, kwargs, "answer", self.max_iterations)
         if isinstance(response, ResponseParseError):
             return response.text or ""
