@@ -5,9 +5,11 @@ takes it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from modelhub.agents import Delta, ReActAgent, Step
+from modelhub.agents.console import load_tools
 from modelhub.registry import Registry
 from modelhub.wrappers.chat import ChatWrapperBase
 from tests.openai_server import (
@@ -19,24 +21,9 @@ from tests.openai_server import (
     sse_reply,
 )
 
-
-def add_numbers(a: int, b: int) -> int:
-    """Add two integers.
-
-    Args:
-        a: The first number.
-        b: The second number.
-    """
-    return a + b
-
-
-def square_number(n: int) -> int:
-    """Square an integer.
-
-    Args:
-        n: The number to square.
-    """
-    return n * n
+# The classic example's tools, as the README's example has them.
+add_numbers, square_number = load_tools(str(Path(__file__).resolve().parents[1] / "examples"
+                                            / "agent" / "math_tools.py"))
 
 
 def gpt(server: OpenAIServer, **extra: Any) -> ChatWrapperBase:

@@ -5,34 +5,21 @@ iterations; native, text and split modes; sync, async and streamed."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelhub import errors
 from modelhub.agents import AgentResult, Delta, ReActAgent, Step
+from modelhub.agents.console import load_tools
 from modelhub.response import ModelResponse
 from modelhub.testing import ScriptedModel, error, reply, scripted, tool_call
 from modelhub.tools import tool
 
-
-def add_numbers(a: int, b: int) -> int:
-    """Add two integers.
-
-    Args:
-        a: The first number.
-        b: The second number.
-    """
-    return a + b
-
-
-def square_number(n: int) -> int:
-    """Square an integer.
-
-    Args:
-        n: The number to square.
-    """
-    return n * n
+# The classic example's tools, as the README's example has them.
+add_numbers, square_number = load_tools(str(Path(__file__).resolve().parents[1] / "examples"
+                                            / "agent" / "math_tools.py"))
 
 
 TOOLS = [add_numbers, square_number]

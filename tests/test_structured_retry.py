@@ -1,6 +1,6 @@
 """Parse-and-retry: an answer that does not match the response_format is asked for
-again with the error shown to the model, `parse_retries` times (per config, per call),
-then ResponseParseError carries the model's text."""
+again with the error shown to the model, `parse_retries` times (per config, per call;
+none by default), then ResponseParseError carries the model's text."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ GOOD = '{"name": "Tokyo", "population": 14000000}'
 def test_a_bad_answer_is_asked_for_again_with_the_error() -> None:
     llm = scripted("parse-llm", '{"name": "Tokyo", "population": "many"}', f"```json\n{GOOD}\n```",
                    register=False)
-    response = llm("Largest city in Japan?", response_format=City)
+    response = llm("Largest city in Japan?", response_format=City, parse_retries=2)
     assert response.parsed == City(name="Tokyo", population=14000000)
     assert len(llm.calls) == 2
     again = llm.calls[1].messages
@@ -43,13 +43,14 @@ def test_a_bad_answer_is_asked_for_again_with_the_error() -> None:
 def test_after_the_last_retry_the_error_carries_the_text() -> None:
     llm = scripted("parse-llm", "not json", "still not", "nope", "unused", register=False)
     with pytest.raises(errors.ResponseParseError, match="does not match 'City'") as caught:
-        llm("?", response_format=City)
-    assert caught.value.text == "nope" and caught.value.attempts == 3  # default: 2 retries
+        llm("?", response_format=City, parse_retries=2)
+    assert caught.value.text == "nope" and caught.value.attempts == 3
     assert caught.value.config_name == "parse-llm" and llm.remaining == 1
 
 
 @pytest.mark.parametrize(("config", "call", "calls"), [
-    ({"parse_retries": 0}, {}, 1),
+    ({}, {}, 1),  # by default an answer that does not parse is an error at once
+    ({"parse_retries": 0}, {"parse_retries": 2}, 3),
     ({"parse_retries": 4}, {}, 5),
     ({"parse_retries": 4}, {"parse_retries": 1}, 2),
     ({"generate_args": {"parse_retries": 3}}, {}, 4),
@@ -80,13 +81,13 @@ def test_without_a_response_format_nothing_is_retried() -> None:
 
 def test_async_calls_retry_too() -> None:
     llm = scripted("parse-llm", "{}", GOOD, register=False)
-    response = asyncio.run(llm.acall("?", response_format=City))
+    response = asyncio.run(llm.acall("?", response_format=City, parse_retries=1))
     assert response.parsed.name == "Tokyo" and [c.is_async for c in llm.calls] == [True, True]
 
 
 def test_a_stream_is_parsed_at_its_end_without_retries() -> None:
     llm = scripted("parse-llm", reply(chunks=["not ", "json"]), register=False)
-    stream = llm("?", response_format=City, stream=True)
+    stream = llm("?", response_format=City, stream=True, parse_retries=2)
     with pytest.raises(errors.ResponseParseError) as caught:
         list(stream)
     assert caught.value.text == "not json" and len(llm.calls) == 1
@@ -97,7 +98,8 @@ def test_retry_over_the_openai_wire(openai_server: OpenAIServer) -> None:
                           json_reply(chat_completion(GOOD)))
     registry = Registry()
     registry.init([{"config_name": "gpt", "model_type": "openai_chat", "model_name": "gpt-4o-mini",
-                    "api_key": "sk-test", "base_url": openai_server.base_url}])
+                    "api_key": "sk-test", "base_url": openai_server.base_url,
+                    "parse_retries": 1}])
     model = registry.get("gpt", ChatWrapperBase)
     response = model("Largest city in Japan?", response_format=City)
     assert response.parsed == City(name="Tokyo", population=14000000)

@@ -32,6 +32,7 @@ from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse, ToolCall, Usage
 from modelhub.tools import Tool, Toolbox, ToolResult
 from modelhub.tools_text import ToolTextProtocol
+from modelhub.wrappers.stream import ModelStream
 
 if TYPE_CHECKING:
     from modelhub.registry import Registry
@@ -355,6 +356,14 @@ class ReActAgent:
         return prompts.answer_text(response.text)
 
 
+def _send(needs: Generator[Need, Any, None], value: Any) -> Need | None:
+    """The loop's next need (None once it has ended)."""
+    try:
+        return needs.send(value)
+    except StopIteration:
+        return None
+
+
 def _messages(question: str | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     if isinstance(question, str):
         return [{"role": "user", "content": question}]
@@ -387,23 +396,29 @@ class AgentRun:
             raise RuntimeError("the run has not ended: iterate it to its end first")
         return self._result
 
-    def _start(self) -> Loop:
+    def _needs(self, is_async: bool) -> Generator[Need, Any, None]:
+        """The loop's needs, each answered by what is sent back; the result kept."""
+        if is_async != self._is_async:
+            raise TypeError("this run came from astream(): iterate it with `async for`"
+                            if self._is_async else
+                            "this run came from stream(): iterate it with `for`")
         if self._started:
             raise RuntimeError("an agent run can be iterated once")
         self._started = True
-        return self._agent._loop(list(self._messages))
+        self._result = yield from self._agent._loop(list(self._messages))
+
+    def _streams(self, need: _Ask) -> bool:
+        return self._deltas and need.role != "call"
+
+    @staticmethod
+    def _delta(need: _Ask, text: str) -> Delta:
+        return Delta(text, "answer" if need.role == "answer" else "reason", need.iteration,
+                     need.model.config_name)
 
     def __iter__(self) -> Iterator[Event]:
-        if self._is_async:
-            raise TypeError("this run came from astream(): iterate it with `async for`")
-        loop = self._start()
+        needs = self._needs(is_async=False)
         value: Any = None
-        while True:
-            try:
-                need = loop.send(value)
-            except StopIteration as done:
-                self._result = done.value
-                return
+        while (need := _send(needs, value)) is not None:
             value = None
             if isinstance(need, Step):
                 yield need
@@ -416,12 +431,11 @@ class AgentRun:
                     value = error
 
     def _call(self, need: _Ask) -> Generator[Event, None, ModelResponse]:
-        if not self._deltas or need.role == "call":
+        if not self._streams(need):
             return need.model(need.messages, stream=False, **need.kwargs)
         stream = need.model(need.messages, stream=True, **need.kwargs)
         for text in stream:
-            yield Delta(text, "answer" if need.role == "answer" else "reason",
-                        need.iteration, need.model.config_name)
+            yield self._delta(need, text)
         return stream.response
 
     def consume(self) -> AgentResult:
@@ -431,33 +445,25 @@ class AgentRun:
         return self.result
 
     async def __aiter__(self) -> AsyncIterator[Event]:
-        if not self._is_async:
-            raise TypeError("this run came from stream(): iterate it with `for`")
-        loop = self._start()
+        needs = self._needs(is_async=True)
         value: Any = None
-        while True:
-            try:
-                need = loop.send(value)
-            except StopIteration as done:
-                self._result = done.value
-                return
+        while (need := _send(needs, value)) is not None:
             value = None
             if isinstance(need, Step):
                 yield need
             elif isinstance(need, _Run):
                 value = await self._agent.toolbox.arun(need.call)
-            elif not self._deltas or need.role == "call":
-                try:
-                    value = await need.model.acall(need.messages, stream=False, **need.kwargs)
-                except ResponseParseError as error:
-                    value = error
             else:
                 try:
-                    stream = await need.model.acall(need.messages, stream=True, **need.kwargs)
-                    async for text in stream:
-                        yield Delta(text, "answer" if need.role == "answer" else "reason",
-                                    need.iteration, need.model.config_name)
-                    value = stream.response
+                    answer: ModelResponse | ModelStream = await (
+                        need.model.acall(need.messages, stream=True, **need.kwargs)
+                        if self._streams(need) else
+                        need.model.acall(need.messages, stream=False, **need.kwargs))
+                    if isinstance(answer, ModelStream):
+                        async for text in answer:
+                            yield self._delta(need, text)
+                        answer = answer.response
+                    value = answer
                 except ResponseParseError as error:
                     value = error
 

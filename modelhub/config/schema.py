@@ -63,7 +63,7 @@ class ModelConfig(ConfigModel):
         default=None, ge=0,
         description="Accepted for AgentScope configs; modelhub does not enforce a budget.")
     parse_retries: int = Field(
-        default=2, ge=0, le=10,
+        default=0, ge=0, le=10,
         description="Chat models: how many times a call with a response_format is asked "
                     "again, shown the parse error, when its answer does not parse.")
 

@@ -162,13 +162,14 @@ class ChatWrapperBase(ModelWrapperBase):
                    finalize: Callable[[], ModelResponse]) -> ModelStream:
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).trim(deltas)
-        return ModelStream(deltas=deltas, finalize=lambda: self.finish(request, finalize()))
+        return ModelStream(deltas=deltas, finalize=lambda: self._finished(request, finalize()))
 
     def _astream_of(self, request: ChatRequest, deltas: AsyncIterator[str],
                     finalize: Callable[[], ModelResponse]) -> ModelStream:
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).atrim(deltas)
-        return ModelStream(adeltas=deltas, finalize=lambda: self.finish(request, finalize()))
+        return ModelStream(adeltas=deltas,
+                           finalize=lambda: self._finished(request, finalize()))
 
     # -- the public calls -------------------------------------------------------------
     @overload
@@ -232,6 +233,15 @@ class ChatWrapperBase(ModelWrapperBase):
             except ResponseParseError as error:
                 attempt += 1
                 request = self._ask_again(request, response, error, attempt)
+
+    def _finished(self, request: ChatRequest, response: ModelResponse) -> ModelResponse:
+        """A stream's response, finished; an answer that does not parse is not asked
+        for again (its text has been shown), and the error carries the text."""
+        try:
+            return self.finish(request, response)
+        except ResponseParseError as error:
+            error.text = response.text
+            raise
 
     def _ask_again(self, request: ChatRequest, response: ModelResponse,
                    error: ResponseParseError, attempt: int) -> ChatRequest:

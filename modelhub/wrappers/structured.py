@@ -2,7 +2,7 @@
 schema, or an OpenAI-style response_format dict) becomes an `OutputSpec`, which each
 provider sends in its own form; the answer is parsed into `resp.parsed`.
 
-An answer that does not parse is asked for again (`parse_retries` times, per config
+An answer that does not parse can be asked for again (`parse_retries` times, per config
 or per call), with the answer and the error shown to the model (`retry_messages`), as
 AgentScope's parse-and-retry did; after the last, `ResponseParseError` carries the
 model's text.
@@ -75,38 +75,42 @@ def normalize_response_format(fmt: Any) -> OutputSpec | None:
         f"got {type(fmt).__name__}")
 
 
-def _detail(exc: ValueError) -> str:
-    """What is wrong with an answer, briefly: pydantic's errors, or json's."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        lines = []
-        for error in errors()[:5]:
-            where = ".".join(str(p) for p in error.get("loc", ())) or "the answer"
-            lines.append(f"{where}: {error.get('msg')}")
-        return "; ".join(lines)
-    return str(exc)
-
-
 def parse_output(spec: OutputSpec, text: str | None) -> Any:
     """The answer text parsed as the spec asks (fenced ```json blocks tolerated).
-    Raises ResponseParseError saying what is wrong, with the text in `text`."""
+
+    A ResponseParseError says why it does not match without quoting the answer (that is
+    in its `response`, for the caller to redact), and chains no exception: the
+    decoder's would hold the whole text.
+    """
     if not text or not text.strip():
-        raise ResponseParseError(f"expected JSON for {spec.name!r}, got an empty answer",
-                                 text=text)
+        raise ResponseParseError(f"expected JSON for {spec.name!r}, got an empty answer")
     fenced = _FENCE.match(text)
     body = fenced.group(1) if fenced else text.strip()
+    why = ""
     try:
         if spec.model is not None:
-            from pydantic import BaseModel, TypeAdapter
+            from pydantic import BaseModel, TypeAdapter, ValidationError
 
-            if isinstance(spec.model, type) and issubclass(spec.model, BaseModel):
-                return spec.model.model_validate_json(body)
-            return TypeAdapter(spec.model).validate_json(body)
-        return json.loads(body)
-    except ValueError as exc:  # json.JSONDecodeError and pydantic.ValidationError
-        raise ResponseParseError(
-            f"the answer does not match {spec.name!r}: {_detail(exc)}; answer: {body[:200]!r}",
-            text=text) from exc
+            try:
+                if isinstance(spec.model, type) and issubclass(spec.model, BaseModel):
+                    return spec.model.model_validate_json(body)
+                return TypeAdapter(spec.model).validate_json(body)
+            except ValidationError as exc:
+                why = _validation_summary(exc)
+        else:
+            return json.loads(body)
+    except ValueError as exc:  # not JSON at all
+        why = f"it is not JSON ({getattr(exc, 'msg', type(exc).__name__)})"
+    raise ResponseParseError(f"the answer does not match {spec.name!r}: {why}",
+                             response=text)
+
+
+def _validation_summary(error: Any) -> str:
+    """What pydantic found wrong, without the values it found (they may quote anything)."""
+    found = error.errors(include_input=False, include_url=False, include_context=False)
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'the value'}: {e['msg']}" for e in found[:3]]
+    more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+    return "; ".join(parts) + more
 
 
 def retry_messages(messages: list[dict[str, Any]], spec: OutputSpec, text: str | None,
