@@ -311,9 +311,7 @@ class Tool:
         try:
             value = self.function(**kwargs)
             if self.is_async or _awaitable(value):
-                import asyncio
-
-                value = asyncio.run(_await(value))
+                value = _run_to_completion(value)
         except Exception as exc:
             return self._failed(call, "tool_error", exc)
         return ToolResult(call, observation_text(value), value)
@@ -358,6 +356,21 @@ def _awaitable(value: Any) -> bool:
 
 async def _await(value: Any) -> Any:
     return await value
+
+
+def _run_to_completion(awaitable: Any) -> Any:
+    """An awaitable's result, from sync code: in a worker thread's own event loop when
+    this thread already runs one (a notebook, an async caller of a sync agent)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_await(awaitable))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="modelhub-tool") as pool:
+        return pool.submit(asyncio.run, _await(awaitable)).result()
 
 
 def as_tool(obj: Tool | Callable[..., Any], *, name: str | None = None,

@@ -319,6 +319,11 @@ def test_async_tools() -> None:
     assert asyncio.run(Tool(weather).arun(ToolCall("c", "weather", {}))).error == \
         "invalid_arguments"
 
+    async def sync_run_inside_a_loop() -> int:
+        return t.run(ToolCall("c", "slow", {"n": 4})).value  # type: ignore[no-any-return]
+
+    assert asyncio.run(sync_run_inside_a_loop()) == 8
+
 
 @dataclasses.dataclass
 class Point:

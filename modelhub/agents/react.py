@@ -97,11 +97,15 @@ def _resolve(model: str | ChatWrapperBase, registry: Registry | None) -> ChatWra
 class ReActAgent:
     """A ReAct agent over any configured chat model (see the module docstring).
 
-    `model` and `call_model` are config names (or chat wrappers); `tools` functions,
-    callables or `modelhub.tools.Tool`s; `max_iterations` the most reasoning turns
-    (after the last, the model is asked for its answer with no tools); `mode` picks
-    native tool calling or the text protocol (`auto`: native when the wrapper
-    declares `tools`); `system_prompt` what the model is told first.
+    `model` and `call_model` are config names (found in `registry`, by default the one
+    `modelhub.init` fills) or chat wrappers; `tools` functions, callables or
+    `modelhub.tools.Tool`s; `max_iterations` the most reasoning turns (after the last,
+    the model is asked for its answer with no tools); `mode` picks native tool calling
+    or the text protocol (`auto`: native when the wrapper declares `tools`; with
+    `call_model` the agent splits the steps); `system_prompt` what the model is told
+    first (a system message leading the question's messages replaces it);
+    `reasoning_args` and `call_args` the call arguments of the reasoning and the call
+    steps; `protocol` the keys of calls written as text.
     """
 
     def __init__(self, model: str | ChatWrapperBase,
@@ -292,11 +296,9 @@ class ReActAgent:
             choice = {"type": "function", "function": {"name": turn.tool_name}}
         else:
             offered = [*specs, prompts.final_answer_spec()]
-        assert self.call_model is not None
-        call = yield from self._call_step(state, turn.thought, offered, choice, iteration)
-        if call is None:
+        calls = yield from self._call_step(state, turn.thought, offered, choice, iteration)
+        if calls is None:
             return None
-        calls = call
         final = next((c for c in calls if c.name == prompts.FINAL_ANSWER), None)
         if final is not None:
             if turn.thought:
