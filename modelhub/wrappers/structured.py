@@ -38,6 +38,17 @@ class OutputSpec:
     model: type[Any] | None = None
 
 
+def retry_messages(messages: list[dict[str, Any]], spec: OutputSpec, text: str | None,
+                   error: ResponseParseError) -> list[dict[str, Any]]:
+    """The conversation to ask again with: the answer that did not parse, and what is
+    wrong with it."""
+    wanted = "a JSON object" if spec.schema is None else \
+        f"JSON that follows this schema: {json.dumps(spec.schema, ensure_ascii=False)}"
+    return [*messages, {"role": "assistant", "content": text or ""},
+            {"role": "user", "content": f"That answer could not be used: {error.message}. "
+                                        f"Answer again with only {wanted}"}]
+
+
 def normalize_response_format(fmt: Any) -> OutputSpec | None:
     """An OutputSpec from a pydantic model class, a JSON schema, or an OpenAI
     response_format dict; None for None or {"type": "text"}."""
@@ -111,14 +122,3 @@ def _validation_summary(error: Any) -> str:
     parts = [f"{'.'.join(map(str, e['loc'])) or 'the value'}: {e['msg']}" for e in found[:3]]
     more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
     return "; ".join(parts) + more
-
-
-def retry_messages(messages: list[dict[str, Any]], spec: OutputSpec, text: str | None,
-                   error: ResponseParseError) -> list[dict[str, Any]]:
-    """The conversation to ask again with: the answer that did not parse, and what is
-    wrong with it."""
-    wanted = "a JSON object" if spec.schema is None else \
-        f"JSON that follows this schema: {json.dumps(spec.schema, ensure_ascii=False)}"
-    return [*messages, {"role": "assistant", "content": text or ""},
-            {"role": "user", "content": f"That answer could not be used: {error.message}. "
-                                        f"Answer again with only {wanted}"}]
