@@ -146,7 +146,8 @@ def _arguments_model(fn: Callable[..., Any], name: str, doc: _Doc) -> type[BaseM
             annotation = _DOC_TYPES.get(doc.types.get(pname, "").lower(), Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (annotation, default)
-    return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    config = ConfigDict(extra="forbid", protected_namespaces=())  # `model_name` is fine
+    return create_model(f"{name}_arguments", __config__=config, **fields)
 
 
 def _strip_titles(schema: Any) -> Any:
