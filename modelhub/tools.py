@@ -126,7 +126,7 @@ def _arguments_model(fn: Callable[..., Any], name: str, doc: _Doc) -> type[BaseM
     import inspect
     import typing
 
-    from pydantic import ConfigDict, create_model
+    from pydantic import ConfigDict, Field, create_model
 
     target, _ = _target(fn)
     try:
@@ -145,8 +145,10 @@ def _arguments_model(fn: Callable[..., Any], name: str, doc: _Doc) -> type[BaseM
         if annotation is inspect.Parameter.empty or isinstance(annotation, str):
             annotation = _DOC_TYPES.get(doc.types.get(pname, "").lower(), Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[pname] = (annotation, default)
-    config = ConfigDict(extra="forbid", protected_namespaces=())  # `model_name` is fine
+        # Fields under names of their own, the parameter's name as their alias: a
+        # parameter may be called anything (`model_config`, `json`, `schema`...).
+        fields[f"p{len(fields)}"] = (annotation, Field(default, alias=pname))
+    config = ConfigDict(extra="forbid", protected_namespaces=())
     return create_model(f"{name}_arguments", __config__=config, **fields)
 
 
@@ -297,7 +299,8 @@ class Tool:
             raise ToolArgumentsError(
                 f"invalid arguments for {self.name}: " + "; ".join(lines),
                 tool_name=self.name) from None
-        return {k: getattr(validated, k) for k in validated.model_fields_set}
+        fields = type(validated).model_fields
+        return {fields[k].alias or k: getattr(validated, k) for k in validated.model_fields_set}
 
     def __call__(self, **arguments: Any) -> Any:
         """Call the function with `arguments` validated (ToolArgumentsError if not)."""

@@ -380,3 +380,18 @@ def test_toolbox_runs_by_name() -> None:
     spec = box.specs[0]
     spec["function"]["name"] = "changed"
     assert box.specs[0]["function"]["name"] == "add"  # each spec is a copy
+
+
+def test_parameter_names_pydantic_would_reserve() -> None:
+    import warnings
+
+    def configure(model_name: str, model_config: int = 0) -> str:
+        """Configure."""
+        return model_name
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = Tool(configure)
+    assert found.validate({"model_name": "m", "model_config": "2"}) == {
+        "model_name": "m", "model_config": 2}
+    assert list(found.parameters["properties"]) == ["model_name", "model_config"]
