@@ -1,4 +1,5 @@
-"""The `modelhub` command line: list, validate, show, plugins, schema, chat, serve, batch.
+"""The `modelhub` command line: list, validate, show, plugins, schema, chat, agent, serve,
+batch.
 
 Configs come from `--config PATH` (repeatable) or the MODELHUB_CONFIG variable.
 Errors are printed without a traceback: exit 1 for a modelhub error, 2 for usage.
@@ -373,6 +374,37 @@ def batch(ctx: click.Context, name: str, input_path: Path, output: Path, concurr
     if result.failed:
         raise click.ClickException(f"{result.failed} lines failed (their errors are in "
                                    f"{output}); run the same command again to retry them")
+@cli.command()
+@click.argument("name")
+@click.argument("question")
+@click.option("--tools", "tool_sources", multiple=True, metavar="FILE_OR_MODULE",
+              help="A Python file or module whose functions are the tools (repeatable; "
+                   "file.py:f,g picks some).")
+@click.option("--call-model", help="A config that makes the tool calls (NAME reasons).")
+@click.option("--max-iterations", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--mode", type=click.Choice(["auto", "native", "text"]), default="auto",
+              show_default=True, help="Native tool calls, or the ReAct text protocol.")
+@click.option("--system", help="The system prompt.")
+@click.option("--no-stream", is_flag=True, help="Print each step once it is complete.")
+@config_option
+@click.pass_context
+def agent(ctx: click.Context, name: str, question: str, tool_sources: tuple[str, ...],
+          call_model: str | None, max_iterations: int, mode: str, system: str | None,
+          no_stream: bool) -> None:
+    """Answer QUESTION with a ReAct agent on config NAME, printing each step (thought,
+    action, observation, answer) as it happens."""
+    from modelhub.agents.console import build_agent, print_run
+
+    registry = _registry(ctx)
+    try:
+        built = build_agent(registry, name, tool_sources, call_model=call_model,
+                            max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
+                            system=system)
+    except (ImportError, OSError, AttributeError, TypeError, ValueError) as error:
+        if isinstance(error, ModelhubError):
+            raise
+        raise click.UsageError(str(error)) from error
+    print_run(built, question, stream=not no_stream, echo=click.echo, style=click.style)
 
 
 _USE_INSTEAD = {

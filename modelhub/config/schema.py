@@ -62,6 +62,10 @@ class ModelConfig(ConfigModel):
     budget: float | None = Field(
         default=None, ge=0,
         description="Accepted for AgentScope configs; modelhub does not enforce a budget.")
+    parse_retries: int = Field(
+        default=0, ge=0, le=10,
+        description="Chat models: how many times a call with a response_format is asked "
+                    "again, shown the parse error, when its answer does not parse.")
 
     @model_validator(mode="after")
     def _default_model_name(self) -> ModelConfig:

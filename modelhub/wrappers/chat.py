@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
+from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 from modelhub.wrappers.formatting import normalize_messages
@@ -59,6 +60,7 @@ class ChatRequest:
     output: OutputSpec | None = None
     stream: bool = False
     trim_stop: list[str] | None = None  # stop strings the base class trims at
+    parse_retries: int = 0  # asking again when the answer does not match `output`
 
 
 def _media_in(messages: list[dict[str, Any]]) -> set[str]:
@@ -109,6 +111,12 @@ class ChatWrapperBase(ModelWrapperBase):
         else:
             params.pop("stream", None)
         request.stream = stream
+        retries = params.pop("parse_retries", None)
+        if retries is None:
+            retries = getattr(self.config, "parse_retries", 0)
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise TypeError(f"parse_retries must be a whole number >= 0, got {retries!r}")
+        request.parse_retries = retries
         if stop is None:
             stop = params.pop("stop", None)
         if stop is not None:
@@ -163,13 +171,14 @@ class ChatWrapperBase(ModelWrapperBase):
                    finalize: Callable[[], ModelResponse]) -> ModelStream:
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).trim(deltas)
-        return ModelStream(deltas=deltas, finalize=lambda: self.finish(request, finalize()))
+        return ModelStream(deltas=deltas, finalize=lambda: self._finished(request, finalize()))
 
     def _astream_of(self, request: ChatRequest, deltas: AsyncIterator[str],
                     finalize: Callable[[], ModelResponse]) -> ModelStream:
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).atrim(deltas)
-        return ModelStream(adeltas=deltas, finalize=lambda: self.finish(request, finalize()))
+        return ModelStream(adeltas=deltas,
+                           finalize=lambda: self._finished(request, finalize()))
 
     # -- the public calls -------------------------------------------------------------
     @overload
@@ -196,7 +205,14 @@ class ChatWrapperBase(ModelWrapperBase):
         if request.stream:
             deltas, finalize = self.with_retries(lambda: self._open_stream(request))
             return self._stream_of(request, deltas, finalize)
-        return self.finish(request, self.with_retries(lambda: self._complete(request)))
+        attempt = 0
+        while True:
+            response = self.with_retries(functools.partial(self._complete, request))
+            try:
+                return self.finish(request, response)
+            except ResponseParseError as error:
+                attempt += 1
+                request = self._ask_again(request, response, error, attempt)
 
     @overload
     async def acall(self, messages: Any, /, *, stream: Literal[True],
@@ -218,8 +234,38 @@ class ChatWrapperBase(ModelWrapperBase):
         if request.stream:
             adeltas, finalize = await self.awith_retries(lambda: self._aopen_stream(request))
             return self._astream_of(request, adeltas, finalize)
-        return self.finish(request,
-                           await self.awith_retries(lambda: self._acomplete(request)))
+        attempt = 0
+        while True:
+            response = await self.awith_retries(functools.partial(self._acomplete, request))
+            try:
+                return self.finish(request, response)
+            except ResponseParseError as error:
+                attempt += 1
+                request = self._ask_again(request, response, error, attempt)
+
+    def _finished(self, request: ChatRequest, response: ModelResponse) -> ModelResponse:
+        """A stream's response, finished; an answer that does not parse is not asked
+        for again (its text has been shown), and the error carries the text."""
+        try:
+            return self.finish(request, response)
+        except ResponseParseError as error:
+            error.text = response.text
+            raise
+
+    def _ask_again(self, request: ChatRequest, response: ModelResponse,
+                   error: ResponseParseError, attempt: int) -> ChatRequest:
+        """The request that asks again after an answer that did not parse (the error
+        shown to the model), or the error, with the answer's text, after the last."""
+        error.config_name = error.config_name or self.config_name
+        error.text, error.attempts = response.text, attempt
+        if request.output is None or attempt > request.parse_retries:
+            raise error
+        from dataclasses import replace
+
+        from modelhub.wrappers.structured import retry_messages
+
+        return replace(request, messages=retry_messages(request.messages, request.output,
+                                                        response.text, error))
 
     # -- provider hooks, each with a fallback on the others ---------------------------
     def _complete(self, request: ChatRequest) -> ModelResponse:
