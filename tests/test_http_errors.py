@@ -246,3 +246,8 @@ def test_same_origin() -> None:
     assert not same_origin("https://api.anthropic.com", "https://api.anthropic.com:8443")
     assert not same_origin("https://api.anthropic.com.evil.test", "https://api.anthropic.com")
     assert not same_origin("http://[::1", "http://127.0.0.1")  # unparseable: never the same
+    # a scheme's default port is the same origin written out; another scheme's is not
+    assert same_origin("https://API.anthropic.com:443/v1", "https://api.anthropic.com")
+    assert same_origin("http://ollama.local", "http://ollama.local:80")
+    assert not same_origin("https://ollama.com:80", "https://ollama.com")
+    assert not same_origin("https://h:99999", "https://h")  # a port out of range: never

@@ -95,13 +95,22 @@ def public_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
 
 
-def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs name the same scheme, host and port (where a key may go)."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
     from urllib.parse import urlsplit
 
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs name the same scheme, host and port (where a key may go); a
+    scheme's default port counts as given (`https://h` is `https://h:443`)."""
     try:
-        pa, pb = urlsplit(a), urlsplit(b)
-        return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+        return _origin(a) == _origin(b)
     except ValueError:
         return False
 
