@@ -117,6 +117,29 @@ def test_with_a_context_an_unreadable_item_is_a_parse_error_naming_the_call() ->
     assert error.__context__ is None
 
 
+class RefusingReader:
+    """Raises its own ResponseParseError, holding nothing, for every item."""
+
+    def feed(self, item: Any) -> str | None:
+        raise errors.ResponseParseError("no text in this event")
+
+    def end(self) -> None:
+        return None
+
+
+def test_a_readers_parse_error_keeps_the_item_it_failed_on_redacted() -> None:
+    from modelhub.http.errors import ErrorContext
+
+    context = ErrorContext("prov", "cfg", secrets=("sk-canary-0123456789",))
+    item = {"odd": "sk-canary-0123456789"}
+    with pytest.raises(errors.ResponseParseError) as info:
+        list(read_sdk_stream(iter([item]), RefusingReader(), mapping, context=context))
+    error = info.value
+    assert error.config_name == "cfg" and isinstance(error.response, dict)
+    assert set(error.response) == {"odd"} and "sk-canary" not in repr(error.response)
+    assert item == {"odd": "sk-canary-0123456789"}  # the stream's own item left as it was
+
+
 async def test_async_streams_take_a_context_too() -> None:
     from modelhub.http.errors import ErrorContext
 

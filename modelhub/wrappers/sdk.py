@@ -78,6 +78,8 @@ def _unread(exc: Exception, map_error: ErrorMapper, context: ErrorContext | None
         from modelhub.http.errors import SHAPE_ERRORS, unexpected_shape, with_context
 
         if isinstance(exc, ResponseParseError):
+            if exc.response is None:
+                exc.response = item
             failure = with_context(exc, context)
         elif isinstance(exc, SHAPE_ERRORS):
             failure = unexpected_shape(exc, item, context, "a stream event")
