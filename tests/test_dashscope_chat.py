@@ -325,6 +325,11 @@ def test_env_key_goes_only_to_dashscope_hosts(server: DashScopeServer,
     intl.init({"config_name": "i", "model_type": "dashscope_chat",
                "base_url": "https://dashscope-intl.aliyuncs.com/api/v1"})
     assert intl.get("i")._key == "sk-from-env-123456"  # type: ignore[attr-defined]
+    for address in ("http://dashscope.aliyuncs.com/api/v1",
+                    "https://dashscope.aliyuncs.com:8443/api/v1"):  # not its scheme or port
+        other = Registry()
+        other.init({"config_name": "o", "model_type": "dashscope_chat", "base_url": address})
+        assert other.get("o")._key == ""  # type: ignore[attr-defined]
 
 
 def test_key_is_redacted_from_errors(server: DashScopeServer) -> None:

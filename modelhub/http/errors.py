@@ -44,6 +44,7 @@ __all__ = [
     "summarize_text",
     "timeout_error",
     "transport_error",
+    "under_domains",
     "unexpected_shape",
     "with_context",
 ]
@@ -113,6 +114,19 @@ def same_origin(a: str, b: str) -> bool:
         return _origin(a) == _origin(b)
     except ValueError:
         return False
+
+
+def under_domains(url: str, domains: tuple[str, ...]) -> bool:
+    """Whether `url` is an HTTPS address, on its default port, of one of `domains` or
+    of a host under one (`x.example.com` is under `example.com`; `xexample.com` is not):
+    a provider's family of hosts, where `same_origin` names one."""
+    try:
+        scheme, host, port = _origin(url)
+    except ValueError:
+        return False
+    host = (host or "").lower()
+    return scheme == "https" and port == _DEFAULT_PORTS["https"] and any(
+        host == d or host.endswith("." + d) for d in (d.lower().lstrip(".") for d in domains))
 
 
 def _seconds(value: str, scale: float = 1.0) -> float | None:

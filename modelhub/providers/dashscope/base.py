@@ -14,10 +14,9 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from modelhub.errors import ModelhubError
-from modelhub.http.errors import ErrorContext, public_url
+from modelhub.http.errors import ErrorContext, public_url, same_origin
 from modelhub.providers.dashscope.config import DEFAULT_BASE_URL, OWN_HOSTS, DashScopeConfig
 from modelhub.providers.dashscope.errors import map_error
 from modelhub.wrappers.base import ModelWrapperBase
@@ -77,10 +76,7 @@ class DashScopeWrapperBase(ModelWrapperBase):
 
     def own_host(self) -> bool:
         """Whether calls go to one of DashScope's own hosts."""
-        try:
-            return urlsplit(self.base_address).hostname in OWN_HOSTS
-        except ValueError:
-            return False
+        return any(same_origin(self.base_address, f"https://{host}") for host in OWN_HOSTS)
 
     def _pick_key(self) -> str | None:
         """The config's key; on DashScope's own host, else DASHSCOPE_API_KEY, else None

@@ -16,7 +16,6 @@ import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from modelhub._secrets import LOGGERS, protect_logger, remember
 from modelhub.errors import InvalidRequestError, ModelhubError
@@ -27,6 +26,7 @@ from modelhub.http.errors import (
     error_fields,
     public_url,
     timeout_error,
+    under_domains,
 )
 from modelhub.providers.huggingface.config import HFInferenceConfig
 from modelhub.wrappers.base import ModelWrapperBase
@@ -66,13 +66,7 @@ _TGI_STATUS = {"ValidationError": 400, "OverloadedError": 503}
 
 def is_hf_host(url: str) -> bool:
     """Whether `url` is on one of Hugging Face's own hosts, over HTTPS."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return False
-    return parts.scheme == "https" and any(host == d or host.endswith("." + d)
-                                           for d in _HF_DOMAINS)
+    return under_domains(url, _HF_DOMAINS)
 
 
 def _body_of(response: Any) -> Any:
