@@ -336,3 +336,36 @@ async def test_embeddings_async_and_batches(server: HFServer) -> None:
     resp = await model.acall(["a", "bb"])
     assert resp.embedding == [[1.0, 1.0, 0.5], [2.0, 1.0, 0.5]]
     assert server.last.json == {"inputs": ["bb"], "normalize": True}
+
+
+# -- images and format() ------------------------------------------------------------------------
+def test_images_are_sent_as_image_url_parts(server: HFServer) -> None:
+    parts = [{"type": "text", "text": "What is this?"},
+             {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+             {"type": "image_url", "image_url": {"url": "https://x/cat.png"}}]
+    build(server)([{"role": "user", "content": parts}])
+    assert server.last.json["messages"][0]["content"] == parts
+
+
+def test_format_in_both_modes_and_with_tool_blocks(server: HFServer) -> None:
+    from tests.test_formatting import INPUTS, Msg
+
+    m = build(server)
+    assert m.format(*INPUTS) == [
+        {"role": "system", "content": "You are a helpful assistant"},
+        {"role": "user", "content": "## Conversation History\nuser: What is the weather "
+                                    "today?\nassistant: It is sunny today"}]
+    assert m.format(*INPUTS, multi_agent_mode=False)[1:] == [
+        {"role": "user", "content": "What is the weather today?"},
+        {"role": "assistant", "content": "It is sunny today"}]
+    tools = [Msg("user", "weather?", "user"),
+             Msg("assistant", [{"type": "tool_use", "id": "c1", "name": "get_weather",
+                                "input": {"city": "Paris"}}], "assistant"),
+             Msg("system", [{"type": "tool_result", "id": "c1", "name": "get_weather",
+                             "output": "sunny"}], "system")]
+    out = m.format(*tools, multi_agent_mode=False)
+    assert out[2] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
+    m(out)
+    sent = server.last.json["messages"]
+    assert sent[1]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert sent[2]["tool_call_id"] == "c1"
