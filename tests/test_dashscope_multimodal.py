@@ -181,3 +181,19 @@ def test_429_retry_after_and_500_are_retried_then_exhausted(server: DashScopeSer
     with pytest.raises(errors.ServerError):
         out = model(server, max_retries=0)("x", stream=stream)
         list(out)  # type: ignore[arg-type]
+
+
+def test_stop_response_format_and_parallel_tool_calls(server: DashScopeServer) -> None:
+    image = [{"role": "user", "content": [{"image": "https://x/c.png"}, {"text": "json?"}]}]
+    server.enqueue(json_reply(generation_answer('{"animal": "cat"}', multimodal=True)))
+    resp = model(server)(image, stop=["END"], response_format={"type": "json_object"})
+    params = server.last.json["parameters"]
+    assert params["stop"] == ["END"] and params["response_format"] == {"type": "json_object"}
+    assert resp.parsed == {"animal": "cat"} and resp.finish_reason == "stop"
+    server.enqueue(json_reply(generation_answer("", tool_calls=CALLS, multimodal=True)))
+    resp = model(server)(image, tools=[{"type": "function", "function": {
+        "name": n, "parameters": {"type": "object", "properties": {}}}} for n in ("zoom", "crop")])
+    assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
+        ("call_1", "zoom", {"x": 1}), ("call_2", "crop", {"y": 2})]
+    assert [t["function"]["name"] for t in server.last.json["parameters"]["tools"]] == \
+        ["zoom", "crop"]
