@@ -25,6 +25,7 @@ from tests import openai_server as oai
 from tests import postapi_server as post
 from tests import zhipuai_server as zhipu
 from tests.loopback import LoopbackServer, Reply
+from tests.test_secret_surfaces import chain
 
 KEY = "sk-canary-7f3a9c1e5b2d8064"
 PART = KEY[:9]  # what a key cut short would leave
@@ -152,15 +153,8 @@ def _server(servers: dict[type[LoopbackServer], LoopbackServer],
     return server
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: BaseException | None = error
-    while seen is not None:
-        yield seen
-        seen = seen.__cause__ or seen.__context__
-
-
 def _error_surfaces(error: BaseException) -> Iterator[str]:
-    for link in _chain(error):
+    for link in chain(error):
         yield str(link)
         yield repr(link)
         yield repr(link.args)

@@ -149,40 +149,6 @@ def test_agentscope_messages_with_urls_keep_them(server: DashScopeServer) -> Non
                             {"role": "user", "content": [{"image": "https://x/b.png"}]}]
 
 
-@pytest.mark.parametrize("stream", [False, True])
-@pytest.mark.parametrize(("status", "code", "cls"), [
-    (400, "InvalidParameter", errors.BadRequestError),
-    (401, "InvalidApiKey", errors.AuthenticationError)])
-def test_http_errors_map_and_are_not_retried(server: DashScopeServer, status: int, code: str,
-                                             cls: type, stream: bool) -> None:
-    server.enqueue(error_reply(status, code, f"bad {status}"))
-    with pytest.raises(cls) as info:
-        out = model(server, max_retries=3)("x", stream=stream)
-        list(out)  # type: ignore[arg-type]
-    assert info.value.status_code == status and info.value.code == code
-    assert info.value.config_name == "vl" and len(server.requests) == 1
-    assert server.last.path.endswith(MULTIMODAL)
-
-
-@pytest.mark.parametrize("stream", [False, True])
-def test_429_retry_after_and_500_are_retried_then_exhausted(server: DashScopeServer,
-                                                             stream: bool) -> None:
-    server.enqueue(error_reply(429, "Throttling.RateQuota", "slow down",
-                               headers={"Retry-After": "0.05"}),
-                   error_reply(500, "InternalError", "oops"))
-    out = model(server, max_retries=2)("x", stream=stream)
-    assert ("".join(out) if stream else out.text)  # type: ignore[arg-type, union-attr]
-    assert len(server.requests) == 3
-    server.enqueue(error_reply(429, "Throttling", "slow down", headers={"Retry-After": "7"}))
-    with pytest.raises(errors.RateLimitError) as info:
-        model(server, max_retries=0)("x", stream=stream)
-    assert info.value.retry_after == 7.0
-    server.enqueue(error_reply(500, "InternalError", "oops"))
-    with pytest.raises(errors.ServerError):
-        out = model(server, max_retries=0)("x", stream=stream)
-        list(out)  # type: ignore[arg-type]
-
-
 def test_stop_response_format_and_parallel_tool_calls(server: DashScopeServer) -> None:
     image = [{"role": "user", "content": [{"image": "https://x/c.png"}, {"text": "json?"}]}]
     server.enqueue(json_reply(generation_answer('{"animal": "cat"}', multimodal=True)))

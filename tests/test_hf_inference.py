@@ -348,24 +348,15 @@ def test_images_are_sent_as_image_url_parts(server: HFServer) -> None:
 
 
 def test_format_in_both_modes_and_with_tool_blocks(server: HFServer) -> None:
-    from tests.test_formatting import INPUTS, Msg
+    from tests.test_formatting import HISTORY, INPUTS, WITH_TOOLS
 
     m = build(server)
-    assert m.format(*INPUTS) == [
-        {"role": "system", "content": "You are a helpful assistant"},
-        {"role": "user", "content": "## Conversation History\nuser: What is the weather "
-                                    "today?\nassistant: It is sunny today"}]
+    assert m.format(*INPUTS) == HISTORY
     assert m.format(*INPUTS, multi_agent_mode=False)[1:] == [
         {"role": "user", "content": "What is the weather today?"},
         {"role": "assistant", "content": "It is sunny today"}]
-    tools = [Msg("user", "weather?", "user"),
-             Msg("assistant", [{"type": "tool_use", "id": "c1", "name": "get_weather",
-                                "input": {"city": "Paris"}}], "assistant"),
-             Msg("system", [{"type": "tool_result", "id": "c1", "name": "get_weather",
-                             "output": "sunny"}], "system")]
-    out = m.format(*tools, multi_agent_mode=False)
-    assert out[2] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
-    m(out)
+    m(m.format(*WITH_TOOLS, multi_agent_mode=False))  # tool blocks go out as OpenAI's
     sent = server.last.json["messages"]
-    assert sent[1]["tool_calls"][0]["function"]["name"] == "get_weather"
-    assert sent[2]["tool_call_id"] == "c1"
+    assert [msg["role"] for msg in sent] == ["system", "user", "assistant", "tool"]
+    assert sent[2]["tool_calls"][0]["function"]["name"] == "bing_search"
+    assert sent[3]["tool_call_id"] == "xxx" and sent[3]["content"] == "It is sunny today"

@@ -357,26 +357,18 @@ def test_images_go_out_on_both_paths(openai_server: OpenAIServer,
 
 
 def test_format_as_agentscopes_litellm_wrapper(openai_server: OpenAIServer) -> None:
-    from tests.test_formatting import INPUTS, Msg
+    from tests.test_formatting import HISTORY, INPUTS, WITH_TOOLS
 
     m = model(openai_server.base_url)
     # AgentScope v0.1.6's LiteLLMChatWrapper.format: CommonFormatter in both modes
-    assert m.format(*INPUTS) == [
-        {"role": "system", "content": "You are a helpful assistant"},
-        {"role": "user", "content": "## Conversation History\nuser: What is the weather "
-                                    "today?\nassistant: It is sunny today"}]
+    assert m.format(*INPUTS) == HISTORY
     assert m.format(*INPUTS, multi_agent_mode=False) == [
         {"role": "system", "content": "You are a helpful assistant"},
         {"role": "user", "content": "What is the weather today?"},
         {"role": "assistant", "content": "It is sunny today"}]
-    tools = [Msg("user", "weather?", "user"),
-             Msg("assistant", [{"type": "tool_use", "id": "c1", "name": "get_weather",
-                                "input": {"city": "Paris"}}], "assistant"),
-             Msg("system", [{"type": "tool_result", "id": "c1", "name": "get_weather",
-                             "output": "sunny"}], "system")]
-    out = m.format(*tools, multi_agent_mode=False)
-    assert out[1]["tool_calls"][0]["function"] == {"name": "get_weather",
-                                                   "arguments": '{"city": "Paris"}'}
-    assert out[2] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
+    out = m.format(*WITH_TOOLS, multi_agent_mode=False)
+    assert out[2]["tool_calls"][0]["function"] == {"name": "bing_search",
+                                                   "arguments": '{"query": "Beijing weather"}'}
+    assert out[3] == {"role": "tool", "tool_call_id": "xxx", "content": "It is sunny today"}
     m(out)  # what format() made is what a call sends
-    assert openai_server.last.json["messages"][2]["tool_call_id"] == "c1"
+    assert openai_server.last.json["messages"][3]["tool_call_id"] == "xxx"
