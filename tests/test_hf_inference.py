@@ -360,3 +360,17 @@ def test_format_in_both_modes_and_with_tool_blocks(server: HFServer) -> None:
     assert [msg["role"] for msg in sent] == ["system", "user", "assistant", "tool"]
     assert sent[2]["tool_calls"][0]["function"]["name"] == "bing_search"
     assert sent[3]["tool_call_id"] == "xxx" and sent[3]["content"] == "It is sunny today"
+
+
+def test_embedding_errors_map_and_429_is_retried(server: HFServer) -> None:
+    model = build(server, "hf_inference_embedding", "/embed")
+    server.enqueue(error_reply(401, "Invalid credentials in Authorization header", nested=True))
+    with pytest.raises(errors.AuthenticationError):
+        model(["ab"])
+    server.enqueue(error_reply(400, "Input validation error: too long", error_type="validation"))
+    with pytest.raises(errors.BadRequestError, match="too long"):
+        model(["ab"])
+    assert len(server.requests) == 2  # neither was retried
+    server.enqueue(error_reply(429, "Rate limit reached", headers={"retry-after": "0.05"}),
+                   error_reply(500, "boom"))
+    assert model(["ab"]).embedding == [[2.0, 1.0, 0.5]] and len(server.requests) == 5
