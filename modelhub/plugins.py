@@ -73,14 +73,18 @@ def _scan_metadata() -> tuple[Table, Table]:
     importlib.metadata."""
     from importlib.metadata import entry_points
 
-    dists: dict[int, tuple[str | None, str | None]] = {}  # reading METADATA is slow: once each
+    # Reading METADATA is slow: once per distribution object. The memo holds each object
+    # it names: keyed by id() alone, a distribution freed after the first group's loop
+    # could lend its id (and so its name) to another distribution of the second group.
+    dists: dict[int, tuple[Any, str | None, str | None]] = {}
     tables: tuple[Table, Table] = ({}, {})
     for group, found in zip((ENTRY_POINT_GROUP, CONFIG_GROUP), tables):
         for ep in entry_points(group=group):
             dist = getattr(ep, "dist", None)
             if id(dist) not in dists:
-                dists[id(dist)] = (dist.metadata["Name"], dist.version) if dist else (None, None)
-            name, version = dists[id(dist)]
+                dists[id(dist)] = (dist, *((dist.metadata["Name"], dist.version) if dist
+                                           else (None, None)))
+            _, name, version = dists[id(dist)]
             infos = found.setdefault(ep.name, [])
             # The same distribution can be visible twice (e.g. two sys.path entries).
             if all(i.distribution != name for i in infos):
