@@ -107,9 +107,12 @@ def _rows_ok(table: Any) -> bool:
 def _scan() -> tuple[Table, Table]:
     """The entry-point tables: from the cache while the installed distributions are
     unchanged, else scanned (and cached)."""
+    import time
+
     from modelhub import cache
 
-    key = cache.distributions_key()
+    started = time.time_ns()
+    key, newest = cache.distributions_state()
     stored = cache.read(_CACHE_NAME)
     if isinstance(stored, dict) and stored.get("key") == key \
             and _rows_ok(stored.get("table")) and _rows_ok(stored.get("configs")):
@@ -118,6 +121,11 @@ def _scan() -> tuple[Table, Table]:
                              for part in ("table", "configs"))
         return wrappers, configs
     tables = _scan_metadata()
+    # Store only what was read from distributions settled before the key was taken and
+    # unchanged since: else the table may miss what an install wrote meanwhile.
+    if newest > started - int(cache.SETTLE_SECONDS * 1e9) \
+            or cache.distributions_state()[0] != key:
+        return tables
     cache.write(_CACHE_NAME, {"key": key, **{part: {
         name: [[i.value, i.distribution, i.version] for i in infos]
         for name, infos in table.items()} for part, table in zip(("table", "configs"), tables)}})
