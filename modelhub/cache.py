@@ -5,7 +5,11 @@ The table is stored with the key it was read under: the path and modification ti
 every distribution's metadata folder (`*.dist-info`, `*.egg-info`) on `sys.path`,
 which installing, removing, upgrading or reinstalling a distribution always changes.
 Folders that hold no distribution (a script's own folder) do not count, so scripts in
-different folders share the table. Nothing else is cached; no config is.
+different folders share the table. Nothing else is cached; no config is. A table is
+stored only when that key was the same before and after reading it, and no metadata
+folder had changed in the `SETTLE_SECONDS` before: a distribution being installed
+while it is read (within one tick of the file system's clock) is never cached half
+seen.
 
 The folder is `$MODELHUB_CACHE_DIR`, else `$XDG_CACHE_HOME/modelhub`, else
 `~/.cache/modelhub`; `MODELHUB_CACHE_DIR=` (empty) turns the cache off. A cache
@@ -24,11 +28,14 @@ import stat
 import sys
 from typing import Any
 
-__all__ = ["CACHE_ENV_VAR", "cache_dir", "cache_folder", "distributions_key", "read", "write"]
+__all__ = ["CACHE_ENV_VAR", "SETTLE_SECONDS", "cache_dir", "cache_folder", "distributions_key",
+           "distributions_state", "read", "write"]
 
 CACHE_ENV_VAR = "MODELHUB_CACHE_DIR"
 FORMAT = 3
 MAX_BYTES = 4 * 1024 * 1024
+# Longer than any file system's timestamp granularity (FAT's is 2 s).
+SETTLE_SECONDS = 3.0
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
@@ -124,31 +131,39 @@ def write(name: str, data: Any) -> None:
             os.unlink(tmp)
 
 
-def _metadata_folders(entry: str) -> list[str]:
-    """`path mtime` of each distribution's metadata folder in one sys.path entry (for a
+def _metadata_folders(entry: str) -> list[tuple[str, int]]:
+    """(path, mtime) of each distribution's metadata folder in one sys.path entry (for a
     zip on sys.path, of the zip itself)."""
     where = os.path.abspath(entry or ".")
     try:
         if not os.path.isdir(where):
-            return [f"{where} {os.stat(where).st_mtime_ns}"] if os.path.isfile(where) else []
+            return [(where, os.stat(where).st_mtime_ns)] if os.path.isfile(where) else []
         found = []
         with os.scandir(where) as it:
             for item in it:
                 if item.name.endswith(_METADATA_SUFFIXES):
-                    found.append(f"{item.path} {item.stat().st_mtime_ns}")
+                    found.append((item.path, item.stat().st_mtime_ns))
         return sorted(found)
     except OSError:
         return []
+
+
+def distributions_state() -> tuple[str, int]:
+    """`distributions_key()`, and the newest modification time (ns since the epoch) of
+    the metadata folders it covers (0 when there are none)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{FORMAT}\n".encode())
+    newest = 0
+    for entry in sys.path:
+        for path, mtime in _metadata_folders(entry):
+            digest.update(f"{path} {mtime}\n".encode("utf-8", "surrogateescape"))
+            newest = max(newest, mtime)
+    return digest.hexdigest(), newest
 
 
 def distributions_key() -> str:
     """A digest of the distributions visible on `sys.path`, in order: the path and
     modification time of each metadata folder. Entries with no distribution in them
     leave it alone."""
-    import hashlib
-
-    digest = hashlib.sha256(f"{FORMAT}\n".encode())
-    for entry in sys.path:
-        for line in _metadata_folders(entry):
-            digest.update(line.encode("utf-8", "surrogateescape") + b"\n")
-    return digest.hexdigest()
+    return distributions_state()[0]

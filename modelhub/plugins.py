@@ -73,14 +73,18 @@ def _scan_metadata() -> tuple[Table, Table]:
     importlib.metadata."""
     from importlib.metadata import entry_points
 
-    dists: dict[int, tuple[str | None, str | None]] = {}  # reading METADATA is slow: once each
+    # Reading METADATA is slow: once per distribution object. The memo holds each object
+    # it names: keyed by id() alone, a distribution freed after the first group's loop
+    # could lend its id (and so its name) to another distribution of the second group.
+    dists: dict[int, tuple[Any, str | None, str | None]] = {}
     tables: tuple[Table, Table] = ({}, {})
     for group, found in zip((ENTRY_POINT_GROUP, CONFIG_GROUP), tables):
         for ep in entry_points(group=group):
             dist = getattr(ep, "dist", None)
             if id(dist) not in dists:
-                dists[id(dist)] = (dist.metadata["Name"], dist.version) if dist else (None, None)
-            name, version = dists[id(dist)]
+                dists[id(dist)] = (dist, *((dist.metadata["Name"], dist.version) if dist
+                                           else (None, None)))
+            _, name, version = dists[id(dist)]
             infos = found.setdefault(ep.name, [])
             # The same distribution can be visible twice (e.g. two sys.path entries).
             if all(i.distribution != name for i in infos):
@@ -103,9 +107,12 @@ def _rows_ok(table: Any) -> bool:
 def _scan() -> tuple[Table, Table]:
     """The entry-point tables: from the cache while the installed distributions are
     unchanged, else scanned (and cached)."""
+    import time
+
     from modelhub import cache
 
-    key = cache.distributions_key()
+    started = time.time_ns()
+    key, newest = cache.distributions_state()
     stored = cache.read(_CACHE_NAME)
     if isinstance(stored, dict) and stored.get("key") == key \
             and _rows_ok(stored.get("table")) and _rows_ok(stored.get("configs")):
@@ -114,6 +121,11 @@ def _scan() -> tuple[Table, Table]:
                              for part in ("table", "configs"))
         return wrappers, configs
     tables = _scan_metadata()
+    # Store only what was read from distributions settled before the key was taken and
+    # unchanged since: else the table may miss what an install wrote meanwhile.
+    if newest > started - int(cache.SETTLE_SECONDS * 1e9) \
+            or cache.distributions_state()[0] != key:
+        return tables
     cache.write(_CACHE_NAME, {"key": key, **{part: {
         name: [[i.value, i.distribution, i.version] for i in infos]
         for name, infos in table.items()} for part, table in zip(("table", "configs"), tables)}})

@@ -3,8 +3,9 @@ the environment that runs the tests.
 
 Each plugin folder under tests/plugins is installed as pip would install it: its
 package copied, and a `<name>-<version>.dist-info` folder written with METADATA and
-entry_points.txt from its pyproject.toml. The folder goes on `sys.path` and on
-PYTHONPATH (for subprocesses), and is removed when the test process exits.
+entry_points.txt from its pyproject.toml (and dated a minute back). The folder goes on
+`sys.path` and on PYTHONPATH (for subprocesses), and is removed when the test process
+exits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -50,6 +52,10 @@ def install(plugin: Path, site: Path) -> str:
     (info / "entry_points.txt").write_text("\n".join(lines))
     (info / "INSTALLER").write_text("modelhub-tests\n")
     (info / "RECORD").write_text("")
+    # Installed a while ago, as a distribution is by the time tests run: modelhub caches
+    # no entry-point table read within moments of an install (see modelhub.cache).
+    settled = time.time() - 60
+    os.utime(info, (settled, settled))
     return str(name)
 
 

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,55 @@ def test_a_table_of_the_wrong_shape_is_ignored(folder: Path, forgery: Any) -> No
     os.chmod(entry, 0o600)
     assert scanned_after() and "echo_chat" in plugins.known_model_types()
     # rewritten whole: the next process reads it again
+    assert not scanned_after()
+
+
+def _distribution(site: Path, name: str, *, age: float = 0) -> Path:
+    """A distribution `name` with a model type `<name>_chat`, installed `age` seconds
+    ago."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[modelhub.model_types]\n{name}_chat = modelhub_testplugin.echo:EchoChatWrapper\n")
+    if age:
+        when = time.time() - age
+        os.utime(info, (when, when))
+    return info
+
+
+def test_a_table_read_just_after_an_install_is_not_stored(
+        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An install may still be writing the metadata folder within one tick of the file
+    # system's clock, which its modification time would not show: not stored...
+    info = _distribution(tmp_path / "site", "fresh")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    assert scanned_after() and "fresh_chat" in plugins.known_model_types()
+    assert not (folder / "entry-points.json").exists()
+    # ...until it has settled
+    when = time.time() - 2 * cache.SETTLE_SECONDS
+    os.utime(info, (when, when))
+    assert scanned_after() and not scanned_after()
+    assert "fresh_chat" in plugins.known_model_types()
+
+
+def test_a_table_read_while_a_distribution_is_installed_is_not_stored(
+        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    _distribution(site, "early", age=60)
+    monkeypatch.syspath_prepend(str(site))
+    scan = plugins._scan_metadata
+
+    def install_meanwhile() -> tuple[plugins.Table, plugins.Table]:
+        tables = scan()
+        if not (site / "late-1.0.dist-info").exists():
+            _distribution(site, "late", age=60)  # dated as if long settled
+        return tables
+
+    monkeypatch.setattr(plugins, "_scan_metadata", install_meanwhile)
+    assert scanned_after() and "late_chat" not in plugins.known_model_types()
+    assert not (folder / "entry-points.json").exists()
+    assert scanned_after() and "late_chat" in plugins.known_model_types()
     assert not scanned_after()
 
 

@@ -197,3 +197,42 @@ def test_a_config_module_that_fails_to_import_is_an_init_error() -> None:
     [issue] = info.value.issues
     assert isinstance(issue.error, errors.PluginLoadError)
     assert "modelhub_missing_dependency_for_tests" in issue.message
+
+
+class _Dist:
+    """A distribution as importlib.metadata gives one: a new object at every scan."""
+
+    def __init__(self, name: str) -> None:
+        self.metadata = {"Name": name}
+        self.version = "1.0"
+
+
+def test_each_entry_point_is_credited_to_its_own_distribution(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each group is read with new distribution objects. One of the config group that
+    # lands where a wrapper group's distribution lived (freed by then) must not inherit
+    # that one's name: init() would find no config class of the wrapper's distribution
+    # and import the wrapper instead (the plugin's echo_chat, in a long test run).
+    import weakref
+    from types import SimpleNamespace
+
+    first_group: dict[int, weakref.ref[_Dist]] = {}
+
+    def entry_points(*, group: str) -> list[SimpleNamespace]:
+        if group == plugins.ENTRY_POINT_GROUP:
+            dists = [_Dist("wrapper-dist"), _Dist("other-dist")]
+            first_group.update((id(d), weakref.ref(d)) for d in dists)
+            return [SimpleNamespace(name=f"t{i}", value="w:W", dist=d)
+                    for i, d in enumerate(dists)]
+        # As in a long-lived process, the new object gets a freed one's address (when
+        # one was freed): allocate until it does, keeping the misses alive meanwhile.
+        freed = {i for i, ref in first_group.items() if ref() is None}
+        made = [_Dist("config-dist")]
+        while freed and id(made[-1]) not in freed and len(made) < 100_000:
+            made.append(_Dist("config-dist"))
+        return [SimpleNamespace(name="t0", value="c:C", dist=made[-1])]
+
+    monkeypatch.setattr("importlib.metadata.entry_points", entry_points)
+    wrappers, configs = plugins._scan_metadata()
+    assert [i.distribution for i in wrappers["t0"]] == ["wrapper-dist"]
+    assert [i.distribution for i in configs["t0"]] == ["config-dist"]
