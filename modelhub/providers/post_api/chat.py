@@ -10,6 +10,7 @@ the answer (and sent under `stop_key` when the config names one).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from modelhub.http.framing import Frame
 from modelhub.providers.openai import wire
 from modelhub.providers.post_api.base import PostAPIWrapperBase
 from modelhub.providers.post_api.config import PostAPIChatConfig
-from modelhub.providers.post_api.paths import MISSING, ResponsePath, openai_prefix
+from modelhub.providers.post_api.paths import MISSING, PathGroup, ResponsePath, openai_prefix
 from modelhub.response import ModelResponse
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.base import Capability
@@ -29,7 +30,7 @@ from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBa
 from modelhub.wrappers.formatting import strip_call_extras
 from modelhub.wrappers.reasoning import split_think
 
-__all__ = ["ChatPaths", "PostAPIChatWrapper", "PostStreamHandler"]
+__all__ = ["ChatPaths", "EventPaths", "PostAPIChatWrapper", "PostStreamHandler"]
 
 @dataclass(frozen=True, slots=True)
 class ChatPaths:
@@ -76,6 +77,37 @@ class ChatPaths:
             delta_reasoning=tuple(ResponsePath.parse(p) for p in d.get("delta_reasoning", ())))
 
 
+class EventPaths:
+    """The paths a stream event is read by, looked up together in one walk (their
+    shared steps, such as `data.response.choices.0`, taken once per event)."""
+
+    __slots__ = ("delta", "group", "model", "reason", "reasoning", "tool_calls", "usage")
+
+    def __init__(self, paths: ChatPaths) -> None:
+        present: list[ResponsePath] = []
+
+        def slot(path: ResponsePath | None) -> int:
+            if path is None:
+                return -1  # reads the MISSING that `find` puts last
+            present.append(path)
+            return len(present) - 1
+
+        self.usage = slot(paths.usage)
+        self.model = slot(paths.model)
+        self.reason = slot(paths.finish_reason)
+        self.reasoning = tuple(slot(p) for p in paths.delta_reasoning)
+        self.tool_calls = slot(paths.delta_tool_calls)
+        self.delta = slot(paths.delta)
+        self.group = PathGroup(present)
+
+    def find(self, event: Any) -> list[Any]:
+        """What each path finds in `event` (MISSING where it does not match), by slot;
+        an absent path's slot (-1) reads MISSING."""
+        found = self.group.find_all(event)
+        found.append(MISSING)
+        return found
+
+
 def _first(paths: tuple[ResponsePath, ...], data: Any) -> Any:
     for path in paths:
         found = path.find(data)
@@ -91,6 +123,14 @@ def _found(path: ResponsePath | None, data: Any) -> Any:
     return None if found is MISSING else found
 
 
+def _decode_event(data: str, context: ErrorContext) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        pass  # decoded again outside the handler, so the error holds no decoder context
+    return decode_json(data, context, "a stream event")
+
+
 def _text(value: Any, path: ResponsePath) -> str | None:
     """The text a path found: a string, or OpenAI content parts."""
     if value is None or isinstance(value, (str, list)):
@@ -102,10 +142,12 @@ def _text(value: Any, path: ResponsePath) -> str | None:
 class PostStreamHandler:
     """Reads the events of a streamed answer by the config's paths."""
 
-    __slots__ = ("accumulator", "context", "end_data", "finished", "paths")
+    __slots__ = ("accumulator", "context", "end_data", "events", "finished", "paths")
 
-    def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None) -> None:
+    def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None,
+                 events: EventPaths | None = None) -> None:
         self.paths = paths
+        self.events = events if events is not None else EventPaths(paths)
         self.context = context
         self.end_data = end_data
         self.accumulator = StreamAccumulator(context, usage_mode="last")
@@ -113,22 +155,41 @@ class PostStreamHandler:
 
     def feed(self, frame: Frame) -> str | None:
         """Take one event; return the text delta it carries, if any."""
-        if self.end_data is not None and frame.data == self.end_data:
+        data = frame.data
+        if self.end_data is not None and data == self.end_data:
             self.finished = True
             return None
-        event = decode_json(frame.data, self.context, "a stream event")
-        if frame.event == "error" or (isinstance(event, Mapping) and event.get("error")):
+        event = _decode_event(data, self.context)
+        if frame.event == "error" or ((type(event) is dict or isinstance(event, Mapping))
+                                      and event.get("error")):
             raise wire.stream_error(event, self.context)
-        paths, acc = self.paths, self.accumulator
+        acc, slots = self.accumulator, self.events
         acc.add_raw(event)
-        acc.add_usage(wire.parse_usage(_found(paths.usage, event)))
-        acc.set_model(optional_str(_found(paths.model, event), "model"))
-        acc.set_finish_reason(optional_str(_found(paths.finish_reason, event),
-                                           "the finish reason"))
-        acc.add_reasoning(wire.text_of(_first(paths.delta_reasoning, event)) or "")
-        wire.add_tool_call_fragments(acc, _found(paths.delta_tool_calls, event))
-        assert paths.delta is not None
-        text = _text(_found(paths.delta, event), paths.delta)
+        found = slots.find(event)
+        # Each part is read only where the event has it: every reader below does
+        # nothing with None (or with what a path does not find).
+        usage = found[slots.usage]
+        if usage is not None and usage is not MISSING:
+            acc.add_usage(wire.parse_usage(usage))
+        model = found[slots.model]
+        if model is not None and model is not MISSING:
+            acc.set_model(optional_str(model, "model"))
+        reason = found[slots.reason]
+        if reason is not None and reason is not MISSING:
+            acc.set_finish_reason(optional_str(reason, "the finish reason"))
+        for n in slots.reasoning:  # the first path that finds a value
+            reasoning = found[n]
+            if reasoning is not None and reasoning is not MISSING:
+                acc.add_reasoning(wire.text_of(reasoning) or "")
+                break
+        calls = found[slots.tool_calls]
+        if calls and calls is not MISSING:
+            wire.add_tool_call_fragments(acc, calls)
+        delta = found[slots.delta]
+        if type(delta) is str:
+            return acc.add_text(delta) if delta else None
+        assert self.paths.delta is not None
+        text = _text(None if delta is MISSING else delta, self.paths.delta)
         return acc.add_text(text) if text else None
 
     def end(self) -> str | None:
@@ -153,11 +214,13 @@ class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
         {"streaming", "tools", "vision", "audio", "video", "response_format"})
     config: PostAPIChatConfig
     paths: ChatPaths
+    events: EventPaths
 
     def setup(self) -> None:
         """Build the endpoint and the paths."""
         super().setup()
         self.paths = ChatPaths.of(self.config)
+        self.events = EventPaths(self.paths)
 
     def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:
         """As AgentScope v0.1.6's POST wrapper formats, by the model named in
@@ -229,8 +292,8 @@ class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
                 f"config {self.config_name!r} cannot stream: its response_path is not "
                 "OpenAI's shape, so say where each event's text is with stream_delta_path",
                 config_name=self.config_name, capability="streaming")
-        return PostStreamHandler(self.paths, self.context,
-                                 self.config.stream_end)
+        return PostStreamHandler(self.paths, self.context, self.config.stream_end,
+                                 self.events)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         handler = self._handler()
