@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -55,7 +55,7 @@ def test_a_group_shares_steps_and_falls_back_where_find_does() -> None:
     event = {"data": {"choices": [{"index": 3, "delta": {"content": "hi"},
                                    "finish_reason": None}]}}
     assert group.find_all(event) == ["hi", None, MISSING, [3]]
-    # Out of range, another kind of mapping: each path then walked on its own.
+    # Out of range: nothing found; another kind of mapping: each path walked on its own.
     assert group.find_all({"data": {"choices": []}}) == [MISSING, MISSING, MISSING, []]
     proxied = {"data": MappingProxyType({"usage": {"n": 1}, "choices": ({"index": 1},)})}
     assert group.find_all(proxied) == [MISSING, MISSING, {"n": 1}, MISSING]
@@ -140,22 +140,36 @@ def _corrupt(events: list[dict[str, Any]], where: tuple[Any, ...], what: Any) ->
         target[where[-1]] = what
 
 
-@settings(max_examples=300, deadline=None)
+# How the first event is wrapped where events are wrapped in `data.response`: as it
+# should be, or not quite.
+WRAPS: list[Callable[[Any], Any]] = [lambda e: {"data": {"response": e}}, lambda e: {"data": [{"response": e}]},
+         lambda e: {"data": {"response": [e]}}, lambda e: {"data": {"response": "x"}},
+         lambda e: {"data": None}, lambda e: {"data": {}}, lambda e: [e], lambda e: e]
+
+
+@settings(max_examples=400, deadline=None)
 @given(events=st.lists(event_st, min_size=1, max_size=6), corrupt=corrupt_st,
-       wrapped=st.booleans(), custom=st.booleans())
+       prefix=st.sampled_from(["", "data.response.", "out.-1."]), custom=st.booleans(),
+       wrap=st.sampled_from(WRAPS))
 def test_the_stream_handler_reads_as_each_path_in_turn_did(
         events: list[dict[str, Any]], corrupt: tuple[tuple[Any, ...], Any] | None,
-        wrapped: bool, custom: bool) -> None:
+        prefix: str, custom: bool, wrap: Callable[[Any], Any]) -> None:
     if corrupt is not None:
         _corrupt(events, *corrupt)
-    prefix = "data.response." if wrapped else ""
     extra: dict[str, Any] = {"usage_path": "usage", "finish_reason_path":
                              f"{prefix}choices.1.finish_reason"} if custom else {}
     cfg = PostAPIChatConfig.model_validate({
         "config_name": "p", "model_type": "post_api_chat", "api_url": "http://127.0.0.1/llm",
         "response_path": f"{prefix}choices.0.message.content", **extra})
     paths = ChatPaths.of(cfg)
-    bodies = [{"data": {"response": e}} if wrapped else e for e in events]
+    if prefix == "out.-1.":
+        bodies: list[Any] = [{"out": [{}, e]} for e in events]
+        bodies[0] = {"out": [events[0]] if custom else []}
+    elif prefix:
+        bodies = [WRAPS[0](e) for e in events]
+        bodies[0] = wrap(events[0])
+    else:
+        bodies = events
     frames = [Frame(None, json.dumps(body)) for body in bodies]
     handler = PostStreamHandler(paths, CONTEXT, "[DONE]")
     reference = StreamAccumulator(CONTEXT, usage_mode="last")

@@ -22,7 +22,8 @@ from modelhub.http.framing import Frame
 from modelhub.providers.openai import wire
 from modelhub.providers.post_api.base import PostAPIWrapperBase
 from modelhub.providers.post_api.config import PostAPIChatConfig
-from modelhub.providers.post_api.paths import MISSING, PathGroup, ResponsePath, openai_prefix
+from modelhub.providers.post_api.events import EventPaths
+from modelhub.providers.post_api.paths import MISSING, ResponsePath, openai_prefix
 from modelhub.response import ModelResponse
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.base import Capability
@@ -30,7 +31,7 @@ from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBa
 from modelhub.wrappers.formatting import strip_call_extras
 from modelhub.wrappers.reasoning import split_think
 
-__all__ = ["ChatPaths", "EventPaths", "PostAPIChatWrapper", "PostStreamHandler"]
+__all__ = ["ChatPaths", "PostAPIChatWrapper", "PostStreamHandler"]
 
 @dataclass(frozen=True, slots=True)
 class ChatPaths:
@@ -77,37 +78,6 @@ class ChatPaths:
             delta_reasoning=tuple(ResponsePath.parse(p) for p in d.get("delta_reasoning", ())))
 
 
-class EventPaths:
-    """The paths a stream event is read by, looked up together in one walk (their
-    shared steps, such as `data.response.choices.0`, taken once per event)."""
-
-    __slots__ = ("delta", "group", "model", "reason", "reasoning", "tool_calls", "usage")
-
-    def __init__(self, paths: ChatPaths) -> None:
-        present: list[ResponsePath] = []
-
-        def slot(path: ResponsePath | None) -> int:
-            if path is None:
-                return -1  # reads the MISSING that `find` puts last
-            present.append(path)
-            return len(present) - 1
-
-        self.usage = slot(paths.usage)
-        self.model = slot(paths.model)
-        self.reason = slot(paths.finish_reason)
-        self.reasoning = tuple(slot(p) for p in paths.delta_reasoning)
-        self.tool_calls = slot(paths.delta_tool_calls)
-        self.delta = slot(paths.delta)
-        self.group = PathGroup(present)
-
-    def find(self, event: Any) -> list[Any]:
-        """What each path finds in `event` (MISSING where it does not match), by slot;
-        an absent path's slot (-1) reads MISSING."""
-        found = self.group.find_all(event)
-        found.append(MISSING)
-        return found
-
-
 def _first(paths: tuple[ResponsePath, ...], data: Any) -> Any:
     for path in paths:
         found = path.find(data)
@@ -123,12 +93,8 @@ def _found(path: ResponsePath | None, data: Any) -> Any:
     return None if found is MISSING else found
 
 
-def _decode_event(data: str, context: ErrorContext) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        pass  # decoded again outside the handler, so the error holds no decoder context
-    return decode_json(data, context, "a stream event")
+# What a stream event that is not JSON decodes to, until it is decoded again.
+_NOT_JSON: Any = object()
 
 
 def _text(value: Any, path: ResponsePath) -> str | None:
@@ -155,37 +121,34 @@ class PostStreamHandler:
 
     def feed(self, frame: Frame) -> str | None:
         """Take one event; return the text delta it carries, if any."""
-        data = frame.data
+        name, data, _ = frame
         if self.end_data is not None and data == self.end_data:
             self.finished = True
             return None
-        event = _decode_event(data, self.context)
-        if frame.event == "error" or ((type(event) is dict or isinstance(event, Mapping))
-                                      and event.get("error")):
+        try:
+            event = json.loads(data)
+        except ValueError:
+            event = _NOT_JSON  # decoded again below, outside this handler: no context kept
+        if event is _NOT_JSON:
+            event = decode_json(data, self.context, "a stream event")
+        if name == "error" or ((type(event) is dict or isinstance(event, Mapping))
+                               and event.get("error")):
             raise wire.stream_error(event, self.context)
-        acc, slots = self.accumulator, self.events
+        acc = self.accumulator
         acc.add_raw(event)
-        found = slots.find(event)
+        usage, model, reason, reasoning, calls, delta = self.events.find(event)
         # Each part is read only where the event has it: every reader below does
-        # nothing with None (or with what a path does not find).
-        usage = found[slots.usage]
+        # nothing with null (or with what a path does not find).
         if usage is not None and usage is not MISSING:
             acc.add_usage(wire.parse_usage(usage))
-        model = found[slots.model]
         if model is not None and model is not MISSING:
             acc.set_model(optional_str(model, "model"))
-        reason = found[slots.reason]
         if reason is not None and reason is not MISSING:
             acc.set_finish_reason(optional_str(reason, "the finish reason"))
-        for n in slots.reasoning:  # the first path that finds a value
-            reasoning = found[n]
-            if reasoning is not None and reasoning is not MISSING:
-                acc.add_reasoning(wire.text_of(reasoning) or "")
-                break
-        calls = found[slots.tool_calls]
+        if reasoning is not None and reasoning is not MISSING:
+            acc.add_reasoning(wire.text_of(reasoning) or "")
         if calls and calls is not MISSING:
             wire.add_tool_call_fragments(acc, calls)
-        delta = found[slots.delta]
         if type(delta) is str:
             return acc.add_text(delta) if delta else None
         assert self.paths.delta is not None

@@ -113,6 +113,8 @@ class ResponsePath:
 # What a group's walk holds for a node it could not read on the fast path: each path
 # through that node is then looked up on its own.
 _SLOW: Any = object()
+# Where no step can lead anywhere.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class PathGroup:
@@ -120,9 +122,9 @@ class PathGroup:
     `data.response.choices.0` of every stream event's paths) is taken once.
 
     `find_all(data)` is `[path.find(data) for path in paths]`, the same values for any
-    data: the walk reads plain dicts and lists as `find` does, and hands each path
-    that meets anything else (a wildcard, another kind of mapping, a list index out
-    of range) to that path's own `find`.
+    data: the walk reads plain dicts, lists and scalars as `find` does, and hands each
+    path that meets anything else (a wildcard, another kind of mapping or list) to
+    that path's own `find`.
     """
 
     __slots__ = ("_leaves", "_nodes", "_slow", "paths")
@@ -162,11 +164,12 @@ class PathGroup:
             kind = type(value)
             if kind is dict:
                 append(value.get(step, MISSING))
-            elif kind is list and index is not None and -len(value) <= index < len(value):
-                append(value[index])
-            elif value is MISSING:
-                append(MISSING)
-            else:  # a kind `find` walks the general way (also where it misses)
+            elif kind is list:
+                append(value[index] if index is not None and -len(value) <= index < len(value)
+                       else MISSING)
+            elif value is MISSING or kind in _SCALARS:
+                append(MISSING)  # what the general walk finds there too
+            else:  # another kind of mapping or list: the general walk
                 append(_SLOW)
                 slow = True
         found = [values[leaf] if leaf >= 0 else _SLOW for leaf in self._leaves]
