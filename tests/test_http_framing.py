@@ -69,6 +69,15 @@ def test_sse_edge_cases(text: str, expected: list[Frame]) -> None:
     assert decode(SSEDecoder(), text.encode()) == expected
 
 
+def test_frames_are_frames_with_their_fields_named() -> None:
+    sse_frame, = SSEDecoder().feed(b"event: e\nid: 1\ndata: x\n\n")
+    ndjson_frame, = NDJSONDecoder().feed(b'{"a": 1}\n')
+    for frame, fields in ((sse_frame, ("e", "x", "1")), (ndjson_frame, (None, '{"a": 1}', None))):
+        assert type(frame) is Frame and frame == Frame(*fields)
+        assert (frame.event, frame.data, frame.id) == fields
+        assert frame._replace(data="y").data == "y" and frame._asdict()["data"] == fields[1]
+
+
 def test_lenient_sse_splits_events_written_without_a_blank_line() -> None:
     # DashScope's gateway can run events together: id, event, data, id, event, data...
     text = (b"id:1\nevent:result\n:HTTP_STATUS/200\ndata:{\"n\":1}\n"

@@ -10,6 +10,7 @@ the answer (and sent under `stop_key` when the config names one).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from modelhub.http.framing import Frame
 from modelhub.providers.openai import wire
 from modelhub.providers.post_api.base import PostAPIWrapperBase
 from modelhub.providers.post_api.config import PostAPIChatConfig
+from modelhub.providers.post_api.events import EventPaths
 from modelhub.providers.post_api.paths import MISSING, ResponsePath, openai_prefix
 from modelhub.response import ModelResponse
 from modelhub.wrappers.accumulator import StreamAccumulator
@@ -91,6 +93,10 @@ def _found(path: ResponsePath | None, data: Any) -> Any:
     return None if found is MISSING else found
 
 
+# What a stream event that is not JSON decodes to, until it is decoded again.
+_NOT_JSON: Any = object()
+
+
 def _text(value: Any, path: ResponsePath) -> str | None:
     """The text a path found: a string, or OpenAI content parts."""
     if value is None or isinstance(value, (str, list)):
@@ -102,10 +108,12 @@ def _text(value: Any, path: ResponsePath) -> str | None:
 class PostStreamHandler:
     """Reads the events of a streamed answer by the config's paths."""
 
-    __slots__ = ("accumulator", "context", "end_data", "finished", "paths")
+    __slots__ = ("accumulator", "context", "end_data", "events", "finished", "paths")
 
-    def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None) -> None:
+    def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None,
+                 events: EventPaths | None = None) -> None:
         self.paths = paths
+        self.events = events if events is not None else EventPaths(paths)
         self.context = context
         self.end_data = end_data
         self.accumulator = StreamAccumulator(context, usage_mode="last")
@@ -113,22 +121,38 @@ class PostStreamHandler:
 
     def feed(self, frame: Frame) -> str | None:
         """Take one event; return the text delta it carries, if any."""
-        if self.end_data is not None and frame.data == self.end_data:
+        name, data, _ = frame
+        if self.end_data is not None and data == self.end_data:
             self.finished = True
             return None
-        event = decode_json(frame.data, self.context, "a stream event")
-        if frame.event == "error" or (isinstance(event, Mapping) and event.get("error")):
+        try:
+            event = json.loads(data)
+        except ValueError:
+            event = _NOT_JSON  # decoded again below, outside this handler: no context kept
+        if event is _NOT_JSON:
+            event = decode_json(data, self.context, "a stream event")
+        if name == "error" or ((type(event) is dict or isinstance(event, Mapping))
+                               and event.get("error")):
             raise wire.stream_error(event, self.context)
-        paths, acc = self.paths, self.accumulator
+        acc = self.accumulator
         acc.add_raw(event)
-        acc.add_usage(wire.parse_usage(_found(paths.usage, event)))
-        acc.set_model(optional_str(_found(paths.model, event), "model"))
-        acc.set_finish_reason(optional_str(_found(paths.finish_reason, event),
-                                           "the finish reason"))
-        acc.add_reasoning(wire.text_of(_first(paths.delta_reasoning, event)) or "")
-        wire.add_tool_call_fragments(acc, _found(paths.delta_tool_calls, event))
-        assert paths.delta is not None
-        text = _text(_found(paths.delta, event), paths.delta)
+        usage, model, reason, reasoning, calls, delta = self.events.find(event)
+        # Each part is read only where the event has it: every reader below does
+        # nothing with null (or with what a path does not find).
+        if usage is not None and usage is not MISSING:
+            acc.add_usage(wire.parse_usage(usage))
+        if model is not None and model is not MISSING:
+            acc.set_model(optional_str(model, "model"))
+        if reason is not None and reason is not MISSING:
+            acc.set_finish_reason(optional_str(reason, "the finish reason"))
+        if reasoning is not None and reasoning is not MISSING:
+            acc.add_reasoning(wire.text_of(reasoning) or "")
+        if calls and calls is not MISSING:
+            wire.add_tool_call_fragments(acc, calls)
+        if type(delta) is str:
+            return acc.add_text(delta) if delta else None
+        assert self.paths.delta is not None
+        text = _text(None if delta is MISSING else delta, self.paths.delta)
         return acc.add_text(text) if text else None
 
     def end(self) -> str | None:
@@ -153,11 +177,13 @@ class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
         {"streaming", "tools", "vision", "audio", "video", "response_format"})
     config: PostAPIChatConfig
     paths: ChatPaths
+    events: EventPaths
 
     def setup(self) -> None:
         """Build the endpoint and the paths."""
         super().setup()
         self.paths = ChatPaths.of(self.config)
+        self.events = EventPaths(self.paths)
 
     def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:
         """As AgentScope v0.1.6's POST wrapper formats, by the model named in
@@ -229,8 +255,8 @@ class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
                 f"config {self.config_name!r} cannot stream: its response_path is not "
                 "OpenAI's shape, so say where each event's text is with stream_delta_path",
                 config_name=self.config_name, capability="streaming")
-        return PostStreamHandler(self.paths, self.context,
-                                 self.config.stream_end)
+        return PostStreamHandler(self.paths, self.context, self.config.stream_end,
+                                 self.events)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         handler = self._handler()

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MISSING", "ResponsePath", "describe_shape", "openai_prefix"]
+__all__ = ["MISSING", "PathGroup", "ResponsePath", "describe_shape", "openai_prefix"]
 
 MISSING: Any = object()  # what `find` returns for a path that does not match
 _WILDCARD = "*"
@@ -108,6 +108,76 @@ class ResponsePath:
         if isinstance(found, list):
             return f"at {at!r} the list has {len(found)} item(s), so no index {step}"
         return f"at {at!r} there is {_kind(found)}, where {step!r} was looked for"
+
+
+# What a group's walk holds for a node it could not read on the fast path: each path
+# through that node is then looked up on its own.
+_SLOW: Any = object()
+# Where no step can lead anywhere.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+class PathGroup:
+    """Several compiled paths looked up in one walk: a step they share (such as the
+    `data.response.choices.0` of every stream event's paths) is taken once.
+
+    `find_all(data)` is `[path.find(data) for path in paths]`, the same values for any
+    data: the walk reads plain dicts, lists and scalars as `find` does, and hands each
+    path that meets anything else (a wildcard, another kind of mapping or list) to
+    that path's own `find`.
+    """
+
+    __slots__ = ("_leaves", "_nodes", "_slow", "paths")
+
+    def __init__(self, paths: tuple[ResponsePath, ...] | list[ResponsePath]) -> None:
+        self.paths = tuple(paths)
+        # The steps of every path as a tree, flattened parents first: each node is
+        # (its parent's node number, its step, that step as an index or None); node 0
+        # is the data itself.
+        nodes: list[tuple[int, str, int | None]] = []
+        numbers: dict[tuple[str, ...], int] = {(): 0}
+        leaves: list[int] = []
+        slow: list[int] = []
+        for number, path in enumerate(self.paths):
+            if not path.fast:  # a wildcard: the general walk only
+                leaves.append(-1)
+                slow.append(number)
+                continue
+            for depth, (step, index) in enumerate(path.fast):
+                key = path.steps[:depth + 1]
+                if key not in numbers:
+                    numbers[key] = len(nodes) + 1
+                    nodes.append((numbers[path.steps[:depth]], step, index))
+            leaves.append(numbers[path.steps])
+        self._nodes = tuple(nodes)
+        self._leaves = tuple(leaves)
+        self._slow = tuple(slow)
+
+    def find_all(self, data: Any) -> list[Any]:
+        """What each path leads to in `data` (MISSING where it does not match), in the
+        order of `paths`."""
+        values = [data]
+        append = values.append
+        slow = bool(self._slow)
+        for parent, step, index in self._nodes:
+            value = values[parent]
+            kind = type(value)
+            if kind is dict:
+                append(value.get(step, MISSING))
+            elif kind is list:
+                append(value[index] if index is not None and -len(value) <= index < len(value)
+                       else MISSING)
+            elif value is MISSING or kind in _SCALARS:
+                append(MISSING)  # what the general walk finds there too
+            else:  # another kind of mapping or list: the general walk
+                append(_SLOW)
+                slow = True
+        found = [values[leaf] if leaf >= 0 else _SLOW for leaf in self._leaves]
+        if slow:
+            paths = self.paths
+            found = [paths[n].find(data) if value is _SLOW else value
+                     for n, value in enumerate(found)]
+        return found
 
 
 def openai_prefix(text_path: str) -> tuple[str, str] | None:

@@ -1,0 +1,127 @@
+"""Reading a streamed chat answer's events by the config's paths, all of an event's
+paths at once: what `PostStreamHandler` looks up in every event.
+
+`EventPaths.find(event)` gives what each path finds on its own (`ResponsePath.find`),
+by slot. Its paths are read in one walk (`PathGroup`); where they are the OpenAI chunk
+layout under a prefix (the paths a config that names none gets around an OpenAI-shaped
+`response_path`, AgentScope's `data.response.choices.0.message.content` among them),
+an event of plain dicts and lists is read by that layout's own few lookups instead,
+and any other event by the walk.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from modelhub.providers.post_api.paths import MISSING, PathGroup, ResponsePath, openai_prefix
+
+if TYPE_CHECKING:
+    from modelhub.providers.post_api.chat import ChatPaths
+
+__all__ = ["EventPaths"]
+
+# The OpenAI chunk's paths under a prefix, in the order `EventPaths` holds them.
+_LAYOUT = ("usage", "model", "choices.{n}.finish_reason", "choices.{n}.delta.tool_calls",
+           "choices.{n}.delta.content", "choices.{n}.delta.reasoning_content",
+           "choices.{n}.delta.reasoning")
+# What an event without a part holds for it.
+_NONE = (MISSING,) * 6
+
+
+def _layout_of(paths: list[ResponsePath],
+               text: ResponsePath) -> tuple[tuple[tuple[str, int | None], ...], int] | None:
+    """(the prefix's steps, the choice index) when `paths` are the OpenAI chunk layout
+    (in `_LAYOUT`'s order) under the prefix of the text path `text`, else None."""
+    shape = openai_prefix(text.text)
+    if shape is None:
+        return None
+    prefix, n = shape
+    expected = [prefix + p.format(n=n) for p in _LAYOUT]
+    if [p.text for p in paths] != expected:
+        return None
+    steps = ResponsePath.parse(prefix[:-1]).fast if prefix else ()
+    if prefix and not steps:  # a wildcard in the prefix: the walk only
+        return None
+    return steps, int(n)
+
+
+def _value(found: Any) -> bool:
+    return found is not MISSING and found is not None
+
+
+class EventPaths:
+    """The paths a stream event is read by: `find(event)` gives the six parts of an
+    event, each what its path finds on its own (MISSING where it does not match, or
+    where the config has no such path): usage, model, finish reason, reasoning (of the
+    reasoning paths, the first that finds a value other than null), tool-call
+    fragments and the text delta."""
+
+    __slots__ = ("group", "layout", "slots")
+
+    def __init__(self, paths: ChatPaths) -> None:
+        present: list[ResponsePath] = []
+
+        def slot(path: ResponsePath | None) -> int:
+            if path is None:
+                return -1  # reads the MISSING put after what the group finds
+            present.append(path)
+            return len(present) - 1
+
+        # The slots of the first five parts, then those of the reasoning paths.
+        self.slots = (slot(paths.usage), slot(paths.model), slot(paths.finish_reason),
+                      slot(paths.delta_tool_calls), slot(paths.delta),
+                      *(slot(p) for p in paths.delta_reasoning))
+        self.group = PathGroup(present)
+        self.layout = _layout_of(present, paths.text)
+
+    def find(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+        """(usage, model, finish reason, reasoning, tool calls, delta) in `event`."""
+        if self.layout is not None:
+            parts = self._chunk(event)
+            if parts is not None:
+                return parts
+        found = self.group.find_all(event)
+        found.append(MISSING)
+        usage, model, reason, calls, delta, *reasoning = (found[n] for n in self.slots)
+        thought = next((r for r in reasoning if _value(r)), MISSING)
+        return usage, model, reason, thought, calls, delta
+
+    def _chunk(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any] | None:
+        """The layout's parts of an event of plain dicts and lists, as its paths find
+        them; None for an event holding anything else on the way."""
+        assert self.layout is not None
+        steps, n = self.layout
+        chunk = event
+        for step, index in steps:
+            kind = type(chunk)
+            if kind is dict:
+                chunk = chunk.get(step, MISSING)
+            elif kind is list and index is not None:
+                chunk = chunk[index] if -len(chunk) <= index < len(chunk) else MISSING
+            else:
+                return None
+            if chunk is MISSING:
+                return _NONE
+        if type(chunk) is not dict:
+            return None
+        usage, model = chunk.get("usage", MISSING), chunk.get("model", MISSING)
+        choices = chunk.get("choices", MISSING)
+        if type(choices) is list and -len(choices) <= n < len(choices):
+            choice = choices[n]
+        elif choices is MISSING or type(choices) is list:  # none, or not this one
+            return usage, model, MISSING, MISSING, MISSING, MISSING
+        else:
+            return None
+        if type(choice) is not dict:
+            return None
+        reason = choice.get("finish_reason", MISSING)
+        delta = choice.get("delta", MISSING)
+        if type(delta) is dict:
+            thought = delta.get("reasoning_content", MISSING)
+            if thought is MISSING or thought is None:
+                thought = delta.get("reasoning", MISSING)
+            return (usage, model, reason, thought, delta.get("tool_calls", MISSING),
+                    delta.get("content", MISSING))
+        if delta is MISSING or delta is None:  # no step leads on from null
+            return usage, model, reason, MISSING, MISSING, MISSING
+        return None
