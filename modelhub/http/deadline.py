@@ -18,21 +18,47 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["install", "within"]
+__all__ = ["call_timeout", "install", "timeout_for", "within"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "modelhub_deadline", default=None)
+# A call's own `timeout` (model(..., timeout=...)), boxed: (None,) means no limit.
+_CALL_TIMEOUT: contextvars.ContextVar[tuple[float | None] | None] = contextvars.ContextVar(
+    "modelhub_call_timeout", default=None)
 
 
 @contextlib.contextmanager
 def within(seconds: float | None) -> Iterator[None]:
     """Bound every network wait of the requests made inside the block to `seconds`
-    from now, all together (None: no bound)."""
-    token = _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
+    from now, all together (None: no bound). Inside another `within`, the earlier of
+    the two deadlines holds."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    outer = _DEADLINE.get()
+    if outer is not None and (deadline is None or outer < deadline):
+        deadline = outer
+    token = _DEADLINE.set(deadline)
     try:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+@contextlib.contextmanager
+def call_timeout(seconds: float | None) -> Iterator[None]:
+    """Inside the block, a call's own timeout replaces the configured one of whatever
+    it calls (`timeout_for`); None means no limit."""
+    token = _CALL_TIMEOUT.set((seconds,))
+    try:
+        yield
+    finally:
+        _CALL_TIMEOUT.reset(token)
+
+
+def timeout_for(configured: float | None) -> float | None:
+    """The timeout a request made now keeps to: the call's own (`call_timeout`), else
+    `configured`."""
+    given = _CALL_TIMEOUT.get()
+    return configured if given is None else given[0]
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:
