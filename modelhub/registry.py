@@ -28,6 +28,7 @@ from modelhub.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelhub.calls.runtime import CallRuntime
     from modelhub.config.expand import MissingVar
     from modelhub.config.schema import ModelConfig
     from modelhub.config.sources import ConfigSource, Location, RawConfig
@@ -198,6 +199,21 @@ class Registry:
         self._instances: dict[str, ModelWrapperBase] = {}
         self._build_locks: dict[str, threading.Lock] = {}
         self._initialised = False
+        self._calls: CallRuntime | None = None
+
+    @property
+    def calls(self) -> CallRuntime:
+        """What this registry keeps for its configs' calls: hooks, usage totals and
+        budgets, rate limiters, log files (made on first use)."""
+        runtime = self._calls
+        if runtime is None:
+            with self._lock:
+                if self._calls is None:
+                    from modelhub.calls.runtime import CallRuntime
+
+                    self._calls = CallRuntime()
+                runtime = self._calls
+        return runtime
 
     # -- loading ---------------------------------------------------------------------
     def init(self, model_configs: ConfigSource | None = None, *,
@@ -218,10 +234,22 @@ class Registry:
             _raise_all(issues)
         with self._lock:
             issues = self._clashes(prepared, clear_existing)
+            issues += self._fallback_issues(prepared, clear_existing)
             if issues:
                 _raise_all(issues)
             self._swap(prepared, clear_existing)
         return list(prepared)
+
+    def _fallback_issues(self, prepared: dict[str, ConfigEntry],
+                         clear_existing: bool) -> list[ConfigIssue]:
+        """Fallbacks of the new configs naming no config, or making a cycle, in the
+        table as it would be (the caller holds the lock)."""
+        table = prepared if clear_existing else {**self._entries, **prepared}
+        if not any(entry.config.fallbacks for entry in table.values()):
+            return []
+        from modelhub.calls.fallbacks import check
+
+        return check(table, prepared)
 
     @staticmethod
     def _source(model_configs: ConfigSource | None, env: Mapping[str, str]) -> ConfigSource:
@@ -316,6 +344,7 @@ class Registry:
             if wrapper is not None:
                 return wrapper
             wrapper = self.wrapper_class(config_name)(entry.config)
+            wrapper._registry = self
             with self._lock:
                 # init() may have replaced this config while we were building.
                 if self._entries.get(config_name) is entry:
