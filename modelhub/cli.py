@@ -1,4 +1,5 @@
-"""The `modelhub` command line: list, validate, show, plugins, schema, chat.
+"""The `modelhub` command line: list, validate, show, plugins, schema, chat, agent, serve,
+batch.
 
 Configs come from `--config PATH` (repeatable) or the MODELHUB_CONFIG variable.
 Errors are printed without a traceback: exit 1 for a modelhub error, 2 for usage.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 try:
@@ -16,7 +18,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the install
     sys.exit("the modelhub command line needs click: pip install 'modelhub[cli]'")
 
-from modelhub.errors import ConfigError, ModelhubError
+from modelhub.errors import ConfigError, MissingDependencyError, ModelhubError
 from modelhub.registry import CONFIG_ENV_VAR, Registry
 
 __all__ = ["main"]
@@ -261,6 +263,148 @@ def chat(ctx: click.Context, name: str, prompt: str | None, system: str | None,
         u = usage
         click.echo(f"usage: {u.input_tokens} in, {u.output_tokens} out, "
                    f"{u.total_tokens} total", err=True)
+
+
+def _require(modules: tuple[str, ...], extra: str, command: str) -> None:
+    """A MissingDependencyError naming the extra unless every module is installed."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingDependencyError(
+            f"`modelhub {command}` needs {', '.join(missing)}, which is not installed: "
+            f"pip install 'modelhub[{extra}]'", extra=extra)
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on; anything but loopback exposes the models.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="The port (0: any free one).")
+@click.option("--api-key", envvar="MODELHUB_SERVE_KEY", metavar="KEY",
+              help="Require this bearer key of every client (default: $MODELHUB_SERVE_KEY).")
+@click.option("--timeout", default=600.0, show_default=True,
+              type=click.FloatRange(0, min_open=True),
+              help="Seconds a model call (a whole stream) may take.")
+@click.option("--max-body", default=16 * 1024 * 1024, show_default=True,
+              type=click.IntRange(1), help="The largest request body, in bytes.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@config_option
+@click.pass_context
+def serve(ctx: click.Context, names: tuple[str, ...], host: str, port: int,
+          api_key: str | None, timeout: float, max_body: int, log_level: str) -> None:
+    """Serve configured models over OpenAI's HTTP API (/v1/models, /v1/chat/completions,
+    /v1/embeddings) and AgentScope's POST shape (/llm/). NAMES: the configs to serve
+    (default: every chat and embedding config)."""
+    _require(("starlette", "uvicorn"), "serve", "serve")
+    from modelhub import serve as server
+
+    served = server.served_models(_registry(ctx), names)
+    for name, reason in served.skipped.items():
+        click.echo(f"not serving {name}: {reason}", err=True)
+    if not served.models:
+        raise click.UsageError("no chat or embedding model to serve")
+    sock = server.bind(host, port)
+    if not api_key and not server.is_loopback(host):
+        click.echo(f"warning: serving on {host} with no API key: anyone who reaches this "
+                   "port can use the models (set --api-key or MODELHUB_SERVE_KEY)", err=True)
+    url = server.url_of(sock)
+    click.echo(f"modelhub serve: {', '.join(served.models)} at {url}/v1 (OpenAI API) and "
+               f"{url}/llm/ (AgentScope POST)")
+    sys.stdout.flush()
+    limits = server.Limits(max_body=max_body, timeout=timeout)
+    server.run(server.create_app(served.models, api_key=api_key or None, limits=limits),
+               sock, log_level=log_level)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("input_path", metavar="INPUT.jsonl",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the answers go (JSON Lines); a rerun skips lines answered there.")
+@click.option("--concurrency", "-c", default=16, show_default=True, type=click.IntRange(1),
+              help="Requests in flight (per worker with --ray).")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Run on a Ray cluster: its address, or 'auto' for the one on this machine.")
+@click.option("--ray-workers", type=click.IntRange(1),
+              help="Worker actors with --ray (default: one per CPU of the cluster).")
+@click.option("--ray-env", multiple=True, metavar="VAR",
+              help="An environment variable to set on the Ray workers too (repeatable).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@config_option
+@click.pass_context
+def batch(ctx: click.Context, name: str, input_path: Path, output: Path, concurrency: int,
+          ray_address: str | None, ray_workers: int | None, ray_env: tuple[str, ...],
+          no_progress: bool) -> None:
+    """Ask model NAME one request per line of INPUT.jsonl; answers go to OUTPUT in input
+    order, each with its usage or its error. A line is {"messages": [...]} or
+    {"prompt": "..."} (embedding models: {"input": ...}), plus an optional "id" and any
+    call argument ("temperature", "tools", ...)."""
+    if not no_progress:
+        _require(("tqdm",), "batch", "batch")
+    if ray_address:
+        _require(("ray",), "ray", "batch --ray")
+    if output.resolve() == input_path.resolve():
+        raise click.UsageError("the output file must not be the input file")
+    from modelhub.batch import BatchJob, check_kind
+
+    registry = _registry(ctx)
+    check_kind(name, registry.wrapper_class(name).kind)
+    job = BatchJob(input_path, output, concurrency, progress=not no_progress)
+    try:
+        if ray_address:
+            from modelhub.batch.ray_job import forwarded_env, run_ray, worker_config
+
+            result = run_ray(ray_address, worker_config(registry.entry(name)), job,
+                             workers=ray_workers, env=forwarded_env(ray_env))
+        else:
+            from modelhub.batch import run_local
+
+            result = run_local(registry.get(name), job)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: every answer that arrived is in {output}; run the same "
+                   "command again to go on", err=True)
+        raise
+    click.echo(f"{result.answered} of {result.total} lines answered"
+               + (f" ({result.skipped} by an earlier run)" if result.skipped else "")
+               + f"; answers in {output}", err=True)
+    if result.failed:
+        raise click.ClickException(f"{result.failed} lines failed (their errors are in "
+                                   f"{output}); run the same command again to retry them")
+@cli.command()
+@click.argument("name")
+@click.argument("question")
+@click.option("--tools", "tool_sources", multiple=True, metavar="FILE_OR_MODULE",
+              help="A Python file or module whose functions are the tools (repeatable; "
+                   "file.py:f,g picks some).")
+@click.option("--call-model", help="A config that makes the tool calls (NAME reasons).")
+@click.option("--max-iterations", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--mode", type=click.Choice(["auto", "native", "text"]), default="auto",
+              show_default=True, help="Native tool calls, or the ReAct text protocol.")
+@click.option("--system", help="The system prompt.")
+@click.option("--no-stream", is_flag=True, help="Print each step once it is complete.")
+@config_option
+@click.pass_context
+def agent(ctx: click.Context, name: str, question: str, tool_sources: tuple[str, ...],
+          call_model: str | None, max_iterations: int, mode: str, system: str | None,
+          no_stream: bool) -> None:
+    """Answer QUESTION with a ReAct agent on config NAME, printing each step (thought,
+    action, observation, answer) as it happens."""
+    from modelhub.agents.console import build_agent, print_run
+
+    registry = _registry(ctx)
+    try:
+        built = build_agent(registry, name, tool_sources, call_model=call_model,
+                            max_iterations=max_iterations, mode=mode,  # type: ignore[arg-type]
+                            system=system)
+    except (ImportError, OSError, AttributeError, TypeError, ValueError) as error:
+        if isinstance(error, ModelhubError):
+            raise
+        raise click.UsageError(str(error)) from error
+    print_run(built, question, stream=not no_stream, echo=click.echo, style=click.style)
 
 
 _USE_INSTEAD = {

@@ -326,10 +326,14 @@ class InvalidRequestError(ModelCallError, ValueError):
 
 class ResponseParseError(ModelCallError, ValueError):
     """The provider's answer could not be understood; `response` holds what was read
-    (redacted)."""
+    (redacted); `text`, for an answer that does not follow the response_format asked
+    for, the model's own text (of the last attempt, after `attempts` of them)."""
 
-    def __init__(self, message: str, *, response: Any = None, **context: Any) -> None:
+    def __init__(self, message: str, *, response: Any = None, text: str | None = None,
+                 attempts: int = 1, **context: Any) -> None:
         self.response = response
+        self.text = text
+        self.attempts = attempts
         super().__init__(message, **context)
 
 

@@ -29,6 +29,7 @@ protocol). When the queue runs dry it raises `ScriptExhaustedError`, or answers
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import deque
@@ -215,6 +216,7 @@ class ScriptedModel(ChatWrapperBase):
         """Queue the config's replies and take its capabilities."""
         self._lock = threading.Lock()
         self._queue: deque[ScriptedReply] = deque()
+        self._ids = itertools.count()  # call ids unique across the model's answers
         self.calls = []
         if self.config.capabilities is not None:
             # This instance's own capabilities shadow the class's: the base reads them.
@@ -247,6 +249,7 @@ class ScriptedModel(ChatWrapperBase):
         with self._lock:
             self._queue.clear()
             self.calls.clear()
+            self._ids = itertools.count()
 
     @staticmethod
     def _reply_of(value: Any) -> ScriptedReply:
@@ -302,8 +305,9 @@ class ScriptedModel(ChatWrapperBase):
             from modelhub.wrappers.stops import trim_at_stop
 
             text = trim_at_stop(text, request.stop)
-        calls = [ToolCall(id=c.id or f"call_{i}", name=c.name, arguments=dict(c.arguments))
-                 for i, c in enumerate(scripted.tool_calls)]
+        calls = [ToolCall(id=c.id or f"call_{next(self._ids)}", name=c.name,
+                          arguments=dict(c.arguments))
+                 for c in scripted.tool_calls]
         usage = scripted.usage
         if usage is None:
             out = _count_words(text) + sum(_count_words(c.arguments) for c in calls)

@@ -5,10 +5,14 @@ The model is told about the tools in its system prompt and asked to answer a cal
 JSON object, `{"name": ..., "arguments": {...}}` (or a list of them); the keys are
 `name_key` and `arguments_key`, as smolagents' `tool_name_key` / `tool_arguments_key`
 take them. Its answer is parsed back into `ToolCall`s. The parser also reads what chat
-templates with tool support make models write: calls inside `<tool_call>` tags or
+templates with tool support and small models write: calls inside `<tool_call>` tags or
 ```json fences, `parameters` for the arguments (Llama 3.1), the OpenAI
-`{"type": "function", "function": {...}}` shape; an object whose name is not one of
-the tools offered is answer text, not a call.
+`{"type": "function", "function": {...}}` shape, `{"tool_calls": [...]}`, ReAct's
+`Action: {json}` and `Action: name` + `Action Input: {json}` lines, Python literals
+(`[{'name': 'add', 'arguments': {'a': 1}}]`, as xLAM-style adapters write) and
+Python calls (`[add(a=1, b=2)]`, `Action: add(1, 2)`: positional arguments follow the
+tool's parameters). An object whose name is not one of the tools offered is answer
+text, not a call; the labels around a call (`Action:`) go with it.
 
     protocol = ToolTextProtocol(name_key="name", arguments_key="arguments")
     messages = protocol.render_messages(request.messages, request.tools)
@@ -22,10 +26,11 @@ it behind a `StopTrimmer`, for local backends that return their stop strings.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +41,15 @@ __all__ = ["AnswerFilter", "ToolTextFilter", "ToolTextProtocol", "template_messa
 
 ToolSpec = dict[str, Any]
 # Where a call may begin in a streamed answer.
-_TRIGGERS = ("{", "[", "<tool_call>", "```")
-_WRAPPERS = re.compile(r"</?tool_call>|```(?:json|JSON)?")
+_TRIGGERS = ("{", "[", "<tool_call>", "```", "Action:")
+_WRAPPERS = re.compile(r"</?tool_call>|```(?:json|JSON|python)?")
 _ARGUMENT_ALIASES = ("arguments", "parameters")
+_CLOSERS = {"{": "}", "[": "]", "(": ")"}
+# The ReAct labels a call written after them takes along when it is cut out of the text.
+_LABEL = re.compile(r"(?:Action:[ \t]*[\w.-]*[ \t]*\n?[ \t]*)?Action(?: Input)?:[ \t]*\Z")
+_NAMED_INPUT = re.compile(r"Action:[ \t]*([\w.-]+)[ \t]*\n?[ \t]*Action Input:[ \t]*\Z")
+# Parameter names of each tool, in order (for positional arguments of a Python call).
+Params = Mapping[str, Sequence[str]]
 
 
 def _text(content: Any) -> str:
@@ -47,8 +58,46 @@ def _text(content: Any) -> str:
     return to_text(content)
 
 
-def _names(tools: Sequence[ToolSpec] | None) -> set[str] | None:
-    return None if tools is None else {t["function"]["name"] for t in tools}
+def _names(tools: Sequence[ToolSpec] | None) -> dict[str, list[str]] | None:
+    """Each tool's name and its parameter names, in order."""
+    if tools is None:
+        return None
+    return {t["function"]["name"]: list((t["function"].get("parameters") or {})
+                                         .get("properties") or {})
+            for t in tools}
+
+
+def _balanced_end(text: str, begin: int) -> int | None:
+    """The end of the bracketed span opening at `begin` (quotes respected), or None."""
+    closing: list[str] = []
+    quote = None
+    i = begin
+    while i < len(text):
+        char = text[i]
+        if quote is not None:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char in _CLOSERS:
+            closing.append(_CLOSERS[char])
+        elif char in ")]}":
+            if not closing or closing.pop() != char:
+                return None
+            if not closing:
+                return i + 1
+        i += 1
+    return None
+
+
+def _literal(snippet: str) -> Any:
+    """A Python literal (single quotes, True, None), or ValueError."""
+    try:
+        return ast.literal_eval(snippet)
+    except (SyntaxError, TypeError, MemoryError, RecursionError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _chosen(tools: Sequence[ToolSpec], tool_choice: str | Mapping[str, Any] | None
@@ -166,10 +215,13 @@ class ToolTextProtocol:
         return {**schema, "$defs": defs} if defs else schema
 
     # -- what the model answered -----------------------------------------------------------
-    def calls_in(self, value: Any, names: set[str] | None) -> list[ToolCall]:
+    def calls_in(self, value: Any, names: Collection[str] | None) -> list[ToolCall]:
         """The calls a decoded JSON value holds: one object, or a list of them (all
         calls, or none is taken)."""
-        items = value if isinstance(value, list) and value else [value]
+        if isinstance(value, dict) and isinstance(value.get("tool_calls"), list) \
+                and self.name_key not in value:
+            value = value["tool_calls"]
+        items = value if isinstance(value, (list, tuple)) and value else [value]
         calls = []
         for item in items:
             if not isinstance(item, dict):
@@ -197,27 +249,26 @@ class ToolTextProtocol:
         rest, calls = tool_filter.finish()
         return (shown + rest if not calls else (shown + rest).strip() or None), calls
 
-    def split(self, text: str, names: set[str] | None) -> tuple[str, list[ToolCall]]:
-        """`text` with its calls (and the tags or fences around them) taken out, and
-        the calls, in order."""
-        decoder = json.JSONDecoder()
+    def split(self, text: str, names: Params | Collection[str] | None
+              ) -> tuple[str, list[ToolCall]]:
+        """`text` with its calls (and the tags, fences and labels around them) taken
+        out, and the calls, in order. `names` are the tools' names (with their
+        parameter names, in order, for positional arguments); None takes any name."""
+        params: Params = names if isinstance(names, Mapping) else {}
+        named = re.compile(r"(?<![\w.])(?:" + "|".join(
+            re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")[ \t]*\(") \
+            if names else None
         kept: list[str] = []
         calls: list[ToolCall] = []
         start = position = 0
         while True:
-            found = [i for i in (text.find("{", position), text.find("[", position)) if i >= 0]
-            if not found:
+            begin = self._next_start(text, position, named)
+            if begin < 0:
                 break
-            begin = min(found)
-            try:
-                value, end = decoder.raw_decode(text, begin)
-            except ValueError:
-                position = begin + 1
-                continue
-            here = self.calls_in(value, names)
-            if here:
-                kept.append(text[start:begin])
-                calls += here
+            found, end = self._calls_at(text, begin, names, params)
+            if found:
+                kept.append(_LABEL.sub("", text[start:begin]))
+                calls += found
                 start = end
             position = end
         kept.append(text[start:])
@@ -225,16 +276,78 @@ class ToolTextProtocol:
             return text, []
         return _WRAPPERS.sub("", "".join(kept)), calls
 
+    @staticmethod
+    def _next_start(text: str, position: int, named: re.Pattern[str] | None) -> int:
+        found = [i for i in (text.find("{", position), text.find("[", position)) if i >= 0]
+        if named is not None and (match := named.search(text, position)):
+            found.append(match.start())
+        return min(found, default=-1)
+
+    def _calls_at(self, text: str, begin: int, names: Collection[str] | None,
+                  params: Params) -> tuple[list[ToolCall], int]:
+        """The calls written at `begin`, and where reading goes on from."""
+        if text[begin] not in "{[":  # a Python call: name(...)
+            paren = text.index("(", begin)
+            end = _balanced_end(text, paren)
+            if end is None:
+                return [], begin + 1
+            return self._python_calls(text[begin:end], names, params) or [], end
+        try:
+            value, end = json.JSONDecoder().raw_decode(text, begin)
+        except ValueError:
+            closing = _balanced_end(text, begin)
+            if closing is None:
+                return [], begin + 1
+            snippet, end = text[begin:closing], closing
+            try:
+                value = _literal(snippet)
+            except ValueError:
+                calls = self._python_calls(snippet, names, params) if names else None
+                return (calls, end) if calls else ([], begin + 1)
+        calls = self.calls_in(value, names)
+        if not calls and isinstance(value, dict):  # Action: name / Action Input: {...}
+            label = _NAMED_INPUT.search(text, max(0, begin - 200), begin)
+            if label and (names is None or label.group(1) in names):
+                calls = [ToolCall(id=_call_id(), name=label.group(1),
+                                  arguments=_arguments_dict(value, label.group(1)))]
+        return calls, end
+
+    def _python_calls(self, snippet: str, names: Collection[str] | None,
+                      params: Params) -> list[ToolCall] | None:
+        """Calls written as Python: `name(a=1)`, or a list of such calls."""
+        try:
+            tree = ast.parse(snippet.strip(), mode="eval").body
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+        nodes = tree.elts if isinstance(tree, (ast.List, ast.Tuple)) else [tree]
+        calls = []
+        for node in nodes:
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) \
+                    or (names is not None and node.func.id not in names):
+                return None
+            name = node.func.id
+            order = list(params.get(name, ()))
+            if len(node.args) > len(order) or any(k.arg is None for k in node.keywords):
+                return None
+            try:
+                arguments = {order[i]: ast.literal_eval(a) for i, a in enumerate(node.args)}
+                arguments.update({str(k.arg): ast.literal_eval(k.value) for k in node.keywords})
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                return None
+            calls.append(ToolCall(id=_call_id(), name=name, arguments=arguments))
+        return calls or None
+
 
 class ToolTextFilter:
     """The deltas of a streamed answer, with what may be a tool call held back until
     the end. `feed` returns what may be shown now; `finish` the rest, and the calls."""
 
-    __slots__ = ("_held", "_names", "_protocol", "_triggered")
+    __slots__ = ("_held", "_names", "_protocol", "_triggered", "_triggers")
 
     def __init__(self, protocol: ToolTextProtocol, tools: Sequence[ToolSpec] | None) -> None:
         self._protocol = protocol
         self._names = _names(tools)
+        self._triggers = (*_TRIGGERS, *(f"{n}(" for n in self._names or ()))
         self._held = ""
         self._triggered = False
 
@@ -244,12 +357,12 @@ class ToolTextFilter:
             self._held += delta
             return ""
         text = self._held + delta
-        hits = [i for i in (text.find(t) for t in _TRIGGERS) if i >= 0]
+        hits = [i for i in (text.find(t) for t in self._triggers) if i >= 0]
         if hits:
             cut = min(hits)
             self._triggered, self._held = True, text[cut:]
             return text[:cut]
-        keep = max((n for t in _TRIGGERS for n in range(1, len(t))
+        keep = max((n for t in self._triggers for n in range(1, len(t))
                     if text.endswith(t[:n])), default=0)
         self._held = text[len(text) - keep:] if keep else ""
         return text[:len(text) - keep]

@@ -1,7 +1,8 @@
 """modelhub benchmark: every figure is a ratio against its floor, measured in the same run.
 
-    python scripts/bench.py                    # the core figures (a)-(f), about five minutes
+    python scripts/bench.py                    # the core figures (a)-(g), about six minutes
     python scripts/bench.py --quick            # fewer repetitions
+    python scripts/bench.py --batch            # figure (g) alone: modelhub batch
     python scripts/bench.py --family NAME      # one provider family against its bare SDK
     python scripts/bench.py --all              # the core figures, then every family
 
@@ -128,7 +129,7 @@ def _configs(base_url: str) -> list[dict[str, Any]]:
 
 
 def core(quick: bool) -> None:
-    """The core figures (a)-(f)."""
+    """The core figures (a)-(g)."""
     runs, calls, streams = (7, 300, 30) if quick else (15, 2000, 150)
 
     import yaml
@@ -313,8 +314,20 @@ def core(quick: bool) -> None:
                      "<= 100 ms", f"100 openai.OpenAI() clients: {sdk * 1000:.0f} ms"))
         print(f"  100 wrappers built in {build * 1000:.1f} ms (target <= 100 ms); "
               f"100 openai.OpenAI() clients: {sdk * 1000:.0f} ms")
+
+        import bench_batch
+
+        bench_batch.run(base, quick)
     finally:
         server.__exit__(None, None, None)
+
+
+def batch_only(quick: bool) -> None:
+    """Figure (g) alone, on a server of its own."""
+    import bench_batch
+
+    with serve(_routes()) as url:
+        bench_batch.run(url + "/v1", quick)
 
 
 def main() -> None:
@@ -325,8 +338,12 @@ def main() -> None:
     parser.add_argument("--family", action="append", choices=families(), default=[],
                         help="a provider family's figures (repeatable)")
     parser.add_argument("--all", action="store_true", help="core figures and every family")
+    parser.add_argument("--batch", action="store_true",
+                        help="figure (g) alone: modelhub batch against httpx.AsyncClient")
     args = parser.parse_args()
-    if args.all or not args.family:
+    if args.batch:
+        batch_only(args.quick)
+    elif args.all or not args.family:
         core(args.quick)
     for name in families() if args.all else args.family:
         run_family(name, args.quick)

@@ -141,6 +141,11 @@ class ModelConfig(ConfigModel):
         default=None, min_length=1,
         description="An SQLite file recording each call of this config (opt-in).")
 
+    parse_retries: int = Field(
+        default=0, ge=0, le=10,
+        description="Chat models: how many times a call with a response_format is asked "
+                    "again, shown the parse error, when its answer does not parse.")
+
     @field_validator("fallbacks")
     @classmethod
     def _check_fallbacks(cls, names: list[str], info: ValidationInfo) -> list[str]:

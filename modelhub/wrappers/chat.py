@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
+from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 from modelhub.wrappers.formatting import normalize_messages
@@ -60,6 +61,7 @@ class ChatRequest:
     output: OutputSpec | None = None
     stream: bool = False
     trim_stop: list[str] | None = None  # stop strings the base class trims at
+    parse_retries: int = 0  # asking again when the answer does not match `output`
 
 
 def _media_in(messages: list[dict[str, Any]]) -> set[str]:
@@ -110,6 +112,12 @@ class ChatWrapperBase(ModelWrapperBase):
         else:
             params.pop("stream", None)
         request.stream = stream
+        retries = params.pop("parse_retries", None)
+        if retries is None:
+            retries = getattr(self.config, "parse_retries", 0)
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise TypeError(f"parse_retries must be a whole number >= 0, got {retries!r}")
+        request.parse_retries = retries
         if stop is None:
             stop = params.pop("stop", None)
         if stop is not None:
@@ -167,7 +175,7 @@ class ChatWrapperBase(ModelWrapperBase):
         response finished."""
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).trim(deltas)
-        return deltas, lambda: self.finish(request, finalize())
+        return deltas, lambda: self._finished(request, finalize())
 
     def _astream_parts(self, request: ChatRequest, deltas: AsyncIterator[str],
                        finalize: Callable[[], ModelResponse]
@@ -175,7 +183,7 @@ class ChatWrapperBase(ModelWrapperBase):
         """Async twin of `_stream_parts`."""
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).atrim(deltas)
-        return deltas, lambda: self.finish(request, finalize())
+        return deltas, lambda: self._finished(request, finalize())
 
     def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ChatOperation:
         """The call `model(messages, **kwargs)` as one operation (see `modelhub.calls`)."""
@@ -227,6 +235,30 @@ class ChatWrapperBase(ModelWrapperBase):
         from modelhub.calls.engine import acall
 
         return await acall(self, (messages,), {"stream": stream, **kwargs})  # type: ignore[no-any-return]
+
+    def _finished(self, request: ChatRequest, response: ModelResponse) -> ModelResponse:
+        """A stream's response, finished; an answer that does not parse is not asked
+        for again (its text has been shown), and the error carries the text."""
+        try:
+            return self.finish(request, response)
+        except ResponseParseError as error:
+            error.text = response.text
+            raise
+
+    def _ask_again(self, request: ChatRequest, response: ModelResponse,
+                   error: ResponseParseError, attempt: int) -> ChatRequest:
+        """The request that asks again after an answer that did not parse (the error
+        shown to the model), or the error, with the answer's text, after the last."""
+        error.config_name = error.config_name or self.config_name
+        error.text, error.attempts = response.text, attempt
+        if request.output is None or attempt > request.parse_retries:
+            raise error
+        from dataclasses import replace
+
+        from modelhub.wrappers.structured import retry_messages
+
+        return replace(request, messages=retry_messages(request.messages, request.output,
+                                                        response.text, error))
 
     # -- provider hooks, each with a fallback on the others ---------------------------
     def _complete(self, request: ChatRequest) -> ModelResponse:
@@ -310,7 +342,14 @@ class ChatOperation:
             return wrapper.with_retries(
                 lambda: wrapper._open_stream(request),
                 after=lambda source: prefetch(*wrapper._stream_parts(request, *source)))
-        return wrapper.finish(request, wrapper.with_retries(lambda: wrapper._complete(request)))
+        attempt = 0
+        while True:  # asked again while a structured answer does not parse
+            response = wrapper.with_retries(functools.partial(wrapper._complete, request))
+            try:
+                return wrapper.finish(request, response)
+            except ResponseParseError as error:
+                attempt += 1
+                request = wrapper._ask_again(request, response, error, attempt)
 
     async def arun(self) -> ModelResponse | StreamStart[AsyncIterator[str]]:
         """Make the call (async)."""
@@ -321,5 +360,12 @@ class ChatOperation:
 
             return await wrapper.awith_retries(lambda: wrapper._aopen_stream(request),
                                                after=first)
-        return wrapper.finish(
-            request, await wrapper.awith_retries(lambda: wrapper._acomplete(request)))
+        attempt = 0
+        while True:
+            response = await wrapper.awith_retries(
+                functools.partial(wrapper._acomplete, request))
+            try:
+                return wrapper.finish(request, response)
+            except ResponseParseError as error:
+                attempt += 1
+                request = wrapper._ask_again(request, response, error, attempt)

@@ -1,6 +1,12 @@
 """Structured output, provider-neutral: `response_format` (a pydantic model, a JSON
 schema, or an OpenAI-style response_format dict) becomes an `OutputSpec`, which each
-provider sends in its own form; the answer is parsed into `resp.parsed`."""
+provider sends in its own form; the answer is parsed into `resp.parsed`.
+
+An answer that does not parse can be asked for again (`parse_retries` times, per config
+or per call), with the answer and the error shown to the model (`retry_messages`), as
+AgentScope's parse-and-retry did; after the last, `ResponseParseError` carries the
+model's text.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from typing import Any, Literal
 
 from modelhub.errors import ResponseParseError
 
-__all__ = ["OutputSpec", "normalize_response_format", "parse_output"]
+__all__ = ["OutputSpec", "normalize_response_format", "parse_output", "retry_messages"]
 
 _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n(.*?)\n?```\s*$", re.S)
 _SCHEMA_KEYS = {"type", "properties", "$schema", "anyOf", "oneOf", "allOf", "$ref", "enum",
@@ -30,6 +36,17 @@ class OutputSpec:
     schema: dict[str, Any] | None
     strict: bool
     model: type[Any] | None = None
+
+
+def retry_messages(messages: list[dict[str, Any]], spec: OutputSpec, text: str | None,
+                   error: ResponseParseError) -> list[dict[str, Any]]:
+    """The conversation to ask again with: the answer that did not parse, and what is
+    wrong with it."""
+    wanted = "a JSON object" if spec.schema is None else \
+        f"JSON that follows this schema: {json.dumps(spec.schema, ensure_ascii=False)}"
+    return [*messages, {"role": "assistant", "content": text or ""},
+            {"role": "user", "content": f"That answer could not be used: {error.message}. "
+                                        f"Answer again with only {wanted}"}]
 
 
 def normalize_response_format(fmt: Any) -> OutputSpec | None:

@@ -1,18 +1,17 @@
-"""Tools: OpenAI function specs from plain Python functions, and their validation.
-
-`function_to_tool(fn)` describes a function from its signature, type hints and
-docstring (Google, Sphinx or NumPy style); the parameter schema comes from pydantic,
-so nested models, enums, Literal and Optional all work.
+"""A call's tools as a wrapper takes them: OpenAI function specs (given as specs, or
+as functions described by `modelhub.tools.function_to_tool`), `tool_choice` in
+OpenAI's form, and a call's arguments as a dict.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from modelhub.errors import ResponseParseError
+from modelhub.tools import NAME_PATTERN as _NAME
+from modelhub.tools import Tool, function_to_tool
 
 __all__ = [
     "ToolSpec",
@@ -24,118 +23,6 @@ __all__ = [
 ]
 
 ToolSpec = dict[str, Any]
-_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_SECTION = re.compile(r"^\s*(Args|Arguments|Parameters|Params|Returns|Return|Yields|Raises|"
-                      r"Examples?|Notes?|Attributes)\s*:?\s*$")
-
-
-def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
-    """(summary, {param: description}) from a Google, Sphinx or NumPy docstring."""
-    import inspect
-
-    lines = inspect.cleandoc(doc).splitlines()
-    params: dict[str, str] = {}
-    summary: list[str] = []
-    section: str | None = None
-    current: str | None = None
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        sphinx = re.match(r"^:param\s+(?:[^:]+\s)?(\w+)\s*:\s*(.*)$", stripped)
-        if sphinx:
-            current, section = sphinx.group(1), "sphinx"
-            params[current] = sphinx.group(2).strip()
-        elif stripped.startswith(":"):
-            current, section = None, "sphinx-other"
-        elif _SECTION.match(line) or (i + 1 < len(lines)
-                                      and re.fullmatch(r"-{3,}", lines[i + 1].strip())
-                                      and stripped):
-            section = stripped.rstrip(":").lower()
-            current = None
-            if i + 1 < len(lines) and re.fullmatch(r"-{3,}", lines[i + 1].strip()):
-                i += 1  # NumPy underline
-        elif section in ("args", "arguments", "parameters", "params"):
-            google = re.match(r"^(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$", stripped)
-            numpy = re.match(r"^(\w+)\s*:\s*(.*)$", stripped) if not line[:1].isspace() \
-                else None
-            indented = line[:1].isspace()
-            if google and (indented or numpy is None):
-                current = google.group(1).lstrip("*")
-                params[current] = google.group(3).strip()
-            elif numpy and not indented:
-                current = numpy.group(1)
-                params[current] = ""
-            elif current and stripped:
-                params[current] = (params[current] + " " + stripped).strip()
-        elif section == "sphinx" and current and stripped and line[:1].isspace():
-            params[current] = (params[current] + " " + stripped).strip()
-        elif section is None:
-            summary.append(line)
-        i += 1
-    return "\n".join(summary).strip(), params
-
-
-def _strip_titles(schema: Any) -> Any:
-    from modelhub._json import map_dicts
-
-    return map_dicts(schema, lambda node: {k: v for k, v in node.items()
-                                           if not (k == "title" and isinstance(v, str))})
-
-
-def function_to_tool(fn: Callable[..., Any]) -> ToolSpec:
-    """An OpenAI function tool describing `fn` (a function, method, partial or callable)."""
-    import functools
-    import inspect
-    import typing
-
-    from pydantic import create_model
-
-    target: Any = fn
-    if isinstance(fn, functools.partial):
-        target = fn.func
-    name = getattr(fn, "__tool_name__", None) or getattr(target, "__name__", None)
-    if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(target) \
-            and not isinstance(target, type):
-        name = getattr(fn, "__tool_name__", None) or type(target).__name__
-        target = target.__call__
-    if not name or name == "<lambda>":
-        raise TypeError("a tool needs a named function (lambdas have no usable name); "
-                        "define it with def, or set __tool_name__")
-    if not _NAME.match(name):
-        raise ValueError(f"tool name {name!r} must match {_NAME.pattern}")
-    signature = inspect.signature(fn)
-    try:
-        hints = typing.get_type_hints(target, include_extras=True)
-    except Exception:  # unresolved forward references: fall back to raw annotations
-        hints = {}
-    summary, param_docs = _parse_docstring(inspect.getdoc(target) or "")
-    fields: dict[str, Any] = {}
-    for pname, param in signature.parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise TypeError(f"tool {name!r}: parameter {pname!r} is *args/**kwargs; tools "
-                            "need named parameters only")
-        annotation = hints.get(pname, param.annotation)
-        if annotation is inspect.Parameter.empty:
-            annotation = Any
-        default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[pname] = (annotation, default)
-    model = create_model(f"{name}_parameters", **fields)
-    schema = _strip_titles(model.model_json_schema())
-    for pname, text in param_docs.items():
-        prop = schema.get("properties", {}).get(pname)
-        if prop is not None and text and "description" not in prop:
-            prop["description"] = text
-    parameters: dict[str, Any] = {"type": "object",
-                                  "properties": schema.get("properties", {})}
-    if schema.get("required"):
-        parameters["required"] = schema["required"]
-    if "$defs" in schema:
-        parameters["$defs"] = schema["$defs"]
-    function: dict[str, Any] = {"name": name, "parameters": parameters}
-    if summary:
-        function["description"] = summary
-    return {"type": "function", "function": function}
 
 
 def _check_spec(spec: Mapping[str, Any], index: int) -> ToolSpec:
@@ -202,7 +89,9 @@ def normalize_tool_choice(choice: str | Mapping[str, Any] | Callable[..., Any] |
             raise ValueError(f"tool_choice names {name!r}, which is not among the tools: "
                              f"{', '.join(tool_names(tools))}")
         return dict(choice)
-    if callable(choice):
+    if isinstance(choice, Tool):
+        name = choice.name
+    elif callable(choice):
         name = getattr(choice, "__tool_name__", None) or getattr(choice, "__name__", None)
     elif isinstance(choice, str):
         name = choice
