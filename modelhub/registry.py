@@ -28,6 +28,8 @@ from modelhub.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelhub.calls.hooks import Hook, HookHandle
+    from modelhub.calls.ledger import UsageTotals
     from modelhub.calls.runtime import CallRuntime
     from modelhub.config.expand import MissingVar
     from modelhub.config.schema import ModelConfig
@@ -375,6 +377,25 @@ class Registry:
         cls = plugins.resolve(entry.model_type)
         plugins.check_config_class(entry.model_type, cls, entry.config)
         return cls
+
+    # -- calls -----------------------------------------------------------------------
+    def usage(self, config_name: str | None = None) -> dict[str, UsageTotals]:
+        """Per-config totals of the calls made through this registry (calls, errors,
+        input and output tokens, latency, cost in USD): of every config called, or of
+        one."""
+        return self.calls.ledger.snapshot(config_name)
+
+    def reset_usage(self, config_name: str | None = None) -> None:
+        """Start the totals (and what budgets count as spent) again from zero."""
+        self.calls.ledger.reset(config_name)
+
+    def add_hooks(self, *, before_call: Hook | None = None, after_call: Hook | None = None,
+                  on_error: Hook | None = None) -> HookHandle:
+        """Run these functions around each call of this registry's configs, each given
+        the call's `CallEvent` (see `modelhub.calls.hooks`); `remove()` on the handle
+        returned takes them off."""
+        return self.calls.hooks.add(before_call=before_call, after_call=after_call,
+                                    on_error=on_error)
 
     def list_configs(self) -> list[str]:
         """The names of the loaded configs, in load order."""
