@@ -194,7 +194,7 @@ class _Call:
         """The caller's stream, accounted for when it ends."""
         def on_end(response: Any, error: BaseException | None, text: str) -> None:
             self.end(response, error, closed=response is None and error is None,
-                     partial_text=text if error is not None else None)
+                     partial_text=text if response is None else None)
 
         if is_async:
             return ModelStream(adeltas=start.deltas, finalize=start.finalize, on_end=on_end)
