@@ -39,6 +39,7 @@ _REQUEST_PARAMS = {
     "n": "gen_ai.request.choice.count",
 }
 _installed: list[bool] = []
+_tracers: list[Any] = []  # the global provider's tracer, once made
 
 
 def installed() -> bool:
@@ -76,7 +77,13 @@ def start_span(event: CallEvent, provider: str, base_url: str | None,
 
     from modelhub import __version__
 
-    tracer = trace.get_tracer("modelhub", __version__, tracer_provider=tracer_provider)
+    if tracer_provider is not None:
+        tracer = trace.get_tracer("modelhub", __version__, tracer_provider=tracer_provider)
+    elif _tracers:
+        tracer = _tracers[0]
+    else:  # a proxy while no global provider is set: it follows one set later
+        tracer = trace.get_tracer("modelhub", __version__)
+        _tracers.append(tracer)
     operation = OPERATIONS.get(event.kind, event.kind)
     span = tracer.start_span(f"{operation} {event.model}", kind=trace.SpanKind.CLIENT)
     if not span.is_recording():

@@ -327,8 +327,10 @@ class ChatOperation:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The generation arguments."""
-        return self.request.params
+        """The generation arguments (with the stop strings)."""
+        request = self.request
+        stop = request.stop or request.trim_stop
+        return {**request.params, "stop": stop} if stop else request.params
 
     @property
     def stream(self) -> bool:
