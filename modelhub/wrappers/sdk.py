@@ -4,7 +4,9 @@ provider's one mapping function, for calls and for streams read to their end.
 A mapped error is raised outside the `except` that caught the SDK's exception, so the
 SDK's exception (whose text may quote a request, and so a key) is kept neither as its
 cause nor as its context. An exception the mapping does not claim (it returns None)
-goes on as it is.
+goes on as it is, but for a stream item of a shape the reader cannot read (a
+`ValueError`, `TypeError`, `KeyError`, `IndexError` or `AttributeError` while
+reading): that is a `ResponseParseError`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
-from modelhub.errors import ModelhubError
+from modelhub.errors import ModelhubError, ResponseParseError
 
 __all__ = ["ErrorMapper", "ItemReader", "acall_sdk", "aread_sdk_stream", "call_sdk",
            "read_sdk_stream"]
 
 T = TypeVar("T")
+
+# What a reader (or the SDK decoding an event) raises on an item it cannot read.
+_SHAPE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 # A provider's mapping: the modelhub error for an SDK exception, or None.
 ErrorMapper = Callable[[BaseException], ModelhubError | None]
@@ -58,6 +63,15 @@ async def acall_sdk(fn: Callable[[], Awaitable[T]], map_error: ErrorMapper) -> T
     raise failure
 
 
+def _unreadable(exc: BaseException) -> ModelhubError | None:
+    """The error for a stream item that could not be read (its text is not quoted: it
+    may hold anything), or None for any other exception."""
+    if isinstance(exc, ModelhubError) or not isinstance(exc, _SHAPE_ERRORS):
+        return None
+    return ResponseParseError(
+        f"a stream event has an unexpected shape ({type(exc).__name__})")
+
+
 def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
                     close: Callable[[], Any] | None = None) -> Iterator[str]:
     """The text deltas of an SDK stream, as `reader` finds them; failures while reading
@@ -72,7 +86,7 @@ def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMa
         if last:
             yield last
     except Exception as exc:
-        failure = map_error(exc)
+        failure = map_error(exc) or _unreadable(exc)
         if failure is None:
             raise
     finally:
@@ -97,7 +111,7 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
         if last:
             yield last
     except Exception as exc:
-        failure = map_error(exc)
+        failure = map_error(exc) or _unreadable(exc)
         if failure is None:
             raise
     finally:
