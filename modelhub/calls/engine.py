@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from modelhub.calls.hooks import CallEvent
 from modelhub.calls.options import CallOptions
-from modelhub.errors import ModelhubError
+from modelhub.errors import ModelCallError, ModelhubError
 from modelhub.wrappers.stream import ModelStream, StreamStart
 
 if TYPE_CHECKING:
@@ -164,6 +164,10 @@ class _Call:
             partial_text: str | None = None) -> None:
         """Account for the call's end: totals, limiter, hooks, span and log."""
         event, state = self.event, self.state
+        if isinstance(error, ModelCallError) and error.config_name is None:
+            from modelhub.http.errors import with_context
+
+            with_context(error, self.wrapper.error_context())  # name the config, redact
         event.latency = time.perf_counter() - self.started
         event.response = response
         event.error = error
