@@ -169,7 +169,7 @@ def test_32_threads_calling_and_reinitialising_at_once(tmp_path: Path) -> None:
     def run(target: Any, n: int) -> None:
         try:
             target(n)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             failures.append(error)
 
     threads = [threading.Thread(target=run, args=(caller if n % 2 else reloader, n))
