@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 from modelhub.capabilities import CAPABILITIES, Capability
 from modelhub.config.schema import ModelConfig
 from modelhub.errors import InvalidArgumentError, MissingDependencyError, UnsupportedFeatureError
+from modelhub.http.deadline import timeout_for, within
 from modelhub.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -162,9 +163,13 @@ class ModelWrapperBase:
                      after: Callable[[Any], Any] | None = None) -> Any:
         """Run one attempt of a call, retrying transient failures by the config's policy;
         `after` (reading a stream up to its first delta) runs inside each attempt."""
-        if after is None:
-            return self._retry.call(attempt)
-        return self._retry.call(lambda: after(attempt()))
+        timeout = self._attempt_timeout()
+
+        def bounded() -> Any:
+            with within(timeout):
+                return attempt() if after is None else after(attempt())
+
+        return self._retry.call(bounded)
 
     @overload
     async def awith_retries(self, attempt: Callable[[], Awaitable[T]]) -> T: ...
@@ -176,13 +181,20 @@ class ModelWrapperBase:
     async def awith_retries(self, attempt: Callable[[], Awaitable[Any]],
                             after: Callable[[Any], Awaitable[Any]] | None = None) -> Any:
         """Async twin of `with_retries`."""
-        if after is None:
-            return await self._retry.acall(attempt)
+        timeout = self._attempt_timeout()
 
-        async def both() -> Any:
-            return await after(await attempt())
+        async def bounded() -> Any:
+            with within(timeout):
+                result = await attempt()
+                return result if after is None else await after(result)
 
-        return await self._retry.acall(both)
+        return await self._retry.acall(bounded)
+
+    def _attempt_timeout(self) -> float | None:
+        """How long one attempt may take in all: the call's own `timeout`, else the
+        config's (every HTTP client built on `modelhub.http` keeps to it at the socket;
+        a stream's attempt ends at its first delta)."""
+        return timeout_for(getattr(self.config, "timeout", None))
 
     def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The call `model(*args, **kwargs)` as one operation, for `modelhub.calls.engine`
