@@ -42,24 +42,52 @@ values = st.recursive(scalars, lambda inner: st.one_of(
     max_leaves=12)
 
 
+# Values a field may well hold (most of them valid), so that many inputs load.
+PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
+    "model_name": st.sampled_from(["gpt-4o-mini", "qwen-max", "m"]),
+    "api_key": st.sampled_from(["sk-abc123456789", "${X}", "${UNSET_VAR:-k}"]),
+    "base_url": st.sampled_from(["http://127.0.0.1:9/v1", "https://api.example.com/v1"]),
+    "timeout": st.one_of(st.none(), st.floats(0.01, 600)),
+    "max_retries": st.integers(0, 20),
+    "retry": st.fixed_dictionaries({}, optional={
+        "attempts": st.integers(1, 21), "backoff_base": st.floats(0, 60),
+        "backoff_max": st.floats(0, 600), "jitter": st.floats(0, 1),
+        "max_retry_after": st.floats(0, 600)}),
+    "fallbacks": st.lists(st.sampled_from(["a", "b", "c", "base", "zz"]), max_size=3,
+                          unique=True),
+    "fallback_on": st.lists(st.sampled_from(["rate_limit", "server_error", "timeout",
+                                             "connection", "auth", "budget"]), max_size=3),
+    "rpm": st.integers(1, 10_000), "tpm": st.integers(1, 10**7),
+    "pricing": st.fixed_dictionaries({}, optional={"input": st.floats(0, 100),
+                                                   "output": st.floats(0, 100)}),
+    "budget": st.one_of(st.floats(0, 100), st.fixed_dictionaries(
+        {"tokens": st.integers(0, 10**9)}, optional={"usd": st.floats(0, 100)})),
+    "log": st.sampled_from(["calls.db", "logs/calls.db"]),
+    "generate_args": st.dictionaries(st.sampled_from(["temperature", "top_p", "seed"]),
+                                     st.floats(0, 1), max_size=2),
+    "stream": st.booleans(), "parse_retries": st.integers(0, 10),
+}
+
+
 @st.composite
 def configs(draw: st.DrawFn) -> dict[str, Any]:
     config: dict[str, Any] = {}
-    if draw(st.booleans()):
+    if draw(st.integers(0, 9)) > 0:
         config["config_name"] = draw(st.sampled_from(["a", "b", "c", "base", "", "x y"]))
     if draw(st.integers(0, 9)) > 0:
-        config["model_type"] = draw(st.sampled_from(MODEL_TYPES))
-    for field in draw(st.lists(st.sampled_from(FIELDS), max_size=6, unique=True)):
-        if field == "fallbacks":
-            config[field] = draw(st.one_of(st.lists(st.sampled_from(["a", "b", "c", "base",
-                                                                     "zz"]), max_size=3),
-                                           values))
+        config["model_type"] = draw(st.sampled_from(MODEL_TYPES[:4] if draw(st.booleans())
+                                                    else MODEL_TYPES))
+    fields = st.sampled_from(FIELDS if draw(st.integers(0, 3)) == 0 else list(PLAUSIBLE))
+    for field in draw(st.lists(fields, max_size=5, unique=True)):
+        plausible = PLAUSIBLE.get(field)
+        if plausible is not None and draw(st.integers(0, 9)) > 0:
+            config[field] = draw(plausible)
         else:
             config[field] = draw(values)
     return config
 
 
-sources = st.one_of(configs(), st.lists(configs(), max_size=4), values)
+sources = st.one_of(configs(), configs(), st.lists(configs(), max_size=3), values)
 
 
 def snapshot(reg: Registry) -> list[tuple[str, Any]]:
