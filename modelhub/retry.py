@@ -9,7 +9,7 @@ import contextlib
 import contextvars
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from modelhub.errors import (
@@ -47,16 +47,29 @@ _CALL: contextvars.ContextVar[CallRetries | None] = contextvars.ContextVar(
     "modelhub_call_retries", default=None)
 
 
-@contextlib.contextmanager
-def call_retries(max_retries: int | None = None) -> Iterator[CallRetries]:
+class _CallScope:
+    """The context manager `call_retries` returns."""
+
+    __slots__ = ("_own", "_token")
+
+    def __init__(self, max_retries: int | None) -> None:
+        self._own = CallRetries(max_retries)
+        self._token: contextvars.Token[CallRetries | None] | None = None
+
+    def __enter__(self) -> CallRetries:
+        self._token = _CALL.set(self._own)
+        return self._own
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _CALL.reset(self._token)
+            self._token = None
+
+
+def call_retries(max_retries: int | None = None) -> contextlib.AbstractContextManager[CallRetries]:
     """Inside the block, every retry policy keeps to the call's own `max_retries`
     (None: the policy's own) and counts its attempts on the object yielded."""
-    own = CallRetries(max_retries)
-    token = _CALL.set(own)
-    try:
-        yield own
-    finally:
-        _CALL.reset(token)
+    return _CallScope(max_retries)
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -11,9 +11,7 @@ here. A stream is accounted for when it ends (finished, broke or closed), throug
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelhub.calls.hooks import CallEvent
@@ -155,7 +153,7 @@ class _Call:
             raise
         from modelhub.calls import otel
 
-        if otel.installed():
+        if otel.tracing(self.runtime.tracer_provider):
             self.span = otel.start_span(self.event, self.wrapper.model_type,
                                         getattr(self.wrapper.config, "base_url", None),
                                         self.runtime.tracer_provider)
@@ -205,21 +203,43 @@ class _Call:
         return ModelStream(deltas=start.deltas, finalize=start.finalize, on_end=on_end)
 
 
-@contextlib.contextmanager
-def _settings(options: CallOptions, span: Any) -> Iterator[CallRetries]:
-    """The call's own timeout and retries, and its span as the current one."""
-    from modelhub.retry import call_retries
+class _Settings:
+    """The call's own timeout and retries, and its span as the current one, for the
+    duration of one config's attempt(s)."""
 
-    with contextlib.ExitStack() as stack:
+    __slots__ = ("_options", "_span", "_stack", "retries")
+
+    def __init__(self, options: CallOptions, span: Any) -> None:
+        self._options = options
+        self._span = span
+        self._stack: list[Any] = []
+
+    def __enter__(self) -> CallRetries:
+        from modelhub.retry import call_retries
+
+        options, stack = self._options, self._stack
+        if not options.timeout_given and self._span is None:  # the common case
+            scope = call_retries(options.max_retries)
+            stack.append(scope)
+            return scope.__enter__()
         if options.timeout_given:
             from modelhub.http.deadline import call_timeout
 
-            stack.enter_context(call_timeout(options.timeout))
-        if span is not None:
+            stack.append(call_timeout(options.timeout))
+        if self._span is not None:
             from modelhub.calls.otel import current
 
-            stack.enter_context(current(span))
-        yield stack.enter_context(call_retries(options.max_retries))
+            stack.append(current(self._span))
+        scope = call_retries(options.max_retries)
+        stack.append(scope)
+        for manager in stack[:-1]:
+            manager.__enter__()
+        retries: CallRetries = scope.__enter__()
+        return retries
+
+    def __exit__(self, *exc: Any) -> None:
+        for manager in reversed(self._stack):
+            manager.__exit__(*exc)
 
 
 def _one(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
@@ -230,7 +250,7 @@ def _one(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
     if limiter is not None:
         record.ticket = limiter.acquire(record.tokens)
     record.start()
-    with _settings(options, record.span) as retries:
+    with _Settings(options, record.span) as retries:
         try:
             result = op.run()
         except BaseException as error:
@@ -252,7 +272,7 @@ async def _aone(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
     if limiter is not None:
         record.ticket = await limiter.aacquire(record.tokens)
     record.start()
-    with _settings(options, record.span) as retries:
+    with _Settings(options, record.span) as retries:
         try:
             result = await op.arun()
         except BaseException as error:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from modelhub.calls.hooks import CallEvent
 
-__all__ = ["OPERATIONS", "current", "end_span", "installed", "start_span"]
+__all__ = ["OPERATIONS", "current", "end_span", "installed", "start_span", "tracing"]
 
 # The GenAI operation name of each kind of wrapper.
 OPERATIONS = {"chat": "chat", "embedding": "embeddings", "image": "generate_content"}
@@ -40,6 +40,7 @@ _REQUEST_PARAMS = {
 }
 _installed: list[bool] = []
 _tracers: list[Any] = []  # the global provider's tracer, once made
+_global_set: list[bool] = []  # [True] once a global tracer provider is set
 
 
 def installed() -> bool:
@@ -53,6 +54,26 @@ def installed() -> bool:
             found = False
         _installed.append(found)
     return _installed[0]
+
+
+def tracing(tracer_provider: Any = None) -> bool:
+    """Whether calls are traced: opentelemetry is installed and a tracer provider is
+    set (the registry's own, or a global one; before one is, spans would record
+    nothing, and none is made)."""
+    if tracer_provider is not None or _global_set:
+        return True
+    if not installed():
+        return False
+    from opentelemetry import trace
+
+    # The global provider is set once, for good; until it is, asking for it reads the
+    # environment each time, so the module's own slot is looked at first.
+    if getattr(trace, "_TRACER_PROVIDER", True) is None:
+        return False
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return False
+    _global_set.append(True)
+    return True
 
 
 def _server(base_url: str | None) -> dict[str, Any]:

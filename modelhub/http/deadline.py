@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["call_timeout", "install", "timeout_for", "within"]
@@ -27,31 +26,60 @@ _CALL_TIMEOUT: contextvars.ContextVar[tuple[float | None] | None] = contextvars.
     "modelhub_call_timeout", default=None)
 
 
-@contextlib.contextmanager
-def within(seconds: float | None) -> Iterator[None]:
+class _Within:
+    """The context manager `within` returns (a class: it is entered on every call)."""
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: contextvars.Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        seconds = self._seconds
+        if seconds is None:
+            return  # no bound of its own: an outer deadline, if any, holds
+        deadline = time.monotonic() + seconds
+        outer = _DEADLINE.get()
+        if outer is not None and outer < deadline:
+            deadline = outer
+        self._token = _DEADLINE.set(deadline)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _DEADLINE.reset(self._token)
+            self._token = None
+
+
+def within(seconds: float | None) -> contextlib.AbstractContextManager[None]:
     """Bound every network wait of the requests made inside the block to `seconds`
     from now, all together (None: no bound). Inside another `within`, the earlier of
     the two deadlines holds."""
-    deadline = None if seconds is None else time.monotonic() + seconds
-    outer = _DEADLINE.get()
-    if outer is not None and (deadline is None or outer < deadline):
-        deadline = outer
-    token = _DEADLINE.set(deadline)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
+    return _Within(seconds)
 
 
-@contextlib.contextmanager
-def call_timeout(seconds: float | None) -> Iterator[None]:
+class _CallTimeout:
+    """The context manager `call_timeout` returns."""
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: contextvars.Token[tuple[float | None] | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _CALL_TIMEOUT.set((self._seconds,))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _CALL_TIMEOUT.reset(self._token)
+            self._token = None
+
+
+def call_timeout(seconds: float | None) -> contextlib.AbstractContextManager[None]:
     """Inside the block, a call's own timeout replaces the configured one of whatever
     it calls (`timeout_for`); None means no limit."""
-    token = _CALL_TIMEOUT.set((seconds,))
-    try:
-        yield
-    finally:
-        _CALL_TIMEOUT.reset(token)
+    return _CallTimeout(seconds)
 
 
 def timeout_for(configured: float | None) -> float | None:

@@ -68,6 +68,7 @@ class ModelWrapperBase:
                             f"got {type(config).__name__}")
         self.check_dependencies()
         self.config = config
+        self._timeout: float | None = getattr(config, "timeout", None)
         self._retry = self.retry_policy()
         self.setup()
 
@@ -164,6 +165,8 @@ class ModelWrapperBase:
         """Run one attempt of a call, retrying transient failures by the config's policy;
         `after` (reading a stream up to its first delta) runs inside each attempt."""
         timeout = self._attempt_timeout()
+        if timeout is None and after is None:
+            return self._retry.call(attempt)
 
         def bounded() -> Any:
             with within(timeout):
@@ -194,7 +197,7 @@ class ModelWrapperBase:
         """How long one attempt may take in all: the call's own `timeout`, else the
         config's (every HTTP client built on `modelhub.http` keeps to it at the socket;
         a stream's attempt ends at its first delta)."""
-        return timeout_for(getattr(self.config, "timeout", None))
+        return timeout_for(self._timeout)
 
     def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The call `model(*args, **kwargs)` as one operation, for `modelhub.calls.engine`

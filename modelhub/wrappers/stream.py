@@ -54,8 +54,14 @@ class Prefetched:
         self._first = first
         self._rest = rest
 
-    def __iter__(self) -> Prefetched:
-        return self
+    def __iter__(self) -> Iterator[str]:
+        # The rest read at C speed (a loop over it never comes back through __next__).
+        first, self._first = self._first, None
+        if first is None:
+            return self._rest
+        import itertools
+
+        return itertools.chain((first,), self._rest)
 
     def __next__(self) -> str:
         first = self._first
