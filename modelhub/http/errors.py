@@ -226,6 +226,7 @@ _CONTEXT_WORDS = re.compile(
     r"|too large for model with|input (?:is )?too long|too many (?:input )?tokens"
     r"|exceeds the maximum number of tokens|range of input length should be"
     r"|length of all messages is too long|reduce the length of the messages"
+    r"|tokens \+ `?max_new_tokens`? must be <="
     r"|上下文长度|prompt ?超长", re.IGNORECASE)
 
 
