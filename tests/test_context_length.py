@@ -51,7 +51,7 @@ def test_other_errors_are_not(status: int, message: str) -> None:
 
 
 def test_an_sdk_familys_400_becomes_a_context_length_error(
-        anthropic_server: AnthropicServer) -> None:
+        anthropic_server: AnthropicServer) -> None:  # noqa: F811 (the fixture)
     anthropic_server.enqueue(error_reply(400, "prompt is too long: 210000 tokens > 200000 "
                                               "maximum", "invalid_request_error"))
     reg = Registry()
