@@ -228,3 +228,14 @@ def test_modelhub_usage_totals_the_logs(openai_server: OpenAIServer, tmp_path: P
     assert json.loads(out)["main"]["calls"] == 3
     code, _, err = run(capsys, "usage", "--log", str(tmp_path / "none.db"))
     assert code == 1 and "no such log file" in err
+
+
+def test_a_log_that_cannot_be_written_does_not_fail_the_call(
+        openai_server: OpenAIServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    (tmp_path / "not-a-folder").write_text("x")
+    reg = logged(openai_server, tmp_path / "not-a-folder" / "calls.db")
+    with caplog.at_level(logging.ERROR, logger="modelhub"):
+        assert reg.get("main")("hi").text == "echo: hi"
+    assert "could not record a call of 'main'" in caplog.text and KEY not in caplog.text

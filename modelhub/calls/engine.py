@@ -123,19 +123,16 @@ class _Call:
         """Hold the call's share of the config's budget (BudgetExceededError if it
         does not fit: nothing is sent)."""
         state, event = self.state, self.event
+        budget = state.config.budget
+        usd = None
         if state.counts_tokens:
             from modelhub.calls.estimate import input_tokens, output_tokens
 
-            expected_out = output_tokens(event.params)
-            self.tokens = input_tokens(event.input) + expected_out
-        budget = state.config.budget
-        usd = None
-        if budget is not None and budget.usd is not None:
-            price = state.price
+            asked_in, asked_out = input_tokens(event.input), output_tokens(event.params)
+            self.tokens = asked_in + asked_out
+            price = state.price if budget is not None and budget.usd is not None else None
             if price is not None:
-                from modelhub.calls.estimate import input_tokens, output_tokens
-
-                usd = price.estimate(input_tokens(event.input), output_tokens(event.params))
+                usd = price.estimate(asked_in, asked_out)
         try:
             self.reservation = self.runtime.ledger.reserve(
                 event.config_name, budget, self.tokens, usd)
@@ -190,7 +187,14 @@ class _Call:
 
             end_span(self.span, event)
         if state.log is not None:
-            state.log.write(event, state.secrets)
+            try:
+                state.log.write(event, state.secrets)
+            except Exception:  # a full disk must not fail a call that succeeded
+                import logging
+
+                logging.getLogger("modelhub").exception(
+                    "modelhub: could not record a call of %r in %s", event.config_name,
+                    state.log.path)
 
     def streamed(self, start: StreamStart[Any], is_async: bool) -> ModelStream:
         """The caller's stream, accounted for when it ends."""
@@ -207,7 +211,7 @@ class _Settings:
     """The call's own timeout and retries, and its span as the current one, for the
     duration of one config's attempt(s)."""
 
-    __slots__ = ("_options", "_span", "_stack", "retries")
+    __slots__ = ("_options", "_span", "_stack")
 
     def __init__(self, options: CallOptions, span: Any) -> None:
         self._options = options
