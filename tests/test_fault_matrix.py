@@ -23,6 +23,11 @@ from tests.anthropic_server import (  # noqa: F401 (fixtures)
     anthropic_server,
     anthropic_server_session,
 )
+from tests.gemini_server import (  # noqa: F401 (fixtures)
+    GeminiServer,
+    gemini_server_fixture,
+    gemini_server_session_fixture,
+)
 from tests.loopback import LoopbackServer, Reply, delay_reply, raw_reply
 from tests.openai_server import OpenAIServer
 
@@ -198,3 +203,29 @@ def test_a_stream_that_drips_after_its_first_delta_times_out_with_its_text(
         list(stream)
     assert info.value.partial_text == "Hel" and stream.partial_text == "Hel"
     assert time.monotonic() - start < bound(1)
+
+
+# -- an SDK family on the shared pools of httpx2 (gemini_chat) ----------------------------
+@pytest.mark.parametrize("given", ["config", "call"])
+async def test_an_httpx2_sdk_family_keeps_to_the_whole_call_timeout(
+        gemini_server: GeminiServer, given: str) -> None:
+    import json
+
+    from tests.gemini_server import generate_response
+
+    body = json.dumps(generate_response("ok")).encode()
+    drip = Reply(200, {"content-type": "application/json; charset=UTF-8"},
+                 sse=[body[i:i + 4] for i in range(0, len(body), 4)], piece_delay=0.25)
+    gemini_server.enqueue(drip, drip)
+    reg = Registry()
+    reg.init({"config_name": "gem", "model_type": "gemini_chat", "model_name": "gemini-2.5-flash",
+              "api_key": "AIzaSy-fault-0123456789", "base_url": gemini_server.url,
+              "max_retries": 0, "timeout": TIMEOUT if given == "config" else 60})
+    model = reg.get("gem")
+    options = {"timeout": TIMEOUT} if given == "call" else {}
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError):
+        model("hi", **options)
+    with pytest.raises(errors.ModelTimeoutError):
+        await model.acall("hi", **options)
+    assert time.monotonic() - start < 2 * bound(1)  # each drip would take 10 s and more

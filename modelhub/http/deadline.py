@@ -6,7 +6,8 @@ httpx bounds each read, never a whole request, and offers no hook to change that
 the shared pools (`modelhub.http.pool`) wrap the network backend of their httpcore
 connection pools: every wait is cut to what is left before the deadline of the call
 running in this thread or task (`within`), and a wait with nothing left raises
-httpcore's timeout error, which httpx and then `transport_error` turn into a
+httpcore's timeout error (httpcore2's, under httpx2), which httpx and then
+`transport_error` (or an SDK and its family's mapping) turn into a
 `ModelTimeoutError`. Outside `within`, waits are as httpx sets them.
 """
 
@@ -103,28 +104,24 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
 class _Stream:
     """A sync network stream whose waits end at the deadline."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, core: Any) -> None:
         self._stream = stream
+        self._core = core  # httpcore, or httpcore2: whose timeout errors to raise
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        import httpcore
-
-        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))  # type: ignore[no-any-return]
+        return self._stream.read(max_bytes, _left(timeout, self._core.ReadTimeout))  # type: ignore[no-any-return]
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        import httpcore
-
-        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+        self._stream.write(buffer, _left(timeout, self._core.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                   timeout: float | None = None) -> _Stream:
-        import httpcore
-
         return _Stream(self._stream.start_tls(ssl_context, server_hostname,
-                                              _left(timeout, httpcore.ConnectTimeout)))
+                                              _left(timeout, self._core.ConnectTimeout)),
+                       self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
@@ -133,28 +130,23 @@ class _Stream:
 class _AsyncStream:
     """An async network stream whose waits end at the deadline."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, core: Any) -> None:
         self._stream = stream
+        self._core = core  # httpcore, or httpcore2: whose timeout errors to raise
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        import httpcore
-
-        return await self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))  # type: ignore[no-any-return]
+        return await self._stream.read(max_bytes, _left(timeout, self._core.ReadTimeout))  # type: ignore[no-any-return]
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        import httpcore
-
-        await self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+        await self._stream.write(buffer, _left(timeout, self._core.WriteTimeout))
 
     async def aclose(self) -> None:
         await self._stream.aclose()
 
     async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                         timeout: float | None = None) -> _AsyncStream:
-        import httpcore
-
         return _AsyncStream(await self._stream.start_tls(
-            ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
+            ssl_context, server_hostname, _left(timeout, self._core.ConnectTimeout)), self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
@@ -163,22 +155,20 @@ class _AsyncStream:
 class _Backend:
     """A sync network backend whose connections keep to the deadline."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, core: Any) -> None:
         self._backend = backend
+        self._core = core
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options: Any = None) -> _Stream:
-        import httpcore
-
         return _Stream(self._backend.connect_tcp(
-            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+            host, port, _left(timeout, self._core.ConnectTimeout), local_address, socket_options),
+            self._core)
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> _Stream:
-        import httpcore
-
         return _Stream(self._backend.connect_unix_socket(
-            path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+            path, _left(timeout, self._core.ConnectTimeout), socket_options), self._core)
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
@@ -187,32 +177,30 @@ class _Backend:
 class _AsyncBackend:
     """An async network backend whose connections keep to the deadline."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, core: Any) -> None:
         self._backend = backend
+        self._core = core
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Any = None) -> _AsyncStream:
-        import httpcore
-
         return _AsyncStream(await self._backend.connect_tcp(
-            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+            host, port, _left(timeout, self._core.ConnectTimeout), local_address, socket_options),
+            self._core)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Any = None) -> _AsyncStream:
-        import httpcore
-
         return _AsyncStream(await self._backend.connect_unix_socket(
-            path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+            path, _left(timeout, self._core.ConnectTimeout), socket_options), self._core)
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
 
 
 def install(client: Any) -> bool:
-    """Have every connection pool of an httpx client keep to the deadline; whether it
-    could (the pools are httpcore's, reached through attributes httpx does not
-    document, so a test proves it still works)."""
+    """Have every connection pool of an httpx (or httpx2) client keep to the deadline;
+    whether it could (the pools are httpcore's, or httpcore2's, reached through
+    attributes httpx does not document, so a test proves it still works)."""
     transports = [client._transport, *(t for t in client._mounts.values() if t is not None)]
     done = True
     for transport in transports:
@@ -222,6 +210,9 @@ def install(client: Any) -> bool:
             done = False
             continue
         if not isinstance(backend, (_Backend, _AsyncBackend)):
+            import importlib
+
+            core = importlib.import_module(type(pool).__module__.split(".")[0])
             wrapper = _AsyncBackend if hasattr(client, "aclose") else _Backend
-            pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
+            pool._network_backend = wrapper(backend, core)  # type: ignore[union-attr]
     return done
