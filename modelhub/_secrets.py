@@ -142,7 +142,9 @@ class _Known:
     """The secrets of every live endpoint (held by their owners, dropped with them)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Reentrant: a garbage collection while the owners are read can finalize an
+        # object whose finalizer logs, and the log filter reads them again (same thread).
+        self._lock = threading.RLock()
         self._owners: weakref.WeakKeyDictionary[Any, tuple[str, ...]] = \
             weakref.WeakKeyDictionary()
 

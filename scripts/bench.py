@@ -59,6 +59,9 @@ def _routes() -> list[Route]:
         delta = {"role": "assistant", "content": ""} if i == 0 else {"content": f"tok{i} "}
         events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
                        "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    # As OpenAI ends a stream: a chunk with the finish reason, then one with the usage.
+    events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                   "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     events.append({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
                    "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 199,
                                             "total_tokens": 204}})

@@ -16,6 +16,7 @@ from modelhub.registry import Registry
 from modelhub.wrappers.chat import ChatWrapperBase
 from tests.dashscope_server import (
     GENERATION,
+    MULTIMODAL,
     DashScopeServer,
     error_event,
     error_reply,
@@ -27,6 +28,8 @@ from tests.dashscope_server import (
 )
 from tests.test_openai_chat import get_weather
 
+# the two Generation-like types share their error handling: each is run through it
+TYPES = [("dashscope_chat", GENERATION), ("dashscope_multimodal", MULTIMODAL)]
 CALLS = [{"id": "call_1", "name": "get_weather", "arguments": '{"city": "Paris"}'},
          {"id": "call_2", "name": "get_time", "arguments": '{"tz": "CET"}'}]
 KEY = "sk-dashscope-test-key-0123456789"
@@ -194,35 +197,40 @@ def test_stream_cut_before_its_last_event_is_an_error(server: DashScopeServer) -
     (403, "AccessDenied.Unpurchased", errors.PermissionDeniedError),
     (404, "ModelNotFound", errors.NotFoundError)])
 @pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(("model_type", "path"), TYPES)
 def test_http_errors_map_and_are_not_retried(server: DashScopeServer, status: int, code: str,
-                                             cls: type, stream: bool) -> None:
+                                             cls: type, stream: bool, model_type: str,
+                                             path: str) -> None:
     server.enqueue(error_reply(status, code, f"bad {status}"))
     with pytest.raises(cls) as info:
-        out = model(server, max_retries=3)("x", stream=stream)
+        out = model(server, max_retries=3, model_type=model_type)("x", stream=stream)
         list(out)  # type: ignore[arg-type]
     err = info.value
     assert err.status_code == status and err.code == code and err.provider == "dashscope"
     assert err.message == f"bad {status}" and err.body["request_id"]
-    assert err.config_name == "qwen" and err.url == server.base_url + GENERATION
+    assert err.config_name == "qwen" and err.url == server.base_url + path
     assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_429_retry_after_and_500_are_retried(server: DashScopeServer, stream: bool) -> None:
+@pytest.mark.parametrize(("model_type", "path"), TYPES)
+def test_429_retry_after_and_500_are_retried(server: DashScopeServer, stream: bool,
+                                             model_type: str, path: str) -> None:
     server.enqueue(error_reply(429, "Throttling.RateQuota", "slow down",
                                headers={"Retry-After": "0.05"}),
                    error_reply(500, "InternalError", "oops"))
-    out = model(server, max_retries=2)("x", stream=stream)
+    out = model(server, max_retries=2, model_type=model_type)("x", stream=stream)
     text = "".join(out) if stream else out.text  # type: ignore[arg-type, union-attr]
     assert text == "echo: x"
-    assert len(server.requests) == 3
+    assert len(server.requests) == 3 and server.last.path == "/api/v1" + path
 
 
-def test_429_carries_retry_after(server: DashScopeServer) -> None:
+@pytest.mark.parametrize(("model_type", "path"), TYPES)
+def test_429_carries_retry_after(server: DashScopeServer, model_type: str, path: str) -> None:
     server.enqueue(error_reply(429, "Throttling", "slow down", headers={"Retry-After": "7"}))
     with pytest.raises(errors.RateLimitError) as info:
-        model(server, max_retries=0)("x")
-    assert info.value.retry_after == 7.0
+        model(server, max_retries=0, model_type=model_type)("x")
+    assert info.value.retry_after == 7.0 and info.value.url == server.base_url + path
 
 
 async def test_async_http_error(server: DashScopeServer, dashscope_aio_cleanup: None) -> None:
@@ -325,6 +333,11 @@ def test_env_key_goes_only_to_dashscope_hosts(server: DashScopeServer,
     intl.init({"config_name": "i", "model_type": "dashscope_chat",
                "base_url": "https://dashscope-intl.aliyuncs.com/api/v1"})
     assert intl.get("i")._key == "sk-from-env-123456"  # type: ignore[attr-defined]
+    for address in ("http://dashscope.aliyuncs.com/api/v1",
+                    "https://dashscope.aliyuncs.com:8443/api/v1"):  # not its scheme or port
+        other = Registry()
+        other.init({"config_name": "o", "model_type": "dashscope_chat", "base_url": address})
+        assert other.get("o")._key == ""  # type: ignore[attr-defined]
 
 
 def test_key_is_redacted_from_errors(server: DashScopeServer) -> None:

@@ -147,3 +147,19 @@ def test_agentscope_messages_with_urls_keep_them(server: DashScopeServer) -> Non
     assert sent(server) == [{"role": "user", "content": [{"text": "look"},
                                                          {"audio": "https://x/a.mp3"}]},
                             {"role": "user", "content": [{"image": "https://x/b.png"}]}]
+
+
+def test_stop_response_format_and_parallel_tool_calls(server: DashScopeServer) -> None:
+    image = [{"role": "user", "content": [{"image": "https://x/c.png"}, {"text": "json?"}]}]
+    server.enqueue(json_reply(generation_answer('{"animal": "cat"}', multimodal=True)))
+    resp = model(server)(image, stop=["END"], response_format={"type": "json_object"})
+    params = server.last.json["parameters"]
+    assert params["stop"] == ["END"] and params["response_format"] == {"type": "json_object"}
+    assert resp.parsed == {"animal": "cat"} and resp.finish_reason == "stop"
+    server.enqueue(json_reply(generation_answer("", tool_calls=CALLS, multimodal=True)))
+    resp = model(server)(image, tools=[{"type": "function", "function": {
+        "name": n, "parameters": {"type": "object", "properties": {}}}} for n in ("zoom", "crop")])
+    assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
+        ("call_1", "zoom", {"x": 1}), ("call_2", "crop", {"y": 2})]
+    assert [t["function"]["name"] for t in server.last.json["parameters"]["tools"]] == \
+        ["zoom", "crop"]

@@ -336,3 +336,41 @@ async def test_embeddings_async_and_batches(server: HFServer) -> None:
     resp = await model.acall(["a", "bb"])
     assert resp.embedding == [[1.0, 1.0, 0.5], [2.0, 1.0, 0.5]]
     assert server.last.json == {"inputs": ["bb"], "normalize": True}
+
+
+# -- images and format() ------------------------------------------------------------------------
+def test_images_are_sent_as_image_url_parts(server: HFServer) -> None:
+    parts = [{"type": "text", "text": "What is this?"},
+             {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+             {"type": "image_url", "image_url": {"url": "https://x/cat.png"}}]
+    build(server)([{"role": "user", "content": parts}])
+    assert server.last.json["messages"][0]["content"] == parts
+
+
+def test_format_in_both_modes_and_with_tool_blocks(server: HFServer) -> None:
+    from tests.test_formatting import HISTORY, INPUTS, WITH_TOOLS
+
+    m = build(server)
+    assert m.format(*INPUTS) == HISTORY
+    assert m.format(*INPUTS, multi_agent_mode=False)[1:] == [
+        {"role": "user", "content": "What is the weather today?"},
+        {"role": "assistant", "content": "It is sunny today"}]
+    m(m.format(*WITH_TOOLS, multi_agent_mode=False))  # tool blocks go out as OpenAI's
+    sent = server.last.json["messages"]
+    assert [msg["role"] for msg in sent] == ["system", "user", "assistant", "tool"]
+    assert sent[2]["tool_calls"][0]["function"]["name"] == "bing_search"
+    assert sent[3]["tool_call_id"] == "xxx" and sent[3]["content"] == "It is sunny today"
+
+
+def test_embedding_errors_map_and_429_is_retried(server: HFServer) -> None:
+    model = build(server, "hf_inference_embedding", "/embed")
+    server.enqueue(error_reply(401, "Invalid credentials in Authorization header", nested=True))
+    with pytest.raises(errors.AuthenticationError):
+        model(["ab"])
+    server.enqueue(error_reply(400, "Input validation error: too long", error_type="validation"))
+    with pytest.raises(errors.BadRequestError, match="too long"):
+        model(["ab"])
+    assert len(server.requests) == 2  # neither was retried
+    server.enqueue(error_reply(429, "Rate limit reached", headers={"retry-after": "0.05"}),
+                   error_reply(500, "boom"))
+    assert model(["ab"]).embedding == [[2.0, 1.0, 0.5]] and len(server.requests) == 5

@@ -246,3 +246,22 @@ def test_same_origin() -> None:
     assert not same_origin("https://api.anthropic.com", "https://api.anthropic.com:8443")
     assert not same_origin("https://api.anthropic.com.evil.test", "https://api.anthropic.com")
     assert not same_origin("http://[::1", "http://127.0.0.1")  # unparseable: never the same
+    # a scheme's default port is the same origin written out; another scheme's is not
+    assert same_origin("https://API.anthropic.com:443/v1", "https://api.anthropic.com")
+    assert same_origin("http://ollama.local", "http://ollama.local:80")
+    assert not same_origin("https://ollama.com:80", "https://ollama.com")
+    assert not same_origin("https://h:99999", "https://h")  # a port out of range: never
+
+
+def test_under_domains() -> None:
+    from modelhub.http.errors import under_domains
+
+    domains = ("huggingface.co", ".openai.azure.com")
+    assert under_domains("https://huggingface.co/api", domains)
+    assert under_domains("https://Router.HuggingFace.co:443/v1", domains)
+    assert under_domains("https://res.openai.azure.com/openai", domains)
+    assert not under_domains("https://openai.azure.com.evil.test", domains)
+    assert not under_domains("https://evilhuggingface.co", domains)
+    assert not under_domains("http://huggingface.co", domains)  # not over TLS
+    assert not under_domains("https://huggingface.co:8443", domains)  # not its port
+    assert not under_domains("https://[::1", domains)  # unparseable: never

@@ -337,3 +337,38 @@ def test_logs_and_errors_hold_no_key(openai_server: OpenAIServer,
         m("x")
     shown = str(info.value) + repr(info.value.body) + repr(info.value.__dict__)
     assert KEY not in shown and KEY[:12] not in shown
+
+
+# -- images and format() ------------------------------------------------------------------------
+IMAGE_PARTS = [{"type": "text", "text": "What is this?"},
+               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
+
+
+def test_images_go_out_on_both_paths(openai_server: OpenAIServer,
+                                     claude_server: AnthropicServer) -> None:
+    model(openai_server.base_url)([{"role": "user", "content": IMAGE_PARTS}])
+    assert openai_server.last.json["messages"][0]["content"] == IMAGE_PARTS
+    claude(claude_server)([{"role": "user", "content": IMAGE_PARTS}])
+    blocks = claude_server.last.json["messages"][0]["content"]
+    assert {"type": "text", "text": "What is this?"} in blocks
+    image = next(b for b in blocks if b["type"] == "image")
+    assert image["source"] == {"type": "base64", "media_type": "image/png",
+                               "data": "iVBORw0KGgo="}
+
+
+def test_format_as_agentscopes_litellm_wrapper(openai_server: OpenAIServer) -> None:
+    from tests.test_formatting import HISTORY, INPUTS, WITH_TOOLS
+
+    m = model(openai_server.base_url)
+    # AgentScope v0.1.6's LiteLLMChatWrapper.format: CommonFormatter in both modes
+    assert m.format(*INPUTS) == HISTORY
+    assert m.format(*INPUTS, multi_agent_mode=False) == [
+        {"role": "system", "content": "You are a helpful assistant"},
+        {"role": "user", "content": "What is the weather today?"},
+        {"role": "assistant", "content": "It is sunny today"}]
+    out = m.format(*WITH_TOOLS, multi_agent_mode=False)
+    assert out[2]["tool_calls"][0]["function"] == {"name": "bing_search",
+                                                   "arguments": '{"query": "Beijing weather"}'}
+    assert out[3] == {"role": "tool", "tool_call_id": "xxx", "content": "It is sunny today"}
+    m(out)  # what format() made is what a call sends
+    assert openai_server.last.json["messages"][3]["tool_call_id"] == "xxx"

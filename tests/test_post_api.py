@@ -411,3 +411,20 @@ def test_images_read_as_agentscope_does(server: PostAPIServer) -> None:
     server.enqueue(json_reply(images([])))
     with pytest.raises(errors.ResponseParseError, match="no image"):
         model("x")
+
+
+@pytest.mark.parametrize(("model_type", "path"), [("post_api_embedding", "/embed"),
+                                                  ("post_api_dall_e", "/images")])
+def test_embedding_and_image_errors_map_and_429_is_retried(server: PostAPIServer,
+                                                           model_type: str, path: str) -> None:
+    model = build(server, model_type, path, retry_interval=0.01)
+    for status, cls in ((401, errors.AuthenticationError), (400, errors.BadRequestError)):
+        server.enqueue(error_reply(status, f"refused {status}"))
+        with pytest.raises(cls, match=f"refused {status}"):
+            model(["ab"] if model_type == "post_api_embedding" else "a cat")
+    assert len(server.requests) == 2  # neither was retried
+    server.enqueue(error_reply(429, "slow down", {"Retry-After": "7"}))
+    with pytest.raises(errors.RateLimitError) as info:
+        build(server, model_type, path, max_retries=0)(
+            ["ab"] if model_type == "post_api_embedding" else "a cat")
+    assert info.value.retry_after == 7.0

@@ -88,3 +88,145 @@ async def test_async_streams() -> None:
         async for delta in aread_sdk_stream(items(), Reader(), mapping, close):
             out.append(delta)
     assert out == ["1"] and closed == [True]
+
+
+# -- reading what the reader cannot, peeking at a stream, one client per event loop ------------
+class PickyReader:
+    """Reads dicts with a 'text' key only."""
+
+    def feed(self, item: Any) -> str | None:
+        return str(item["text"]) or None
+
+    def end(self) -> None:
+        return None
+
+
+def test_with_a_context_an_unreadable_item_is_a_parse_error_naming_the_call() -> None:
+    from modelhub.http.errors import ErrorContext
+
+    context = ErrorContext("prov", "cfg", secrets=("sk-canary-0123456789",))
+    items = [{"text": "a"}, {"other": "sk-canary-0123456789"}]
+    with pytest.raises(KeyError):  # no context: the reader's own exception, as it is
+        list(read_sdk_stream(iter(items), PickyReader(), mapping))
+    out: list[str] = []
+    with pytest.raises(errors.ResponseParseError) as info:
+        out.extend(read_sdk_stream(iter(items), PickyReader(), mapping, context=context))
+    error = info.value
+    assert out == ["a"] and error.config_name == "cfg" and error.provider == "prov"
+    assert "sk-canary" not in str(error) + repr(error.response)  # the item, redacted
+    assert error.__context__ is None
+
+
+class RefusingReader:
+    """Raises its own ResponseParseError, holding nothing, for every item."""
+
+    def feed(self, item: Any) -> str | None:
+        raise errors.ResponseParseError("no text in this event")
+
+    def end(self) -> None:
+        return None
+
+
+def test_a_readers_parse_error_keeps_the_item_it_failed_on_redacted() -> None:
+    from modelhub.http.errors import ErrorContext
+
+    context = ErrorContext("prov", "cfg", secrets=("sk-canary-0123456789",))
+    item = {"odd": "sk-canary-0123456789"}
+    with pytest.raises(errors.ResponseParseError) as info:
+        list(read_sdk_stream(iter([item]), RefusingReader(), mapping, context=context))
+    error = info.value
+    assert error.config_name == "cfg" and isinstance(error.response, dict)
+    assert set(error.response) == {"odd"} and "sk-canary" not in repr(error.response)
+    assert item == {"odd": "sk-canary-0123456789"}  # the stream's own item left as it was
+
+
+async def test_async_streams_take_a_context_too() -> None:
+    from modelhub.http.errors import ErrorContext
+
+    async def items() -> AsyncIterator[Any]:
+        yield {"text": "a"}
+        yield 7
+
+    with pytest.raises(errors.ResponseParseError) as info:
+        async for _ in aread_sdk_stream(items(), PickyReader(), mapping,
+                                        context=ErrorContext("prov", "cfg")):
+            pass
+    assert info.value.config_name == "cfg"
+
+
+def test_peek_reads_the_first_item_now_and_keeps_it() -> None:
+    from modelhub.wrappers.sdk import peek_sdk_stream
+
+    sent: list[int] = []
+
+    def stream() -> Iterator[int]:
+        sent.append(1)  # the request goes out with the first item
+        yield 1
+        yield 2
+
+    first, rest = peek_sdk_stream(stream(), mapping)
+    assert sent == [1] and first == 1 and list(rest) == [1, 2]
+    assert peek_sdk_stream(iter([]), mapping)[0] is None
+
+    def refused() -> Iterator[int]:
+        raise SDKError("HTTP 429 for key sk-123")
+        yield 0
+
+    with pytest.raises(errors.ServerError) as info:  # mapped, raised at open
+        peek_sdk_stream(refused(), mapping)
+    assert info.value.__context__ is None
+
+
+async def test_apeek_reads_the_first_item_now_and_keeps_it() -> None:
+    from modelhub.wrappers.sdk import apeek_sdk_stream
+
+    async def stream() -> AsyncIterator[int]:
+        yield 1
+        yield 2
+
+    first, rest = await apeek_sdk_stream(stream(), mapping)
+    assert first == 1 and [i async for i in rest] == [1, 2]
+
+    async def refused() -> AsyncIterator[int]:
+        raise SDKError("x")
+        yield 0
+
+    with pytest.raises(errors.ServerError):
+        await apeek_sdk_stream(refused(), mapping)
+
+    async def empty() -> AsyncIterator[int]:
+        return
+        yield 0
+
+    assert (await apeek_sdk_stream(empty(), mapping))[0] is None
+
+
+def test_per_loop_builds_one_object_per_event_loop() -> None:
+    import asyncio
+
+    from modelhub.wrappers.sdk import PerLoop
+
+    built: list[object] = []
+
+    def build() -> object:
+        built.append(object())
+        return built[-1]
+
+    stale: set[int] = set()
+    clients: PerLoop[object] = PerLoop(build, stale=lambda c: id(c) in stale)
+
+    async def twice() -> tuple[object, object]:
+        return clients.get(), clients.get()
+
+    a1, a2 = asyncio.run(twice())
+    b1, _ = asyncio.run(twice())
+    assert a1 is a2 and b1 is not a1 and len(built) == 2
+
+    async def rebuilt() -> bool:
+        first = clients.get()
+        stale.add(id(first))
+        return clients.get() is not first
+
+    assert asyncio.run(rebuilt())
+    with pytest.raises(RuntimeError):  # outside a running loop
+        clients.get()

@@ -101,3 +101,31 @@ def test_key_echoed_by_the_provider_is_redacted(openai_server: object,
         model("a normal call")  # httpx and httpcore log requests at DEBUG
     assert openai_server.last.headers["authorization"] == f"Bearer {CANARY}"  # it was sent
     assert CANARY not in caplog.text
+
+
+def test_the_log_filter_may_run_while_the_known_secrets_are_being_read() -> None:
+    """A garbage collection while the owners' secrets are read can finalize an object
+    that logs; the filter then reads them again on the same thread: no deadlock."""
+    import threading
+
+    from modelhub import _secrets
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    _secrets.remember(owner, ["sk-reentrant-0123456789"])
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "k=sk-reentrant-0123456789",
+                               None, None)
+    done: list[str] = []
+
+    def nested() -> None:
+        with _secrets._known._lock:  # as if inside all(), when a finalizer logs
+            _secrets.RedactingFilter().filter(record)
+            done.append(record.getMessage())
+
+    worker = threading.Thread(target=nested, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert done == [f"k={_secrets.MASK}"]
+    del owner

@@ -105,3 +105,32 @@ def test_format_as_agentscopes_yi_wrapper() -> None:
         {"role": "system", "content": "You're a helpful assistant"},
         {"role": "assistant", "content": "Hi, how can I help you?"},
         {"role": "user", "content": "What's the date today?"}]
+
+
+CALLS = [{"id": "call_1", "name": "get_weather", "arguments": '{"city": "Paris"}'},
+         {"id": "call_2", "name": "get_time", "arguments": '{"tz": "CET"}'}]
+
+
+async def test_tools_streams_async_and_errors_on_the_openai_layer(
+        openai_server: OpenAIServer) -> None:
+    from tests.loopback import json_reply
+    from tests.openai_server import chat_completion, error_reply
+    from tests.test_litellm_chat import get_time, get_weather
+
+    openai_server.enqueue(json_reply(chat_completion(None, model="yi-large", tool_calls=CALLS,
+                                                     finish_reason="tool_calls")))
+    resp = yi(openai_server)("weather?", tools=[get_weather, get_time])
+    assert [c.arguments for c in resp.tool_calls] == [{"city": "Paris"}, {"tz": "CET"}]
+    assert resp.finish_reason == "tool_calls"
+    openai_server.enqueue(sse_reply(chat_chunks([], model="yi-large", tool_calls=CALLS,
+                                                finish_reason="tool_calls")))
+    stream = await yi(openai_server).acall("weather?", stream=True, tools=[get_weather])
+    assert [d async for d in stream] == [] and len(stream.tool_calls) == 2
+    openai_server.enqueue(error_reply(401, "Invalid API key"))
+    with pytest.raises(errors.AuthenticationError):
+        yi(openai_server)("hi")
+    openai_server.enqueue(error_reply(429, "slow down", "rate_limit_exceeded",
+                                      headers={"retry-after": "7"}))
+    with pytest.raises(errors.RateLimitError) as info:
+        yi(openai_server)("hi")
+    assert info.value.retry_after == 7.0

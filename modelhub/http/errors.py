@@ -47,6 +47,7 @@ __all__ = [
     "summarize_text",
     "timeout_error",
     "transport_error",
+    "under_domains",
     "unexpected_shape",
     "with_context",
 ]
@@ -98,15 +99,37 @@ def public_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
 
 
-def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs name the same scheme, host and port (where a key may go)."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
     from urllib.parse import urlsplit
 
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs name the same scheme, host and port (where a key may go); a
+    scheme's default port counts as given (`https://h` is `https://h:443`)."""
     try:
-        pa, pb = urlsplit(a), urlsplit(b)
-        return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+        return _origin(a) == _origin(b)
     except ValueError:
         return False
+
+
+def under_domains(url: str, domains: tuple[str, ...]) -> bool:
+    """Whether `url` is an HTTPS address, on its default port, of one of `domains` or
+    of a host under one (`x.example.com` is under `example.com`; `xexample.com` is not):
+    a provider's family of hosts, where `same_origin` names one."""
+    try:
+        scheme, host, port = _origin(url)
+    except ValueError:
+        return False
+    host = (host or "").lower()
+    return scheme == "https" and port == _DEFAULT_PORTS["https"] and any(
+        host == d or host.endswith("." + d) for d in (d.lower().lstrip(".") for d in domains))
 
 
 def _seconds(value: str, scale: float = 1.0) -> float | None:

@@ -4,25 +4,30 @@ provider's one mapping function, for calls and for streams read to their end.
 A mapped error is raised outside the `except` that caught the SDK's exception, so the
 SDK's exception (whose text may quote a request, and so a key) is kept neither as its
 cause nor as its context. An exception the mapping does not claim (it returns None)
-goes on as it is, but for a stream item of a shape the reader cannot read (a
-`ValueError`, `TypeError`, `KeyError`, `IndexError` or `AttributeError` while
-reading): that is a `ResponseParseError`.
+goes on as it is.
+
+Also here, what SDK-based wrappers need around those calls: a stream whose first item
+is read when it is opened (`peek_sdk_stream`), so that an error status raises while
+the call can still be retried; and `PerLoop`, the async client of each event loop.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from modelhub.errors import ModelhubError, ResponseParseError
+from modelhub.errors import ModelhubError
 
-__all__ = ["ErrorMapper", "ItemReader", "acall_sdk", "aread_sdk_stream", "call_sdk",
-           "read_sdk_stream"]
+if TYPE_CHECKING:
+    import asyncio
+
+    from modelhub.http.errors import ErrorContext
+
+__all__ = ["ErrorMapper", "ItemReader", "PerLoop", "acall_sdk", "apeek_sdk_stream",
+           "aread_sdk_stream", "call_sdk", "peek_sdk_stream", "read_sdk_stream"]
 
 T = TypeVar("T")
-
-# What a reader (or the SDK decoding an event) raises on an item it cannot read.
-_SHAPE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 # A provider's mapping: the modelhub error for an SDK exception, or None.
 ErrorMapper = Callable[[BaseException], ModelhubError | None]
@@ -32,11 +37,11 @@ class ItemReader(Protocol):
     """What reads a provider's stream items: text deltas out of each, then what was
     held back at the end."""
 
-    def feed(self, item: Any) -> str:
-        """The answer text one item carries ('' if none)."""
+    def feed(self, item: Any) -> str | None:
+        """The answer text one item carries ('' or None if none)."""
 
-    def end(self) -> str:
-        """Text held back until the end ('' if none)."""
+    def end(self) -> str | None:
+        """Text held back until the end ('' or None if none)."""
 
 
 def call_sdk(fn: Callable[[], T], map_error: ErrorMapper) -> T:
@@ -63,20 +68,33 @@ async def acall_sdk(fn: Callable[[], Awaitable[T]], map_error: ErrorMapper) -> T
     raise failure
 
 
-def _unreadable(exc: BaseException) -> ModelhubError | None:
-    """The error for a stream item that could not be read (its text is not quoted: it
-    may hold anything), or None for any other exception."""
-    if isinstance(exc, ModelhubError) or not isinstance(exc, _SHAPE_ERRORS):
-        return None
-    return ResponseParseError(
-        f"a stream event has an unexpected shape ({type(exc).__name__})")
+def _unread(exc: Exception, map_error: ErrorMapper, context: ErrorContext | None,
+            item: Any) -> ModelhubError | None:
+    """The error for a failure while a stream was read: the provider's mapping, else,
+    with a `context`, a reader that could not read `item` as a ResponseParseError."""
+    failure = map_error(exc)
+    if failure is None and context is not None:
+        from modelhub.errors import ResponseParseError
+        from modelhub.http.errors import SHAPE_ERRORS, unexpected_shape, with_context
+
+        if isinstance(exc, ResponseParseError):
+            if exc.response is None:
+                exc.response = item
+            failure = with_context(exc, context)
+        elif isinstance(exc, SHAPE_ERRORS):
+            failure = unexpected_shape(exc, item, context, "a stream event")
+    return failure
 
 
 def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
-                    close: Callable[[], Any] | None = None) -> Iterator[str]:
+                    close: Callable[[], Any] | None = None, *,
+                    context: ErrorContext | None = None) -> Iterator[str]:
     """The text deltas of an SDK stream, as `reader` finds them; failures while reading
-    mapped; `close` called however the reading ends."""
+    mapped; `close` called however the reading ends. With `context`, an item the reader
+    cannot read (a ResponseParseError, or a KeyError and the like) is a
+    ResponseParseError naming the call and holding the item, redacted."""
     failure = None
+    item = None
     try:
         for item in items:
             delta = reader.feed(item)
@@ -86,7 +104,7 @@ def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMa
         if last:
             yield last
     except Exception as exc:
-        failure = map_error(exc) or _unreadable(exc)
+        failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
     finally:
@@ -98,10 +116,11 @@ def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMa
 
 async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
                            map_error: ErrorMapper,
-                           close: Callable[[], Awaitable[Any]] | None = None
-                           ) -> AsyncIterator[str]:
+                           close: Callable[[], Awaitable[Any]] | None = None, *,
+                           context: ErrorContext | None = None) -> AsyncIterator[str]:
     """Async twin of `read_sdk_stream`."""
     failure = None
+    item = None
     try:
         async for item in items:
             delta = reader.feed(item)
@@ -111,7 +130,7 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
         if last:
             yield last
     except Exception as exc:
-        failure = map_error(exc) or _unreadable(exc)
+        failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
     finally:
@@ -119,3 +138,60 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
             await close()
     if failure is not None:
         raise failure
+
+
+def peek_sdk_stream(items: Iterable[T], map_error: ErrorMapper) -> tuple[T | None, Iterator[T]]:
+    """Read the first item of an SDK stream now (many SDKs send the request, and raise
+    for an error status, only then), its failure mapped: (the first item, or None for
+    an empty stream; an iterator over every item, the first included)."""
+    it = iter(items)
+    first = call_sdk(lambda: next(it, None), map_error)
+    if first is None:
+        return None, it
+
+    def chained() -> Iterator[T]:
+        yield first
+        yield from it
+
+    return first, chained()
+
+
+async def apeek_sdk_stream(items: AsyncIterable[T], map_error: ErrorMapper
+                           ) -> tuple[T | None, AsyncIterator[T]]:
+    """Async twin of `peek_sdk_stream`."""
+    it = aiter(items)
+    first = await acall_sdk(lambda: anext(it, None), map_error)
+    if first is None:
+        return None, it
+
+    async def chained() -> AsyncIterator[T]:
+        yield first
+        async for item in it:
+            yield item
+
+    return first, chained()
+
+
+class PerLoop(Generic[T]):
+    """One object per running event loop, built there on first use, and rebuilt when
+    `stale` says it no longer fits: an SDK's async client, whose HTTP connections belong
+    to the loop they were opened in. Entries go with their loop."""
+
+    __slots__ = ("_build", "_stale", "_values")
+
+    def __init__(self, build: Callable[[], T], stale: Callable[[T], bool] | None = None
+                 ) -> None:
+        self._build = build
+        self._stale = stale
+        self._values: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = \
+            weakref.WeakKeyDictionary()
+
+    def get(self) -> T:
+        """The running loop's object (call it from a coroutine)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        value = self._values.get(loop)
+        if value is None or (self._stale is not None and self._stale(value)):
+            value = self._values[loop] = self._build()
+        return value

@@ -11,7 +11,6 @@ host, and a config with no key sends none.
 from __future__ import annotations
 
 import os
-import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub._secrets import LOGGERS, protect_logger, remember
@@ -28,11 +27,9 @@ from modelhub.providers.anthropic.wire import EventReader, map_error, parse_mess
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
-from modelhub.wrappers.sdk import acall_sdk, aread_sdk_stream, call_sdk, read_sdk_stream
+from modelhub.wrappers.sdk import PerLoop, acall_sdk, aread_sdk_stream, call_sdk, read_sdk_stream
 
 if TYPE_CHECKING:
-    import asyncio
-
     import anthropic
 
 __all__ = ["AnthropicChatWrapper"]
@@ -83,9 +80,8 @@ class AnthropicChatWrapper(ChatWrapperBase):
             if name.lower() not in {h.lower() for h in cfg.headers}}
         self._client_kwargs = self._sdk_arguments(omit, cfg.wire_url(url) or url, key)
         self.client = anthropic.Anthropic(**self._client_kwargs, **self._http_client(False))
-        self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
-                                                  anthropic.AsyncAnthropic] = \
-            weakref.WeakKeyDictionary()
+        self._aclients: PerLoop[anthropic.AsyncAnthropic] = PerLoop(
+            lambda: anthropic.AsyncAnthropic(**self._client_kwargs, **self._http_client(True)))
 
     def api_key(self, url: str) -> str | None:
         """The key sent to `url`: the config's own, else ANTHROPIC_API_KEY when `url` is
@@ -121,16 +117,7 @@ class AnthropicChatWrapper(ChatWrapperBase):
 
     def _aclient(self) -> anthropic.AsyncAnthropic:
         """The async client of the running event loop (one cannot cross loops)."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        client = self._aclients.get(loop)
-        if client is None:
-            import anthropic
-
-            client = anthropic.AsyncAnthropic(**self._client_kwargs, **self._http_client(True))
-            self._aclients[loop] = client
-        return client
+        return self._aclients.get()
 
     # -- requests --------------------------------------------------------------------------
     def prepare_messages(self, messages: Any) -> list[dict[str, Any]]:
@@ -207,6 +194,10 @@ class AnthropicChatWrapper(ChatWrapperBase):
         return args
 
     # -- calls -------------------------------------------------------------------------------
+    def error_context(self) -> ErrorContext:
+        """The calls' context: its secrets include a key read from ANTHROPIC_API_KEY."""
+        return self.context
+
     def _map(self, exc: BaseException) -> ModelhubError | None:
         return map_error(exc, self.context)
 
@@ -224,11 +215,13 @@ class AnthropicChatWrapper(ChatWrapperBase):
         args = self._create(self.payload(request), stream=True)
         events = call_sdk(lambda: self.client.messages.create(**args), self._map)
         reader = EventReader(self.context)
-        return read_sdk_stream(events, reader, self._map, events.close), reader.response
+        return read_sdk_stream(events, reader, self._map, events.close,
+                               context=self.context), reader.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         args = self._create(self.payload(request), stream=True)
         client = self._aclient()
         events = await acall_sdk(lambda: client.messages.create(**args), self._map)
         reader = EventReader(self.context)
-        return aread_sdk_stream(events, reader, self._map, events.close), reader.response
+        return aread_sdk_stream(events, reader, self._map, events.close,
+                                context=self.context), reader.response

@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from modelhub.http.errors import ErrorContext, public_url
+from modelhub.errors import ModelhubError
+from modelhub.http.errors import ErrorContext, public_url, same_origin
 from modelhub.providers.dashscope.config import DEFAULT_BASE_URL, OWN_HOSTS, DashScopeConfig
-from modelhub.providers.dashscope.errors import dashscope_error
+from modelhub.providers.dashscope.errors import map_error
 from modelhub.wrappers.base import ModelWrapperBase
+from modelhub.wrappers.sdk import call_sdk
 
 if TYPE_CHECKING:
     import aiohttp
     import requests
 
 __all__ = ["RESERVED", "DashScopeWrapperBase"]
-
-T = TypeVar("T")
 
 # SDK keyword arguments the config decides; a call's generation arguments may not.
 RESERVED = frozenset({"api_key", "base_address", "request_timeout", "session", "headers",
@@ -77,10 +76,7 @@ class DashScopeWrapperBase(ModelWrapperBase):
 
     def own_host(self) -> bool:
         """Whether calls go to one of DashScope's own hosts."""
-        try:
-            return urlsplit(self.base_address).hostname in OWN_HOSTS
-        except ValueError:
-            return False
+        return any(same_origin(self.base_address, f"https://{host}") for host in OWN_HOSTS)
 
     def _pick_key(self) -> str | None:
         """The config's key; on DashScope's own host, else DASHSCOPE_API_KEY, else None
@@ -98,7 +94,7 @@ class DashScopeWrapperBase(ModelWrapperBase):
             return self._key
         from dashscope.common.api_key import get_default_api_key
 
-        return str(self.guard(get_default_api_key))
+        return str(call_sdk(get_default_api_key, self.map_error))
 
     def check_reserved(self, params: dict[str, Any]) -> None:
         """Refuse generation arguments that would override what the config decides."""
@@ -137,8 +133,8 @@ class DashScopeWrapperBase(ModelWrapperBase):
 
             if not certificate:
                 certificate.update(self._upload_certificate())
-            _, url, _ = self.guard(lambda: check_and_upload_local(
-                self.model_name, value, self.sdk_key(), certificate))
+            _, url, _ = call_sdk(lambda: check_and_upload_local(
+                self.model_name, value, self.sdk_key(), certificate), self.map_error)
             return str(url)
 
         return upload
@@ -151,8 +147,8 @@ class DashScopeWrapperBase(ModelWrapperBase):
 
         kwargs = {**self.sdk_kwargs(), "api_key": self.sdk_key()}
         kwargs.pop("session", None)  # the SDK's GET takes none
-        answer = self.guard(lambda: OssUtils.get_upload_certificate(
-            model=self.model_name, **kwargs))
+        answer = call_sdk(lambda: OssUtils.get_upload_certificate(
+            model=self.model_name, **kwargs), self.map_error)
         check_answer(answer, self.context)
         output = answer.get("output")
         if not isinstance(output, dict) or not output.get("upload_host"):
@@ -177,19 +173,11 @@ class DashScopeWrapperBase(ModelWrapperBase):
         finally:
             await session.close()
 
-    def guard(self, call: Callable[[], T]) -> T:
-        """`call()`, whatever the SDK raises as a `modelhub.errors` class (raised outside
-        the `except`, so that nothing the SDK raised is chained to it)."""
-        try:
-            return call()
-        except Exception as exc:  # the SDK's, requests' and aiohttp's exceptions
-            error = dashscope_error(exc, self.context)
-        raise error
+    def error_context(self) -> ErrorContext:
+        """The calls' context: its secrets include a key read from DASHSCOPE_API_KEY."""
+        return self.context
 
-    async def aguard(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Async twin of `guard`: awaits `call()`."""
-        try:
-            return await call()
-        except Exception as exc:
-            error = dashscope_error(exc, self.context)
-        raise error
+    def map_error(self, exc: BaseException) -> ModelhubError | None:
+        """This config's `modelhub.errors` instance for what the SDK raised (see
+        `errors.map_error`)."""
+        return map_error(exc, self.context)

@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from modelhub.http.errors import connection_error, parse_answer
 from modelhub.providers.dashscope.base import DashScopeWrapperBase
 from modelhub.providers.dashscope.config import DashScopeChatConfig
-from modelhub.providers.dashscope.errors import dashscope_error
 from modelhub.providers.dashscope.messages import (
     format_chat,
     format_multi_agent,
@@ -22,6 +21,14 @@ from modelhub.providers.dashscope.wire import StreamReader, check_answer, parse_
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.sdk import (
+    acall_sdk,
+    apeek_sdk_stream,
+    aread_sdk_stream,
+    call_sdk,
+    peek_sdk_stream,
+    read_sdk_stream,
+)
 
 __all__ = ["DashScopeChatBase", "DashScopeChatWrapper", "response_format"]
 
@@ -137,50 +144,31 @@ class DashScopeChatBase(DashScopeWrapperBase, ChatWrapperBase):
     # -- the calls ----------------------------------------------------------------------
     def _complete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.call_kwargs(request, self.messages(request))
-        return self._parse(self.guard(lambda: self.api().call(**kwargs)))
+        return self._parse(call_sdk(lambda: self.api().call(**kwargs), self.map_error))
 
     async def _acomplete(self, request: ChatRequest) -> ModelResponse:
         messages = await self.amessages(request)
         async with self.aio_session() as session:
             kwargs = self.call_kwargs(request, messages, aio_session=session, sync=False)
-            answer = await self.aguard(lambda: self.aio_api().call(**kwargs))
+            answer = await acall_sdk(lambda: self.aio_api().call(**kwargs), self.map_error)
         return self._parse(answer)
 
-    def _open_stream(self, request: ChatRequest) -> StreamSource:
-        kwargs = self.call_kwargs(request, self.messages(request))
-        chunks: Iterator[Any] = self.guard(lambda: iter(self.api().call(**kwargs)))
-        first = self.guard(lambda: next(chunks, None))  # sends the request
-        self._check_first(first)
-        reader = StreamReader(self.context, self.model_name)
-        return self._deltas(reader, first, chunks), reader.response
-
     def _check_first(self, first: Any) -> None:
+        """An error answer raises at open (where it can be retried), as does a stream
+        with no event at all."""
         if first is None:
             raise connection_error(self.context, "the stream ended before its first event")
         check_answer(first, self.context)
 
-    def _deltas(self, reader: StreamReader, first: Any, chunks: Iterator[Any]
-                ) -> Iterator[str]:
-        error: BaseException | None = None
-        try:
-            delta = reader.feed(first)
-            if delta:
-                yield delta
-            for answer in chunks:
-                delta = reader.feed(answer)
-                if delta:
-                    yield delta
-        except Exception as exc:  # the SDK's own, or an error event read by `feed`
-            error = dashscope_error(exc, self.context, partial_text=reader.partial())
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        if error is not None:
-            raise error  # outside the `except`: nothing the SDK raised is chained
-        tail = reader.end()
-        if tail:
-            yield tail
+    def _open_stream(self, request: ChatRequest) -> StreamSource:
+        kwargs = self.call_kwargs(request, self.messages(request))
+        chunks: Iterator[Any] = call_sdk(lambda: iter(self.api().call(**kwargs)),
+                                         self.map_error)
+        first, items = peek_sdk_stream(chunks, self.map_error)  # sends the request
+        self._check_first(first)
+        reader = StreamReader(self.context, self.model_name)
+        return (read_sdk_stream(items, reader, self.map_error,
+                                close=getattr(chunks, "close", None)), reader.response)
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         messages = await self.amessages(request)
@@ -188,36 +176,16 @@ class DashScopeChatBase(DashScopeWrapperBase, ChatWrapperBase):
         try:
             session = await stack.enter_async_context(self.aio_session())
             kwargs = self.call_kwargs(request, messages, aio_session=session, sync=False)
-            chunks = await self.aguard(lambda: self.aio_api().call(**kwargs))
-            first = await self.aguard(lambda: anext(chunks, None))
+            chunks = await acall_sdk(lambda: self.aio_api().call(**kwargs), self.map_error)
+            stack.push_async_callback(chunks.aclose)
+            first, items = await apeek_sdk_stream(chunks, self.map_error)
             self._check_first(first)
         except BaseException:
             await stack.aclose()
             raise
         reader = StreamReader(self.context, self.model_name)
-        return self._adeltas(reader, first, chunks, stack), reader.response
-
-    async def _adeltas(self, reader: StreamReader, first: Any, chunks: Any,
-                       stack: contextlib.AsyncExitStack) -> AsyncIterator[str]:
-        error: BaseException | None = None
-        try:
-            delta = reader.feed(first)
-            if delta:
-                yield delta
-            async for answer in chunks:
-                delta = reader.feed(answer)
-                if delta:
-                    yield delta
-        except Exception as exc:
-            error = dashscope_error(exc, self.context, partial_text=reader.partial())
-        finally:
-            await chunks.aclose()
-            await stack.aclose()
-        if error is not None:
-            raise error
-        tail = reader.end()
-        if tail:
-            yield tail
+        return (aread_sdk_stream(items, reader, self.map_error, close=stack.aclose),
+                reader.response)
 
 
 class DashScopeChatWrapper(DashScopeChatBase):

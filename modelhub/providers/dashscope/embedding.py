@@ -13,6 +13,7 @@ from modelhub.providers.dashscope.config import DashScopeTextEmbeddingConfig
 from modelhub.providers.dashscope.wire import check_answer, parse_usage
 from modelhub.response import ModelResponse
 from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
+from modelhub.wrappers.sdk import call_sdk
 
 __all__ = ["DashScopeTextEmbeddingConfig", "DashScopeTextEmbeddingWrapper", "batch_limit_for",
            "parse_embeddings"]
@@ -64,7 +65,7 @@ class DashScopeTextEmbeddingWrapper(DashScopeWrapperBase, EmbeddingWrapperBase):
             kwargs["dimension"] = self.config.dimension
         kwargs.update(params)
         kwargs.update(self.sdk_kwargs())
-        answer = self.guard(lambda: TextEmbedding.call(**kwargs))
+        answer = call_sdk(lambda: TextEmbedding.call(**kwargs), self.map_error)
         check_answer(answer, self.context)
         response = parse_answer(parse_embeddings, answer, self.context)
         response.model = self.model_name

@@ -1,4 +1,5 @@
-"""DashScope's failures as `modelhub.errors`, in one function.
+"""DashScope's failures as `modelhub.errors`: `map_error`, the one function for what
+the SDK raises, and `answer_error` for what it returns.
 
 The SDK does not raise for an error answer: it returns a response whose `status_code`
 is not 200 (an HTTP error, or an `event:error` inside a 200 stream, which the SDK
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelhub.errors import AuthenticationError, InvalidRequestError, ModelhubError
+from modelhub.errors import AuthenticationError, InvalidRequestError, ModelAPIError, ModelhubError
 from modelhub.http.errors import (
     SHAPE_ERRORS,
     ErrorContext,
@@ -23,7 +24,7 @@ from modelhub.http.errors import (
     unexpected_shape,
 )
 
-__all__ = ["dashscope_error", "status_for_code"]
+__all__ = ["answer_error", "map_error", "status_for_code"]
 
 # DashScope's documented error codes (by prefix) and the HTTP status each stands for.
 _CODE_STATUS = (
@@ -51,8 +52,9 @@ def _status(value: Any) -> int | None:
     return status if 400 <= status < 600 else None
 
 
-def _answer_error(answer: Mapping[str, Any], context: ErrorContext,
-                  partial_text: str | None) -> ModelhubError:
+def answer_error(answer: Mapping[str, Any], context: ErrorContext,
+                 partial_text: str | None = None) -> ModelAPIError:
+    """The error for an error answer the SDK returned (a status that is not 200)."""
     code = answer.get("code") or None
     message = answer.get("message")
     if not isinstance(message, str):
@@ -67,15 +69,11 @@ def _answer_error(answer: Mapping[str, Any], context: ErrorContext,
     return error
 
 
-def dashscope_error(source: BaseException | Mapping[str, Any], context: ErrorContext, *,
-                    partial_text: str | None = None) -> BaseException:
-    """The modelhub error for what the SDK gave: an error answer (a response whose
-    `status_code` is not 200) or an exception it raised. An exception of no kind known
-    here is returned as it is, to be raised unchanged."""
+def map_error(source: BaseException, context: ErrorContext) -> ModelhubError | None:
+    """The modelhub error for an exception the SDK (or `requests`, or `aiohttp`) raised;
+    None for one of no kind known here, which goes on unchanged."""
     if isinstance(source, ModelhubError):
-        return source
-    if isinstance(source, Mapping):
-        return _answer_error(source, context, partial_text)
+        return None
     import asyncio
 
     import aiohttp
@@ -84,7 +82,7 @@ def dashscope_error(source: BaseException | Mapping[str, Any], context: ErrorCon
 
     detail = f"{type(source).__name__}: {source}"
     if isinstance(source, (requests.Timeout, asyncio.TimeoutError)):
-        return timeout_error(context, detail, partial_text)
+        return timeout_error(context, detail)
     if isinstance(source, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                            requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader,
                            aiohttp.InvalidURL, sdk.InvalidInput, sdk.InputRequired,
@@ -93,17 +91,17 @@ def dashscope_error(source: BaseException | Mapping[str, Any], context: ErrorCon
 
         return InvalidRequestError(
             f"the request cannot be sent as built ({redact(detail, context.secrets)})",
-            partial_text=partial_text, **context.fields())
+            **context.fields())
     if isinstance(source, (requests.exceptions.InvalidJSONError, aiohttp.ContentTypeError)):
         return unexpected_shape(source, detail, context)
     if isinstance(source, (requests.RequestException, aiohttp.ClientError)):
-        return connection_error(context, f"the request failed ({detail})", partial_text)
+        return connection_error(context, f"the request failed ({detail})")
     if isinstance(source, sdk.AuthenticationError):
         return AuthenticationError(
             "no DashScope API key: set api_key in the config, or DASHSCOPE_API_KEY",
-            partial_text=partial_text, **context.fields())
+            **context.fields())
     if isinstance(source, sdk.DashScopeException):  # an upload that failed, and the like
         return api_error(None, detail, context=context)
     if isinstance(source, SHAPE_ERRORS):  # the SDK met an answer it could not read
         return unexpected_shape(source, detail, context)
-    return source
+    return None

@@ -17,11 +17,12 @@ from modelhub.errors import ResponseParseError, UnsupportedFeatureError
 from modelhub.http.errors import api_error, optional_str, timeout_error
 from modelhub.providers.dashscope.base import DashScopeWrapperBase
 from modelhub.providers.dashscope.config import DashScopeImageSynthesisConfig
-from modelhub.providers.dashscope.errors import dashscope_error
+from modelhub.providers.dashscope.errors import answer_error
 from modelhub.providers.dashscope.messages import is_local
 from modelhub.providers.dashscope.wire import check_answer
 from modelhub.response import ModelResponse, Usage
 from modelhub.wrappers.images import ImageWrapperBase
+from modelhub.wrappers.sdk import acall_sdk, call_sdk
 
 __all__ = ["DashScopeImageSynthesisConfig", "DashScopeImageSynthesisWrapper", "parse_task"]
 
@@ -149,7 +150,7 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
             kwargs["headers"]["X-DashScope-WorkSpace"] = workspace
         kwargs.update(base_address=f"{self.base_address}/tasks/{task_id}",
                       api_key=self.sdk_key(), is_service=False, http_method=HTTPMethod.GET)
-        return self.guard(lambda: _build_api_request("", "", "", "", "", **kwargs))
+        return call_sdk(lambda: _build_api_request("", "", "", "", "", **kwargs), self.map_error)
 
     def _finished(self, task_id: str, answer: Any) -> ModelResponse | None:
         """The result of a finished task (an error for one that failed); None while it
@@ -165,12 +166,12 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
             failed = [r for r in output.get("results") or () if isinstance(r, Mapping)
                       and not r.get("url") and r.get("code")]
             if not response.image_urls and failed:
-                raise dashscope_error({**failed[0], "request_id": answer.get("request_id")},
-                                      self.context)
+                raise answer_error({**failed[0], "request_id": answer.get("request_id")},
+                                   self.context)
             return response
         if status == "FAILED":
-            raise dashscope_error({"code": output.get("code"), "message": output.get("message"),
-                                   "request_id": answer.get("request_id")}, self.context)
+            raise answer_error({"code": output.get("code"), "message": output.get("message"),
+                                "request_id": answer.get("request_id")}, self.context)
         raise api_error(None, f"task {task_id} ended {status}: {output.get('message') or ''}",
                         context=self.context, body=dict(output))
 
@@ -190,15 +191,15 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
 
         deadline = _Deadline(self.config.timeout)
         params, uploaded = self._with_uploads(params)
-        task_id: str = retry(lambda: self._task_id(self.guard(lambda: ImageSynthesis.async_call(
-            **self._create_kwargs(prompt, params, uploaded, deadline)))))
+        task_id: str = retry(lambda: self._task_id(call_sdk(lambda: ImageSynthesis.async_call(
+            **self._create_kwargs(prompt, params, uploaded, deadline)), self.map_error)))
         polls = 0
         while True:
             time.sleep(self._next_wait(polls, deadline))
             self._in_time(task_id, deadline)
             polls += 1
-            answer = retry(lambda: self._checked_poll(self.guard(
-                self._task_request(task_id, deadline).call)))
+            answer = retry(lambda: self._checked_poll(call_sdk(
+                self._task_request(task_id, deadline).call, self.map_error)))
             done = self._finished(task_id, answer)
             if done is not None:
                 return done
@@ -222,14 +223,15 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
             async with self.aio_session() as session:
                 kwargs = self._create_kwargs(prompt, params, uploaded, deadline,
                                              aio_session=session, sync=False)
-                return self._task_id(await self.aguard(
-                    lambda: AioImageSynthesis.async_call(**kwargs)))
+                return self._task_id(await acall_sdk(
+                    lambda: AioImageSynthesis.async_call(**kwargs), self.map_error))
 
         async def poll(task_id: str) -> Any:
             async with self.aio_session() as session:
                 request = self._task_request(task_id, deadline, aio_session=session,
                                              sync=False)
-                return self._checked_poll(await self.aguard(lambda: _one(request)))
+                return self._checked_poll(await acall_sdk(lambda: _one(request),
+                                                          self.map_error))
 
         task_id: str = await retry(create)
         polls = 0

@@ -17,7 +17,7 @@ from typing import Any
 
 from modelhub.errors import ResponseParseError
 from modelhub.http.errors import ErrorContext, optional_str, parse_answer
-from modelhub.providers.dashscope.errors import dashscope_error
+from modelhub.providers.dashscope.errors import answer_error
 from modelhub.response import ModelResponse, ToolCall, Usage
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.reasoning import split_think
@@ -32,7 +32,7 @@ def check_answer(answer: Any, context: ErrorContext, partial_text: str | None = 
         raise ResponseParseError(f"the SDK returned {type(answer).__name__}, not an answer",
                                  **context.fields())
     if answer.get("status_code") != 200:
-        raise dashscope_error(answer, context, partial_text=partial_text)
+        raise answer_error(answer, context, partial_text=partial_text)
 
 
 def parse_usage(usage: Any) -> Usage | None:
@@ -118,10 +118,6 @@ class StreamReader:
         self._usage: Any = None  # cumulative: only the last report is read, at the end
         self.accumulator = StreamAccumulator(context, usage_mode="last")
         self.accumulator.set_model(model)
-
-    def partial(self) -> str:
-        """The answer text so far."""
-        return self.accumulator.text
 
     def feed(self, answer: Any) -> str | None:
         """Take one event; return the text delta it carries, if any. An error event

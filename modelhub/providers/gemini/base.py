@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from modelhub.providers.gemini.config import GeminiConfig
 from modelhub.wrappers.base import ModelWrapperBase
+
+if TYPE_CHECKING:
+    from modelhub.http.errors import ErrorContext
 
 __all__ = ["GeminiWrapperBase"]
 
@@ -25,3 +28,7 @@ class GeminiWrapperBase(ModelWrapperBase):
         self.clients = GeminiClients(self.config,
                                      "vertexai" if self.config.vertexai else "gemini")
 
+
+    def error_context(self) -> ErrorContext:
+        """The clients' context: its secrets include a key read from the environment."""
+        return self.clients.context

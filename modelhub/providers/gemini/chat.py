@@ -3,8 +3,6 @@ sync and async (the SDK's `client.aio`), for the Gemini API and Vertex AI."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from modelhub.http.errors import parse_answer
@@ -153,7 +151,7 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         from modelhub.providers.gemini.wire import ChunkReader
-        from modelhub.wrappers.sdk import read_sdk_stream
+        from modelhub.wrappers.sdk import peek_sdk_stream, read_sdk_stream
 
         contents, config = self.build(request)
         models = self.clients.sync().models
@@ -161,28 +159,20 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
         chunks = models.generate_content_stream(model=self.model_name, contents=contents,
                                                 config=config)
         # The request goes out with the first chunk: an error status raises here.
-        first = self.clients.call(lambda: next(chunks, None))
-        items = itertools.chain(() if first is None else (first,), chunks)
+        _, items = peek_sdk_stream(chunks, self.clients.map_error)
         # Closing the SDK's generator releases the connection of a stream left early.
         return (read_sdk_stream(items, reader, self.clients.map_error,
                                 close=getattr(chunks, "close", None)), reader.response)
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         from modelhub.providers.gemini.wire import ChunkReader
-        from modelhub.wrappers.sdk import aread_sdk_stream
+        from modelhub.wrappers.sdk import apeek_sdk_stream, aread_sdk_stream
 
         contents, config = self.build(request)
         models = self.clients.aio().aio.models
         reader = ChunkReader(self.clients.context)
         chunks = await self.clients.acall(lambda: models.generate_content_stream(
             model=self.model_name, contents=contents, config=config))
-        first = await self.clients.acall(lambda: anext(chunks, None))
-
-        async def items() -> AsyncIterator[Any]:
-            if first is not None:
-                yield first
-                async for chunk in chunks:
-                    yield chunk
-
-        return (aread_sdk_stream(items(), reader, self.clients.map_error,
+        _, items = await apeek_sdk_stream(chunks, self.clients.map_error)
+        return (aread_sdk_stream(items, reader, self.clients.map_error,
                                  close=getattr(chunks, "aclose", None)), reader.response)

@@ -17,19 +17,17 @@ async client belongs to one event loop, so async calls use an SDK client per loo
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pydantic import SecretStr
 
 from modelhub._secrets import LOGGERS, protect_logger, remember
-from modelhub.http.errors import ErrorContext, public_url
+from modelhub.http.errors import ErrorContext, public_url, same_origin
 from modelhub.providers.gemini.config import KEY_ENV, LOCATION_ENV, PROJECT_ENV, GeminiConfig
+from modelhub.wrappers.sdk import PerLoop, acall_sdk, call_sdk
 
 if TYPE_CHECKING:
-    import asyncio
-
     import httpx2
     from google import genai
 
@@ -95,9 +93,8 @@ class GeminiClients:
                                     timeout=config.timeout)
         self._transport = pool.transport_key(self.base_url, config.verify_ssl, config.proxy)
         self._sync: tuple[httpx2.Client, genai.Client] | None = None
-        self._async: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx2.AsyncClient, genai.Client]] = \
-            weakref.WeakKeyDictionary()
+        self._async: PerLoop[tuple[httpx2.AsyncClient, genai.Client]] = PerLoop(
+            self._build_async, stale=lambda built: built[0] is not self._pool_client())
         protect_logger(*LOGGERS, *SDK_LOGGERS)
         remember(self, secrets)
         self._options = _options(config, self.base_url, self.api_version)
@@ -112,7 +109,7 @@ class GeminiClients:
             return key
         if self._project:
             return None
-        if config.base_url is not None and _origin(self.base_url) != _origin(default_host):
+        if config.base_url is not None and not same_origin(self.base_url, default_host):
             return None
         return next((os.environ[n] for n in KEY_ENV if os.environ.get(n)), None)
 
@@ -148,17 +145,19 @@ class GeminiClients:
         return built[1]
 
     def aio(self) -> genai.Client:
-        """The SDK client for async calls in the running event loop."""
-        import asyncio
+        """The SDK client for async calls in the running event loop (rebuilt if the
+        loop's shared pool client was replaced)."""
+        return self._async.get()[1]
 
+    def _pool_client(self) -> httpx2.AsyncClient:
         from modelhub.http import pool
 
-        loop = asyncio.get_running_loop()
-        http = pool.async_client(self._transport, library=LIBRARY)
-        built = self._async.get(loop)
-        if built is None or built[0] is not http:
-            built = self._async[loop] = (http, self._build(_unused_sync(), http))
-        return built[1]
+        client: httpx2.AsyncClient = pool.async_client(self._transport, library=LIBRARY)
+        return client
+
+    def _build_async(self) -> tuple[httpx2.AsyncClient, genai.Client]:
+        http = self._pool_client()
+        return http, self._build(_unused_sync(), http)
 
     # -- calling --------------------------------------------------------------------
     def map_error(self, exc: BaseException) -> ModelhubError | None:
@@ -170,14 +169,10 @@ class GeminiClients:
 
     def call(self, fn: Callable[[], T]) -> T:
         """`fn()`, the SDK's exceptions raised as `modelhub.errors` (none chained)."""
-        from modelhub.wrappers.sdk import call_sdk
-
         return call_sdk(fn, self.map_error)
 
     async def acall(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Async twin of `call`."""
-        from modelhub.wrappers.sdk import acall_sdk
-
         return await acall_sdk(fn, self.map_error)
 
 
@@ -210,13 +205,6 @@ def _drop_key(client: genai.Client) -> None:
 
 def _config_key(config: GeminiConfig) -> str | None:
     return config.api_key.get_secret_value() if config.api_key is not None else None
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
 
 
 # An SDK client is built for sync calls or for async ones; the client of the other

@@ -18,8 +18,9 @@ from modelhub.providers.openai import wire
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.sdk import acall_sdk, call_sdk
 
-__all__ = ["HFInferenceChatWrapper"]
+__all__ = ["ChunkReader", "HFInferenceChatWrapper"]
 
 # The keyword arguments `chat_completion` has; any other generation argument goes in
 # its `extra_body`.
@@ -71,28 +72,34 @@ class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.arguments(request)
-        output = self.call(lambda: self.client().chat_completion(**kwargs))
+        output = call_sdk(lambda: self.client().chat_completion(**kwargs), self.map_error)
         return parse_answer(wire.parse_chat_completion, output, self.context)
 
     async def _acomplete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.arguments(request)
-        output = await self.acall_sdk(lambda: self.aclient().chat_completion(**kwargs))
+        output = await acall_sdk(lambda: self.aclient().chat_completion(**kwargs),
+                                 self.map_error)
         return parse_answer(wire.parse_chat_completion, output, self.context)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         kwargs = self.arguments(request)
-        handler = wire.ChatStreamHandler(self.context)
-        client = self.new_client()
-        try:
-            chunks = self.call(lambda: client.chat_completion(**kwargs))
-        except BaseException:
-            client.close()
-            raise
-        return self.stream(chunks, handler.take, handler.end, client.close), handler.response
+        reader = ChunkReader(self.context)
+        deltas = self.open_stream(lambda client: client.chat_completion(**kwargs), reader)
+        return deltas, reader.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         kwargs = self.arguments(request)
-        handler = wire.ChatStreamHandler(self.context)
-        client = self.aclient()
-        chunks = await self.acall_sdk(lambda: client.chat_completion(**kwargs))
-        return self.astream(chunks, handler.take, handler.end), handler.response
+        reader = ChunkReader(self.context)
+        deltas = await self.aopen_stream(lambda client: client.chat_completion(**kwargs),
+                                         reader)
+        return deltas, reader.response
+
+
+class ChunkReader(wire.ChatStreamHandler):
+    """OpenAI's stream handler, fed the chunks the SDK has decoded (`take`)."""
+
+    __slots__ = ()
+
+    def feed(self, chunk: Any) -> str | None:
+        """Take one decoded chunk; return the text delta it carries, if any."""
+        return self.take(chunk)

@@ -14,34 +14,35 @@ from __future__ import annotations
 
 import json
 import os
-import weakref
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from modelhub.errors import InvalidRequestError, ModelhubError, ResponseParseError
+from modelhub._secrets import LOGGERS, protect_logger, remember
+from modelhub.errors import InvalidRequestError, ModelhubError
 from modelhub.http.errors import (
-    SHAPE_ERRORS,
     ErrorContext,
     api_error,
     connection_error,
     error_fields,
     public_url,
     timeout_error,
-    unexpected_shape,
-    with_context,
+    under_domains,
 )
 from modelhub.providers.huggingface.config import HFInferenceConfig
 from modelhub.wrappers.base import ModelWrapperBase
+from modelhub.wrappers.sdk import (
+    ItemReader,
+    PerLoop,
+    acall_sdk,
+    aread_sdk_stream,
+    call_sdk,
+    read_sdk_stream,
+)
 
 if TYPE_CHECKING:
-    import asyncio
-
     from huggingface_hub import AsyncInferenceClient, InferenceClient
 
 __all__ = ["HF_ROUTER", "HFInferenceBase", "is_hf_host", "map_hf_error"]
-
-T = TypeVar("T")
 
 PROVIDER = "huggingface"
 HF_ROUTER = "https://router.huggingface.co"
@@ -53,19 +54,19 @@ USER_AGENT = "modelhub/0.1; hf_hub"
 # A token the SDK is given when it must send none: it stops the SDK looking for one
 # (HF_TOKEN, the saved login) and is never sent (the Authorization header is removed).
 _NO_TOKEN = "modelhub-no-token"
+# The SDK's loggers (a logger's filters see only its own records).
+SDK_LOGGERS = ("huggingface_hub", "huggingface_hub.utils._http",
+               "huggingface_hub.inference._client", "huggingface_hub.inference._common",
+               "huggingface_hub.inference._generated._async_client",
+               "huggingface_hub.inference._providers",
+               "huggingface_hub.inference._providers._common")
 # The SDK's classes of TGI's error types, and the status each stands for (others: 500).
 _TGI_STATUS = {"ValidationError": 400, "OverloadedError": 503}
 
 
 def is_hf_host(url: str) -> bool:
     """Whether `url` is on one of Hugging Face's own hosts, over HTTPS."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return False
-    return parts.scheme == "https" and any(host == d or host.endswith("." + d)
-                                           for d in _HF_DOMAINS)
+    return under_domains(url, _HF_DOMAINS)
 
 
 def _body_of(response: Any) -> Any:
@@ -156,7 +157,7 @@ class HFInferenceBase(ModelWrapperBase):
     context: ErrorContext
     client_args: dict[str, Any]
     _client: InferenceClient | None
-    _aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncInferenceClient]
+    _aclients: PerLoop[AsyncInferenceClient]
 
     def setup(self) -> None:
         """Work out where requests go and with which key; clients are built on use."""
@@ -187,7 +188,13 @@ class HFInferenceBase(ModelWrapperBase):
                                     url=public_url(url or HF_ROUTER), secrets=tuple(secrets),
                                     timeout=cfg.timeout)
         self._client = None
-        self._aclients = weakref.WeakKeyDictionary()
+        self._aclients = PerLoop(self._new_aclient)
+        protect_logger(*LOGGERS, *SDK_LOGGERS)
+        remember(self, secrets)
+
+    def error_context(self) -> ErrorContext:
+        """The calls' context: its secrets include a key read from HF_TOKEN."""
+        return self.context
 
     def new_client(self) -> InferenceClient:
         """A new sync client (a stream gets its own: the SDK keeps every streamed
@@ -205,99 +212,39 @@ class HFInferenceBase(ModelWrapperBase):
     def aclient(self) -> AsyncInferenceClient:
         """The async client of the running event loop (one per loop: its HTTP client
         cannot cross loops)."""
-        import asyncio
+        return self._aclients.get()
 
-        loop = asyncio.get_running_loop()
-        client = self._aclients.get(loop)
-        if client is None:
-            from huggingface_hub import AsyncInferenceClient
+    def _new_aclient(self) -> AsyncInferenceClient:
+        from huggingface_hub import AsyncInferenceClient
 
-            client = self._aclients[loop] = AsyncInferenceClient(**self.client_args)
-        return client
+        return AsyncInferenceClient(**self.client_args)
 
     def model_arg(self) -> str | None:
         """The model the SDK is asked for: the config's model name."""
         return self.model_name
 
-    def stream(self, chunks: Iterable[Any], take: Callable[[Any], str | None],
-               end: Callable[[], str | None], close: Callable[[], None]) -> Iterator[str]:
-        """The text deltas of an SDK stream: each chunk to `take`, then `end`;
-        huggingface_hub's exceptions mapped, and `close` called at the end."""
-        it = iter(chunks)
-        try:
-            while True:
-                failure: ModelhubError | None = None
-                try:
-                    chunk = next(it)
-                except StopIteration:
-                    break
-                except Exception as exc:
-                    failure = map_hf_error(exc, self.context)
-                    if failure is None:
-                        raise
-                if failure is not None:
-                    raise failure
-                delta = self.take_chunk(take, chunk)
-                if delta:
-                    yield delta
-            last = end()
-            if last:
-                yield last
-        finally:
-            close()
+    def map_error(self, exc: BaseException) -> ModelhubError | None:
+        """This config's `modelhub.errors` instance for what huggingface_hub raised (see
+        `map_hf_error`)."""
+        return map_hf_error(exc, self.context)
 
-    async def astream(self, chunks: AsyncIterable[Any], take: Callable[[Any], str | None],
-                      end: Callable[[], str | None]) -> AsyncIterator[str]:
-        """Async twin of `stream` (the async client stays open for the next call)."""
-        it = chunks.__aiter__()
-        while True:
-            failure: ModelhubError | None = None
-            try:
-                chunk = await it.__anext__()
-            except StopAsyncIteration:
-                break
-            except Exception as exc:
-                failure = map_hf_error(exc, self.context)
-                if failure is None:
-                    raise
-            if failure is not None:
-                raise failure
-            delta = self.take_chunk(take, chunk)
-            if delta:
-                yield delta
-        last = end()
-        if last:
-            yield last
-
-    def take_chunk(self, take: Callable[[Any], str | None], chunk: Any) -> str | None:
-        """`take(chunk)`, a chunk of an unexpected shape a ResponseParseError."""
-        failure: ModelhubError | None = None
+    def open_stream(self, open_: Callable[[InferenceClient], Iterable[Any]],
+                    reader: ItemReader) -> Iterator[str]:
+        """`open_(client)` on a client of its own (the SDK keeps every streamed response
+        of a client open until the client is closed), its deltas as `reader` finds
+        them; the client closed however the reading ends."""
+        client = self.new_client()
         try:
-            return take(chunk)
-        except ResponseParseError as error:
-            failure = with_context(error, self.context)
-        except SHAPE_ERRORS as exc:
-            failure = unexpected_shape(exc, chunk, self.context, "a stream event")
-        raise failure
+            chunks = call_sdk(lambda: open_(client), self.map_error)
+        except BaseException:
+            client.close()
+            raise
+        return read_sdk_stream(chunks, reader, self.map_error, client.close,
+                               context=self.context)
 
-    def call(self, fn: Callable[[], T]) -> T:
-        """`fn()`, huggingface_hub's exceptions mapped."""
-        failure: ModelhubError | None = None
-        try:
-            return fn()
-        except Exception as exc:
-            failure = map_hf_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
-
-    async def acall_sdk(self, fn: Callable[[], Any]) -> Any:
-        """Await `fn()`, huggingface_hub's exceptions mapped."""
-        failure: ModelhubError | None = None
-        try:
-            return await fn()
-        except Exception as exc:
-            failure = map_hf_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
+    async def aopen_stream(self, open_: Callable[[AsyncInferenceClient], Awaitable[Any]],
+                           reader: ItemReader) -> AsyncIterator[str]:
+        """Async twin of `open_stream`, on the event loop's client."""
+        client = self.aclient()
+        chunks = await acall_sdk(lambda: open_(client), self.map_error)
+        return aread_sdk_stream(chunks, reader, self.map_error, context=self.context)

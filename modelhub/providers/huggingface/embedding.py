@@ -18,6 +18,7 @@ from modelhub.providers.huggingface.client import HFInferenceBase
 from modelhub.providers.huggingface.config import EMBEDDING_PARAMS, HFInferenceEmbeddingConfig
 from modelhub.response import ModelResponse
 from modelhub.wrappers.embedding import EmbeddingWrapperBase, as_vector
+from modelhub.wrappers.sdk import acall_sdk, call_sdk
 
 __all__ = ["HFInferenceEmbeddingWrapper", "vectors_of"]
 
@@ -65,7 +66,8 @@ class HFInferenceEmbeddingWrapper(HFInferenceBase, EmbeddingWrapperBase):
     def _embed(self, texts: list[str], params: dict[str, Any]) -> ModelResponse:
         kwargs = self.arguments(texts, params)
         try:
-            output = self.call(lambda: self.client().feature_extraction(**kwargs))
+            output = call_sdk(lambda: self.client().feature_extraction(**kwargs),
+                              self.map_error)
         except ValueError as exc:
             if len(texts) == 1 or _RAGGED not in str(exc):
                 raise
@@ -77,7 +79,8 @@ class HFInferenceEmbeddingWrapper(HFInferenceBase, EmbeddingWrapperBase):
     async def _aembed(self, texts: list[str], params: dict[str, Any]) -> ModelResponse:
         kwargs = self.arguments(texts, params)
         try:
-            output = await self.acall_sdk(lambda: self.aclient().feature_extraction(**kwargs))
+            output = await acall_sdk(lambda: self.aclient().feature_extraction(**kwargs),
+                                     self.map_error)
         except ValueError as exc:
             if len(texts) == 1 or _RAGGED not in str(exc):
                 raise

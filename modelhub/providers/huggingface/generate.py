@@ -23,6 +23,7 @@ from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
 from modelhub.wrappers.formatting import merged_history, to_text
 from modelhub.wrappers.reasoning import split_think
+from modelhub.wrappers.sdk import acall_sdk, call_sdk
 
 __all__ = ["HFInferenceGenerateWrapper", "TGIStreamHandler", "parse_generation", "prompt_of"]
 
@@ -62,7 +63,7 @@ class TGIStreamHandler:
     def __init__(self, accumulator: StreamAccumulator) -> None:
         self.accumulator = accumulator
 
-    def take(self, event: Any) -> str | None:
+    def feed(self, event: Any) -> str | None:
         """Take one event; return the text delta it carries, if any."""
         acc = self.accumulator
         acc.add_raw(event)
@@ -120,29 +121,24 @@ class HFInferenceGenerateWrapper(HFInferenceBase, ChatWrapperBase):
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.arguments(request)
-        output = self.call(lambda: self.client().text_generation(**kwargs))
+        output = call_sdk(lambda: self.client().text_generation(**kwargs), self.map_error)
         return parse_answer(parse_generation, output, self.context)
 
     async def _acomplete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.arguments(request)
-        output = await self.acall_sdk(lambda: self.aclient().text_generation(**kwargs))
+        output = await acall_sdk(lambda: self.aclient().text_generation(**kwargs),
+                                 self.map_error)
         return parse_answer(parse_generation, output, self.context)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         kwargs = self.arguments(request)
         handler = self._handler()
-        client = self.new_client()
-        try:
-            events = self.call(lambda: client.text_generation(**kwargs))
-        except BaseException:
-            client.close()
-            raise
-        deltas = self.stream(events, handler.take, handler.end, client.close)
+        deltas = self.open_stream(lambda client: client.text_generation(**kwargs), handler)
         return deltas, handler.accumulator.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         kwargs = self.arguments(request)
         handler = self._handler()
-        client = self.aclient()
-        events = await self.acall_sdk(lambda: client.text_generation(**kwargs))
-        return self.astream(events, handler.take, handler.end), handler.accumulator.response
+        deltas = await self.aopen_stream(lambda client: client.text_generation(**kwargs),
+                                         handler)
+        return deltas, handler.accumulator.response

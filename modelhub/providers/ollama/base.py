@@ -14,27 +14,24 @@ status of 400 or more (a proxy's 429 with Retry-After included).
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub.errors import ModelhubError, ResponseParseError
-from modelhub.http.errors import ErrorContext, api_error, error_fields, public_url
+from modelhub.http.errors import ErrorContext, api_error, error_fields, public_url, same_origin
 from modelhub.providers.ollama.config import OllamaConfig, host_url
 from modelhub.wrappers.base import ModelWrapperBase
+from modelhub.wrappers.sdk import PerLoop, acall_sdk, apeek_sdk_stream, call_sdk, peek_sdk_stream
 
 if TYPE_CHECKING:
-    import asyncio
-
     import ollama
 
 __all__ = ["CLOUD_HOST", "DEFAULT_HOST", "HOST_ENV", "KEY_ENV", "OllamaWrapperBase",
            "ollama_error"]
 
-T = TypeVar("T")
-
 DEFAULT_HOST = "http://127.0.0.1:11434"
-CLOUD_HOST = "ollama.com"  # https only: the one host OLLAMA_API_KEY is for
+CLOUD_HOST = "ollama.com"
+CLOUD_URL = f"https://{CLOUD_HOST}"  # the one origin OLLAMA_API_KEY is for
 HOST_ENV = "OLLAMA_HOST"
 KEY_ENV = "OLLAMA_API_KEY"
 
@@ -125,7 +122,7 @@ def _credentials(url: str) -> tuple[str, str] | None:
 
 
 class OllamaWrapperBase(ModelWrapperBase):
-    """Base of the Ollama wrappers: clients, address, key, and guarded calls."""
+    """Base of the Ollama wrappers: clients, address, key, and calls with their failures mapped."""
 
     required_modules: ClassVar[tuple[str, ...]] = ("ollama",)
     extra: ClassVar[str | None] = "ollama"
@@ -156,8 +153,7 @@ class OllamaWrapperBase(ModelWrapperBase):
         self._own_auth = self._basic is not None or \
             any(k.lower() == "authorization" for k in headers)
         self._headers = headers
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
-                                               ollama.AsyncClient] = weakref.WeakKeyDictionary()
+        self._async: PerLoop[ollama.AsyncClient] = PerLoop(self._build_async_client)
         protect_logger(*LOGGERS)
         remember(self, secrets)
         import ollama
@@ -185,18 +181,15 @@ class OllamaWrapperBase(ModelWrapperBase):
             args["proxy"] = cfg.proxy
         return args
 
+    def _build_async_client(self) -> ollama.AsyncClient:
+        import ollama
+
+        return ollama.AsyncClient(**self._client_args(is_async=True))
+
     def async_client(self) -> ollama.AsyncClient:
         """The async client of the running event loop (an httpx async client cannot
         cross event loops), built on its first use there."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            import ollama
-
-            client = self._async[loop] = ollama.AsyncClient(**self._client_args(is_async=True))
-        return client
+        return self._async.get()
 
     # -- where requests go, with which key ---------------------------------------------
     def resolve_host(self) -> str:
@@ -212,88 +205,49 @@ class OllamaWrapperBase(ModelWrapperBase):
         """The key sent: the config's own; else OLLAMA_API_KEY, to ollama.com only."""
         if self.config.api_key is not None:
             return self.config.api_key.get_secret_value()
-        from urllib.parse import urlsplit
+        return (os.environ.get(KEY_ENV) or None) if same_origin(host, CLOUD_URL) else None
 
-        try:
-            parts = urlsplit(host)
-            cloud = parts.scheme == "https" and parts.hostname == CLOUD_HOST \
-                and parts.port in (None, 443)
-        except ValueError:
-            cloud = False
-        return (os.environ.get(KEY_ENV) or None) if cloud else None
-
-    # -- guarded calls -----------------------------------------------------------------
-    def guarded(self, call: Callable[[], T]) -> T:
-        """`call()`, every failure of the client a modelhub error (raised outside the
-        handler, so that nothing chained quotes the answer)."""
-        failure = None
-        try:
-            return call()
-        except Exception as exc:
-            failure = ollama_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
-
-    async def aguarded(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Async twin of `guarded`."""
-        failure = None
-        try:
-            return await call()
-        except Exception as exc:
-            failure = ollama_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
+    # -- calls, their failures mapped ----------------------------------------------------
+    def map_error(self, exc: BaseException) -> ModelhubError | None:
+        """This wrapper's mapping of the client's failures (`ollama_error`)."""
+        return ollama_error(exc, self.context)
 
     def post(self, body: dict[str, Any]) -> Any:
         """POST `body` to this wrapper's path; the decoded answer."""
-        return self.guarded(lambda: self.client._request(dict, "POST", self.path, json=body))
+        return call_sdk(lambda: self.client._request(dict, "POST", self.path, json=body),
+                        self.map_error)
 
     async def apost(self, body: dict[str, Any]) -> Any:
         """Async twin of `post`."""
         client = self.async_client()
-        return await self.aguarded(lambda: client._request(dict, "POST", self.path, json=body))
+        return await acall_sdk(lambda: client._request(dict, "POST", self.path, json=body),
+                               self.map_error)
 
-    def open_lines(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """POST `body` and open its NDJSON stream now (an error status raises here);
-        the stream's objects, each failure a modelhub error."""
-        lines: Any = self.client._request(dict, "POST", self.path, json=body, stream=True)
-        first = self.guarded(lambda: next(lines, None))
+    def open_lines(self, body: dict[str, Any]
+                   ) -> tuple[Iterator[dict[str, Any]], Callable[[], Any]]:
+        """POST `body` and open its NDJSON stream now (an error status raises here):
+        (the stream's objects, to read with `read_sdk_stream`; what closes it)."""
+        lines: Any = call_sdk(
+            lambda: self.client._request(dict, "POST", self.path, json=body, stream=True),
+            self.map_error)
+        try:
+            _, items = peek_sdk_stream(lines, self.map_error)
+        except BaseException:
+            lines.close()
+            raise
+        return items, lines.close
 
-        def rest() -> Iterator[dict[str, Any]]:
-            try:
-                if first is not None:
-                    yield first
-                    while (line := self.guarded(lambda: next(lines, None))) is not None:
-                        yield line
-            finally:
-                lines.close()
-
-        return rest()
-
-    async def aopen_lines(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def aopen_lines(self, body: dict[str, Any]
+                          ) -> tuple[AsyncIterator[dict[str, Any]],
+                                     Callable[[], Awaitable[Any]]]:
         """Async twin of `open_lines`."""
         client = self.async_client()
-        lines: Any = await client._request(dict, "POST", self.path, json=body, stream=True)
-        first = await self.aguarded(lambda: _anext(lines))
-
-        async def rest() -> AsyncIterator[dict[str, Any]]:
-            try:
-                if first is not None:
-                    yield first
-                    while (line := await self.aguarded(lambda: _anext(lines))) \
-                            is not None:
-                        yield line
-            finally:
-                await lines.aclose()
-
-        return rest()
-
-
-async def _anext(iterator: AsyncIterator[T]) -> T | None:
-    """The next item, or None at the end."""
-    try:
-        return await iterator.__anext__()
-    except StopAsyncIteration:
-        return None
+        lines: Any = await acall_sdk(
+            lambda: client._request(dict, "POST", self.path, json=body, stream=True),
+            self.map_error)
+        try:
+            _, items = await apeek_sdk_stream(lines, self.map_error)
+        except BaseException:
+            await lines.aclose()
+            raise
+        return items, lines.aclose

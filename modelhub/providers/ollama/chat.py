@@ -4,7 +4,6 @@ client's own AsyncClient) and streamed, with options, keep_alive, images, tools 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
 from modelhub.errors import UnsupportedFeatureError
@@ -20,6 +19,7 @@ from modelhub.providers.ollama.wire import AnswerReader, request_fields
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.sdk import aread_sdk_stream, read_sdk_stream
 
 __all__ = ["OllamaChatWrapper", "OllamaGenerateWrapper"]
 
@@ -67,35 +67,15 @@ class _OllamaTextWrapper(OllamaWrapperBase, ChatWrapperBase):
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         reader = self._reader()
-        lines = self.open_lines(self.body(request))
-        context = self.context
-
-        def deltas() -> Iterator[str]:
-            for line in lines:
-                text = parse_answer(reader.feed, line, context)
-                if text:
-                    yield text
-            text = reader.end()
-            if text:
-                yield text
-
-        return deltas(), reader.response
+        lines, close = self.open_lines(self.body(request))
+        return read_sdk_stream(lines, reader, self.map_error, close,
+                               context=self.context), reader.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         reader = self._reader()
-        lines = await self.aopen_lines(self.body(request))
-        context = self.context
-
-        async def deltas() -> AsyncIterator[str]:
-            async for line in lines:
-                text = parse_answer(reader.feed, line, context)
-                if text:
-                    yield text
-            text = reader.end()
-            if text:
-                yield text
-
-        return deltas(), reader.response
+        lines, close = await self.aopen_lines(self.body(request))
+        return aread_sdk_stream(lines, reader, self.map_error, close,
+                                context=self.context), reader.response
 
 
 class OllamaChatWrapper(_OllamaTextWrapper):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
-from modelhub.providers.openai.base import OpenAIWrapperBase, same_origin
+from modelhub.http.errors import same_origin, under_domains
+from modelhub.providers.openai.base import OpenAIWrapperBase
 from modelhub.providers.openai.chat import OpenAIChatWrapper
 from modelhub.providers.openai.config import (
     AZURE_ENDPOINT_ENV,
@@ -45,13 +46,8 @@ class _AzureEndpoint(OpenAIWrapperBase):
 
     def env_key_allowed(self, url: str) -> bool:
         """AZURE_OPENAI_API_KEY goes to the configured resource or an Azure host only."""
-        from urllib.parse import urlsplit
-
         endpoint = self._endpoint()
-        if endpoint and same_origin(url, endpoint):
-            return True
-        host = urlsplit(url).hostname or ""
-        return url.startswith("https://") and host.endswith(AZURE_HOSTS)
+        return bool(endpoint and same_origin(url, endpoint)) or under_domains(url, AZURE_HOSTS)
 
     def query(self) -> dict[str, str]:
         """`api-version` (else OPENAI_API_VERSION) plus the config's default_query."""

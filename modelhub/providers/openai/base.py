@@ -16,7 +16,7 @@ from modelhub.providers.openai.config import OpenAIConfig
 from modelhub.providers.openai.profiles import Profile, profile_for
 from modelhub.wrappers.base import ModelWrapperBase
 
-__all__ = ["OpenAIWrapperBase", "same_origin"]
+__all__ = ["OpenAIWrapperBase"]
 
 
 class OpenAIWrapperBase(ModelWrapperBase):

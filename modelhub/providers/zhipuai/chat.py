@@ -7,11 +7,10 @@ without native async hooks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from modelhub.errors import ModelhubError, UnsupportedFeatureError
-from modelhub.providers.zhipuai.client import ZhipuAIWrapperBase, error_in_answer, map_error
+from modelhub.errors import UnsupportedFeatureError
+from modelhub.providers.zhipuai.client import ZhipuAIWrapperBase, error_in_answer
 from modelhub.providers.zhipuai.config import ZhipuAIChatConfig
 from modelhub.providers.zhipuai.wire import (
     ChunkReader,
@@ -23,6 +22,7 @@ from modelhub.providers.zhipuai.wire import (
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.sdk import call_sdk, read_sdk_stream
 
 __all__ = ["ZhipuAIChatWrapper"]
 
@@ -71,7 +71,7 @@ class ZhipuAIChatWrapper(ZhipuAIWrapperBase, ChatWrapperBase):
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         kwargs = chat_kwargs(request, self.model_name, self._direct)
-        done = self.sdk_call(lambda: self._create(**kwargs))
+        done = call_sdk(lambda: self._create(**kwargs), self.map_error)
         error = getattr(done, "error", None)
         if error and not getattr(done, "choices", None):
             raise error_in_answer(error, self.context)
@@ -79,28 +79,7 @@ class ZhipuAIChatWrapper(ZhipuAIWrapperBase, ChatWrapperBase):
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         kwargs = chat_kwargs(request, self.model_name, self._direct)
-        stream = self.sdk_call(lambda: self._create(**kwargs))
+        stream = call_sdk(lambda: self._create(**kwargs), self.map_error)
         reader = ChunkReader(self.context)
-        return self._deltas(stream, reader), reader.response
-
-    def _deltas(self, stream: Any, reader: ChunkReader) -> Iterator[str]:
-        context = reader.accumulator.context
-        failure = None
-        try:
-            for chunk in stream:
-                delta = reader.feed(chunk)
-                if delta:
-                    yield delta
-            tail = reader.end()
-            if tail:
-                yield tail
-        except ModelhubError:
-            raise
-        except Exception as exc:
-            failure = map_error(exc, context, reader.text)
-            if failure is None:
-                raise
-        finally:
-            stream.response.close()
-        if failure is not None:  # raised here: the SDK's exception is not its context
-            raise failure
+        return read_sdk_stream(stream, reader, lambda exc: self.map_error(exc, reader.text),
+                               stream.response.close), reader.response

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub.errors import (
     ConfigError,
@@ -31,6 +30,7 @@ from modelhub.http.errors import (
     connection_error,
     error_fields,
     public_url,
+    same_origin,
     timeout_error,
     transport_error,
 )
@@ -49,8 +49,6 @@ __all__ = [
     "status_for_code",
 ]
 
-T = TypeVar("T")
-
 PROVIDER = "zhipuai"
 DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4"
 # Zhipu's own hosts, each with the variable its key is read from (for that host only).
@@ -58,15 +56,6 @@ HOST_KEY_ENV = {"https://open.bigmodel.cn": "ZHIPUAI_API_KEY", "https://api.z.ai
 # The SDK's loggers (a logger's filters see only its own records).
 SDK_LOGGERS = ("zai.core._http_client", "zai.api_resource.chat.completions",
                "zai.core._response")
-
-
-def _origin(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port not in (None, 443 if parts.scheme == "https" else 80) \
-        else ""
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
 
 
 def status_for_code(code: Any) -> int | None:
@@ -216,10 +205,10 @@ class ZhipuAIWrapperBase(ModelWrapperBase):
         Zhipu's own hosts)."""
         if self.config.api_key is not None:
             return self.config.api_key.get_secret_value()
-        env = HOST_KEY_ENV.get(_origin(url))
-        if env is None or not url.startswith("https://"):
-            return None
-        return os.environ.get(env) or None
+        for origin, env in HOST_KEY_ENV.items():
+            if same_origin(url, origin):
+                return os.environ.get(env) or None
+        return None
 
     @property
     def context(self) -> ErrorContext:
@@ -229,15 +218,7 @@ class ZhipuAIWrapperBase(ModelWrapperBase):
             return replace(self._context, secrets=(*self._context.secrets, *signed))
         return self._context
 
-    def sdk_call(self, call: Callable[[], T]) -> T:
-        """Run one SDK call, its exceptions mapped to `modelhub.errors`."""
-        failure = None
-        try:
-            return call()
-        except ModelhubError:
-            raise
-        except Exception as exc:
-            failure = map_error(exc, self.context)
-            if failure is None:
-                raise
-        raise failure
+    def map_error(self, exc: BaseException, partial_text: str | None = None
+                  ) -> ModelhubError | None:
+        """This wrapper's mapping of the SDK's failures (`map_error` with its context)."""
+        return map_error(exc, self.context, partial_text)

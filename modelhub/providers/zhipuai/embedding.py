@@ -15,6 +15,7 @@ from modelhub.providers.zhipuai.wire import (
 )
 from modelhub.response import ModelResponse
 from modelhub.wrappers.embedding import EmbeddingWrapperBase
+from modelhub.wrappers.sdk import call_sdk
 
 __all__ = ["MAX_BATCH", "ZhipuAIEmbeddingWrapper"]
 
@@ -45,5 +46,5 @@ class ZhipuAIEmbeddingWrapper(ZhipuAIWrapperBase, EmbeddingWrapperBase):
         kwargs["model"] = self.model_name
         # one text as a string, as AgentScope sends it; more as Zhipu's array
         kwargs["input"] = texts[0] if len(texts) == 1 else texts
-        answer = self.sdk_call(lambda: self._create(**kwargs))
+        answer = call_sdk(lambda: self._create(**kwargs), self.map_error)
         return read_answer(parse_embeddings, answer, self.context)
