@@ -35,6 +35,11 @@ from tests.ollama_server import (  # noqa: F401 (fixtures)
     server_session_fixture,
 )
 from tests.openai_server import OpenAIServer
+from tests.zhipuai_server import (  # noqa: F401 (fixtures)
+    ZhipuAIServer,
+    zhipuai_server,
+    zhipuai_server_session,
+)
 
 TIMEOUT = 1.0
 ATTEMPTS = 3
@@ -259,4 +264,28 @@ async def test_an_sdk_client_of_its_own_keeps_to_the_whole_call_timeout(
         model("hi", **options)
     with pytest.raises(errors.ModelTimeoutError):
         await model.acall("hi", **options)
+    assert time.monotonic() - start < 2 * bound(1)  # each drip would take 10 s and more
+
+
+# -- zhipuai_chat: an SDK family on the shared httpx pools ---------------------------------
+def test_an_sdk_family_on_the_shared_pools_keeps_to_the_whole_call_timeout(
+        zhipuai_server: ZhipuAIServer) -> None:  # noqa: F811 (the fixture)
+    import json
+
+    from tests.zhipuai_server import completion
+
+    body = json.dumps(completion("ok")).encode()
+    drip = Reply(200, JSON, sse=[body[i:i + 4] for i in range(0, len(body), 4)],
+                 piece_delay=0.25)
+    zhipuai_server.enqueue(drip, drip)
+    reg = Registry()
+    reg.init({"config_name": "glm", "model_type": "zhipuai_chat", "model_name": "glm-4",
+              "api_key": "0123456789abcdef.fault0123456789", "max_retries": 0,
+              "base_url": zhipuai_server.base_url, "timeout": TIMEOUT})
+    model = reg.get("glm")
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError):
+        model("hi")
+    with pytest.raises(errors.ModelTimeoutError):
+        model("hi", timeout=TIMEOUT / 2)
     assert time.monotonic() - start < 2 * bound(1)  # each drip would take 10 s and more
