@@ -215,77 +215,65 @@ def test_a_stream_that_drips_after_its_first_delta_times_out_with_its_text(
     assert time.monotonic() - start < bound(1)
 
 
-# -- an SDK family on the shared pools of httpx2 (gemini_chat) ----------------------------
-@pytest.mark.parametrize("given", ["config", "call"])
-async def test_an_httpx2_sdk_family_keeps_to_the_whole_call_timeout(
-        gemini_server: GeminiServer, given: str) -> None:
+# -- the slow drip on more SDK families ---------------------------------------------------
+def dripping(body: Any, content_type: str = "application/json") -> Reply:
+    """`body` as JSON, four bytes every 0.25 s (ten seconds and more in all)."""
     import json
 
+    raw = json.dumps(body).encode()
+    return Reply(200, {"content-type": content_type},
+                 sse=[raw[i:i + 4] for i in range(0, len(raw), 4)], piece_delay=0.25)
+
+
+async def assert_timeouts_in_time(model: Any, options: dict[str, Any]) -> None:
+    """A sync and an async call held by a dripping server end in ModelTimeoutError, in
+    about their timeout each."""
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError):
+        model("hi", **options)
+    with pytest.raises(errors.ModelTimeoutError):
+        await model.acall("hi", **options)
+    assert time.monotonic() - start < 2 * bound(1)
+
+
+def built(config: dict[str, Any], given: str) -> tuple[Any, dict[str, Any]]:
+    """The wrapper, its timeout given by the config or by the call."""
+    reg = Registry()
+    reg.init({**config, "max_retries": 0, "timeout": TIMEOUT if given == "config" else 60})
+    return reg.get(config["config_name"]), ({"timeout": TIMEOUT} if given == "call" else {})
+
+
+@pytest.mark.parametrize("given", ["config", "call"])
+async def test_gemini_on_the_httpx2_pools_keeps_to_the_whole_call_timeout(
+        gemini_server: GeminiServer, given: str) -> None:
     from tests.gemini_server import generate_response
 
-    body = json.dumps(generate_response("ok")).encode()
-    drip = Reply(200, {"content-type": "application/json; charset=UTF-8"},
-                 sse=[body[i:i + 4] for i in range(0, len(body), 4)], piece_delay=0.25)
+    drip = dripping(generate_response("ok"), "application/json; charset=UTF-8")
     gemini_server.enqueue(drip, drip)
-    reg = Registry()
-    reg.init({"config_name": "gem", "model_type": "gemini_chat", "model_name": "gemini-2.5-flash",
-              "api_key": "AIzaSy-fault-0123456789", "base_url": gemini_server.url,
-              "max_retries": 0, "timeout": TIMEOUT if given == "config" else 60})
-    model = reg.get("gem")
-    options = {"timeout": TIMEOUT} if given == "call" else {}
-    start = time.monotonic()
-    with pytest.raises(errors.ModelTimeoutError):
-        model("hi", **options)
-    with pytest.raises(errors.ModelTimeoutError):
-        await model.acall("hi", **options)
-    assert time.monotonic() - start < 2 * bound(1)  # each drip would take 10 s and more
+    model, options = built({"config_name": "gem", "model_type": "gemini_chat",
+                            "model_name": "gemini-2.5-flash", "api_key": "AIzaSy-fault-0123456789",
+                            "base_url": gemini_server.url}, given)
+    await assert_timeouts_in_time(model, options)
 
 
-# -- ollama_chat: an SDK family on an httpx client of its own ------------------------------
 @pytest.mark.parametrize("given", ["config", "call"])
-async def test_an_sdk_client_of_its_own_keeps_to_the_whole_call_timeout(
+async def test_ollama_on_a_client_of_its_own_keeps_to_the_whole_call_timeout(
         ollama_server: OllamaServer, given: str) -> None:
-    import json
-
     from tests.ollama_server import chat_answer
 
-    body = json.dumps(chat_answer("ok")).encode()
-    drip = Reply(200, JSON, sse=[body[i:i + 4] for i in range(0, len(body), 4)],
-                 piece_delay=0.25)
-    ollama_server.enqueue(drip, drip)
-    reg = Registry()
-    reg.init({"config_name": "llama", "model_type": "ollama_chat", "model_name": "llama3.2",
-              "base_url": ollama_server.url, "max_retries": 0,
-              "timeout": TIMEOUT if given == "config" else 60})
-    model = reg.get("llama")
-    options = {"timeout": TIMEOUT} if given == "call" else {}
-    start = time.monotonic()
-    with pytest.raises(errors.ModelTimeoutError):
-        model("hi", **options)
-    with pytest.raises(errors.ModelTimeoutError):
-        await model.acall("hi", **options)
-    assert time.monotonic() - start < 2 * bound(1)  # each drip would take 10 s and more
+    ollama_server.enqueue(dripping(chat_answer("ok")), dripping(chat_answer("ok")))
+    model, options = built({"config_name": "llama", "model_type": "ollama_chat",
+                            "model_name": "llama3.2", "base_url": ollama_server.url}, given)
+    await assert_timeouts_in_time(model, options)
 
 
-# -- zhipuai_chat: an SDK family on the shared httpx pools ---------------------------------
-def test_an_sdk_family_on_the_shared_pools_keeps_to_the_whole_call_timeout(
-        zhipuai_server: ZhipuAIServer) -> None:  # noqa: F811 (the fixture)
-    import json
-
+@pytest.mark.parametrize("given", ["config", "call"])
+async def test_zhipuai_on_the_httpx_pools_keeps_to_the_whole_call_timeout(
+        zhipuai_server: ZhipuAIServer, given: str) -> None:  # noqa: F811 (the fixture)
     from tests.zhipuai_server import completion
 
-    body = json.dumps(completion("ok")).encode()
-    drip = Reply(200, JSON, sse=[body[i:i + 4] for i in range(0, len(body), 4)],
-                 piece_delay=0.25)
-    zhipuai_server.enqueue(drip, drip)
-    reg = Registry()
-    reg.init({"config_name": "glm", "model_type": "zhipuai_chat", "model_name": "glm-4",
-              "api_key": "0123456789abcdef.fault0123456789", "max_retries": 0,
-              "base_url": zhipuai_server.base_url, "timeout": TIMEOUT})
-    model = reg.get("glm")
-    start = time.monotonic()
-    with pytest.raises(errors.ModelTimeoutError):
-        model("hi")
-    with pytest.raises(errors.ModelTimeoutError):
-        model("hi", timeout=TIMEOUT / 2)
-    assert time.monotonic() - start < 2 * bound(1)  # each drip would take 10 s and more
+    zhipuai_server.enqueue(dripping(completion("ok")), dripping(completion("ok")))
+    model, options = built({"config_name": "glm", "model_type": "zhipuai_chat",
+                            "model_name": "glm-4", "api_key": "0123456789abcdef.fault0123456789",
+                            "base_url": zhipuai_server.base_url}, given)
+    await assert_timeouts_in_time(model, options)
