@@ -12,6 +12,7 @@ here. A stream is accounted for when it ends (finished, broke or closed), throug
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelhub.calls.hooks import CallEvent
@@ -291,56 +292,68 @@ async def _aone(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
 
 
 # -- the public entry points -----------------------------------------------------------
+class _Chain:
+    """The configs one call may try, in order (itself, then its fallbacks), each as an
+    operation built from the call's arguments; `failed` decides whether a failure moves
+    the call on (else it raises, chained to the first failure)."""
+
+    __slots__ = ("args", "failure", "kwargs", "names", "wrapper")
+
+    def __init__(self, wrapper: ModelWrapperBase, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
+        self.wrapper = wrapper
+        self.args = args
+        self.kwargs = kwargs
+        self.names = _chain(wrapper)
+        self.failure: ModelhubError | None = None
+
+    def steps(self) -> Iterator[tuple[ModelWrapperBase, Operation, str | None]]:
+        """Each config to try: its wrapper, its operation, the config tried before."""
+        wrapper, kwargs = self.wrapper, self.kwargs
+        if len(self.names) == 1:  # the common case: the arguments are used once
+            yield wrapper, wrapper._operation(self.args, kwargs), None
+            return
+        registry = _registry_of(wrapper)
+        previous = None
+        for name in self.names:
+            current = wrapper if name == wrapper.config_name else registry.get(name)
+            yield current, current._operation(self.args, dict(kwargs)), previous
+            previous = name
+
+    def failed(self, current: ModelWrapperBase, error: ModelhubError) -> None:
+        """Go on to the next config, or raise `error` (after the first failure, with it
+        as the cause)."""
+        last = current.config_name == self.names[-1]
+        if last or not _moves_on(current, error):
+            if self.failure is None:
+                raise error
+            raise error from self.failure
+        if self.failure is None:
+            self.failure = error
+
+
 def call(wrapper: ModelWrapperBase, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Make `wrapper(*args, **kwargs)`: a response, or a stream."""
     options = CallOptions.take(kwargs)
-    runtime = runtime_of(wrapper)
-    names = _chain(wrapper)
-    op = wrapper._operation(args, dict(kwargs) if len(names) > 1 else kwargs)
-    try:
-        return _one(runtime, wrapper, op, options, wrapper.config_name, None)
-    except ModelhubError as error:
-        if len(names) == 1 or not _moves_on(wrapper, error):
-            raise
-        failure: ModelhubError = error
-    registry = _registry_of(wrapper)
-    previous = wrapper
-    for index, name in enumerate(names[1:], 2):
-        current = registry.get(name)
+    chain = _Chain(wrapper, args, kwargs)
+    for current, op, previous in chain.steps():
         try:
-            op = current._operation(args, dict(kwargs))
             return _one(runtime_of(current), current, op, options, wrapper.config_name,
-                        previous.config_name)
+                        previous)
         except ModelhubError as error:
-            if index == len(names) or not _moves_on(current, error):
-                raise error from failure
-            failure, previous = error, current
-    raise failure  # pragma: no cover - the loop returns or raises
+            chain.failed(current, error)
+    raise AssertionError("unreachable: the last config returns or raises")
 
 
 async def acall(wrapper: ModelWrapperBase, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
     """Async twin of `call`."""
     options = CallOptions.take(kwargs)
-    runtime = runtime_of(wrapper)
-    names = _chain(wrapper)
-    op = wrapper._operation(args, dict(kwargs) if len(names) > 1 else kwargs)
-    try:
-        return await _aone(runtime, wrapper, op, options, wrapper.config_name, None)
-    except ModelhubError as error:
-        if len(names) == 1 or not _moves_on(wrapper, error):
-            raise
-        failure: ModelhubError = error
-    registry = _registry_of(wrapper)
-    previous = wrapper
-    for index, name in enumerate(names[1:], 2):
-        current = registry.get(name)
+    chain = _Chain(wrapper, args, kwargs)
+    for current, op, previous in chain.steps():
         try:
-            op = current._operation(args, dict(kwargs))
             return await _aone(runtime_of(current), current, op, options,
-                               wrapper.config_name, previous.config_name)
+                               wrapper.config_name, previous)
         except ModelhubError as error:
-            if index == len(names) or not _moves_on(current, error):
-                raise error from failure
-            failure, previous = error, current
-    raise failure  # pragma: no cover - the loop returns or raises
+            chain.failed(current, error)
+    raise AssertionError("unreachable: the last config returns or raises")
