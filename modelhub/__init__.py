@@ -31,6 +31,7 @@ __all__ = [
     "ToolCall",
     "Usage",
     "aclose",
+    "add_hooks",
     "close",
     "errors",
     "export_configs",
@@ -41,10 +42,13 @@ __all__ = [
     "register",
     "register_callable",
     "unregister",
+    "usage",
 ]
 
 if TYPE_CHECKING:
     from modelhub import errors
+    from modelhub.calls.hooks import Hook, HookHandle
+    from modelhub.calls.ledger import UsageTotals
     from modelhub.config.sources import ConfigSource
     from modelhub.plugin import (
         ChatRequest,
@@ -155,6 +159,26 @@ def export_configs(config_name: str | None = None) -> list[dict[str, Any]]:
     from modelhub.registry import default_registry
 
     return default_registry.export(config_name)
+
+
+def usage(config_name: str | None = None) -> dict[str, UsageTotals]:
+    """Per-config totals of the calls made so far in this process (calls, errors, input
+    and output tokens, latency, cost in USD; cost None where no price is known): of
+    every config called, or of one."""
+    from modelhub.registry import default_registry
+
+    return default_registry.usage(config_name)
+
+
+def add_hooks(*, before_call: Hook | None = None, after_call: Hook | None = None,
+              on_error: Hook | None = None) -> HookHandle:
+    """Run these functions around each call of the loaded configs (the default
+    registry's), each given the call's `CallEvent`; returns a handle whose `remove()`
+    takes them off. A `before_call` hook that raises refuses the call."""
+    from modelhub.registry import default_registry
+
+    return default_registry.add_hooks(before_call=before_call, after_call=after_call,
+                                      on_error=on_error)
 
 
 def close() -> None:

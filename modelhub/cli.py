@@ -1,5 +1,5 @@
 """The `modelhub` command line: list, validate, show, plugins, schema, chat, agent, serve,
-batch.
+batch, usage, logs.
 
 Configs come from `--config PATH` (repeatable) or the MODELHUB_CONFIG variable.
 Errors are printed without a traceback: exit 1 for a modelhub error, 2 for usage.
@@ -405,6 +405,80 @@ def agent(ctx: click.Context, name: str, question: str, tool_sources: tuple[str,
             raise
         raise click.UsageError(str(error)) from error
     print_run(built, question, stream=not no_stream, echo=click.echo, style=click.style)
+
+
+def _log_files(ctx: click.Context, given: tuple[str, ...]) -> list[str]:
+    """The log files to read: those given, else those the loaded configs write to."""
+    if given:
+        return list(given)
+    from modelhub.calls.report import log_paths
+
+    registry = _registry(ctx)
+    paths = log_paths(registry.entry(n).config for n in registry.list_configs())
+    if not paths:
+        raise click.UsageError("no invocation log: pass --log PATH, or load configs that "
+                               "have `log: path`")
+    return [p for p in paths if os.path.exists(p)] or paths[:1]
+
+
+_LOG_OPTION = click.option(
+    "--log", "logs", multiple=True, type=click.Path(dir_okay=False),
+    help="An invocation log file (repeatable); default: those of the loaded configs.")
+
+
+@cli.command()
+@_LOG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@config_option
+@click.pass_context
+def usage(ctx: click.Context, logs: tuple[str, ...], as_json: bool) -> None:
+    """Per-config totals from the invocation logs: calls, errors, input and output
+    tokens, mean latency, cost (USD)."""
+    from modelhub.calls.report import merged_totals, usage_lines
+
+    try:
+        totals = merged_totals(_log_files(ctx, logs))
+    except FileNotFoundError as error:
+        raise click.ClickException(f"no such log file: {error}") from None
+    if as_json:
+        click.echo(json.dumps(totals, indent=2))
+    elif not totals:
+        click.echo("no calls recorded")
+    else:
+        click.echo("\n".join(usage_lines(totals)))
+
+
+@cli.command()
+@_LOG_OPTION
+@click.option("--search", "-s", help="Only calls whose input, answer, tool calls or error "
+                                     "hold this text (case-insensitive).")
+@click.option("--model", "config_name", metavar="CONFIG",
+              help="Only calls of this config (that answered, or was asked).")
+@click.option("--status", type=click.Choice(["ok", "error", "broken", "closed"]))
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Every column of each call, as JSON.")
+@config_option
+@click.pass_context
+def logs(ctx: click.Context, logs: tuple[str, ...], search: str | None,
+         config_name: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """List and search the recorded calls, newest first."""
+    from modelhub.calls.calllog import search as search_log
+    from modelhub.calls.report import call_lines
+
+    rows: list[dict[str, Any]] = []
+    for path in _log_files(ctx, logs):
+        try:
+            rows += search_log(path, text=search, config_name=config_name, status=status,
+                               limit=limit)
+        except FileNotFoundError:
+            raise click.ClickException(f"no such log file: {path}") from None
+    rows = sorted(rows, key=lambda r: r["started"], reverse=True)[:limit]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif not rows:
+        click.echo("no calls recorded" + (" match" if search or config_name or status else ""))
+    else:
+        click.echo("\n".join(call_lines(rows)))
 
 
 _USE_INSTEAD = {

@@ -10,9 +10,11 @@ Every error modelhub raises is a :class:`ModelhubError`::
     │   └── MissingDependencyError  a wrapper's SDK extra is not installed
     ├── UnsupportedFeatureError     a call asked a wrapper for what it cannot do
     ├── InvalidArgumentError        a call's keyword argument misspells a known parameter
+    ├── BudgetExceededError         a call would take a config past its `budget`
     └── ModelCallError              a call to a model failed (config_name, url, provider)
         ├── ModelAPIError           the provider answered with an error
         │   ├── BadRequestError         400, 422
+        │   │   └── ContextLengthError  the input is longer than the model's context
         │   ├── AuthenticationError     401
         │   ├── PermissionDeniedError   403
         │   ├── NotFoundError           404
@@ -37,9 +39,11 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConfigError",
     "ConfigIssue",
     "ConfigNotFoundError",
+    "ContextLengthError",
     "InvalidArgumentError",
     "InvalidRequestError",
     "MissingDependencyError",
@@ -209,6 +213,22 @@ class InvalidArgumentError(ModelhubError, TypeError):
     knows (`temprature`); the message names the right spelling."""
 
 
+class BudgetExceededError(ModelhubError):
+    """A call would take its config past its `budget` (in USD or tokens); raised before
+    anything is sent. `spent` is what the config has used so far, `estimate` what this
+    call was reckoned to add, `budget` the limit, `unit` "usd" or "tokens"."""
+
+    def __init__(self, message: str, *, config_name: str | None = None,
+                 budget: float | None = None, spent: float | None = None,
+                 estimate: float | None = None, unit: str = "usd") -> None:
+        self.config_name = config_name
+        self.budget = budget
+        self.spent = spent
+        self.estimate = estimate
+        self.unit = unit
+        super().__init__(message)
+
+
 class ModelCallError(ModelhubError):
     """A call to a model failed. Says which config failed and where it was going:
     `config_name`, `provider` and `url` (scheme, host, port and path; never a query or
@@ -255,6 +275,11 @@ class ModelAPIError(ModelCallError):
 
 class BadRequestError(ModelAPIError):
     """The request was rejected as malformed (400, 422)."""
+
+
+class ContextLengthError(BadRequestError):
+    """The input (with the room asked for the answer) is longer than the model's context
+    window: a 400 whose code or message says so, as each provider words it."""
 
 
 class AuthenticationError(ModelAPIError):

@@ -28,6 +28,9 @@ from modelhub.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelhub.calls.hooks import Hook, HookHandle
+    from modelhub.calls.ledger import UsageTotals
+    from modelhub.calls.runtime import CallRuntime
     from modelhub.config.expand import MissingVar
     from modelhub.config.schema import ModelConfig
     from modelhub.config.sources import ConfigSource, Location, RawConfig
@@ -198,6 +201,21 @@ class Registry:
         self._instances: dict[str, ModelWrapperBase] = {}
         self._build_locks: dict[str, threading.Lock] = {}
         self._initialised = False
+        self._calls: CallRuntime | None = None
+
+    @property
+    def calls(self) -> CallRuntime:
+        """What this registry keeps for its configs' calls: hooks, usage totals and
+        budgets, rate limiters, log files (made on first use)."""
+        runtime = self._calls
+        if runtime is None:
+            with self._lock:
+                if self._calls is None:
+                    from modelhub.calls.runtime import CallRuntime
+
+                    self._calls = CallRuntime()
+                runtime = self._calls
+        return runtime
 
     # -- loading ---------------------------------------------------------------------
     def init(self, model_configs: ConfigSource | None = None, *,
@@ -218,10 +236,22 @@ class Registry:
             _raise_all(issues)
         with self._lock:
             issues = self._clashes(prepared, clear_existing)
+            issues += self._fallback_issues(prepared, clear_existing)
             if issues:
                 _raise_all(issues)
             self._swap(prepared, clear_existing)
         return list(prepared)
+
+    def _fallback_issues(self, prepared: dict[str, ConfigEntry],
+                         clear_existing: bool) -> list[ConfigIssue]:
+        """Fallbacks of the new configs naming no config, or making a cycle, in the
+        table as it would be (the caller holds the lock)."""
+        table = prepared if clear_existing else {**self._entries, **prepared}
+        if not any(entry.config.fallbacks for entry in table.values()):
+            return []
+        from modelhub.calls.fallbacks import check
+
+        return check(table, prepared)
 
     @staticmethod
     def _source(model_configs: ConfigSource | None, env: Mapping[str, str]) -> ConfigSource:
@@ -316,6 +346,7 @@ class Registry:
             if wrapper is not None:
                 return wrapper
             wrapper = self.wrapper_class(config_name)(entry.config)
+            wrapper._registry = self
             with self._lock:
                 # init() may have replaced this config while we were building.
                 if self._entries.get(config_name) is entry:
@@ -346,6 +377,25 @@ class Registry:
         cls = plugins.resolve(entry.model_type)
         plugins.check_config_class(entry.model_type, cls, entry.config)
         return cls
+
+    # -- calls -----------------------------------------------------------------------
+    def usage(self, config_name: str | None = None) -> dict[str, UsageTotals]:
+        """Per-config totals of the calls made through this registry (calls, errors,
+        input and output tokens, latency, cost in USD): of every config called, or of
+        one."""
+        return self.calls.ledger.snapshot(config_name)
+
+    def reset_usage(self, config_name: str | None = None) -> None:
+        """Start the totals (and what budgets count as spent) again from zero."""
+        self.calls.ledger.reset(config_name)
+
+    def add_hooks(self, *, before_call: Hook | None = None, after_call: Hook | None = None,
+                  on_error: Hook | None = None) -> HookHandle:
+        """Run these functions around each call of this registry's configs, each given
+        the call's `CallEvent` (see `modelhub.calls.hooks`); `remove()` on the handle
+        returned takes them off."""
+        return self.calls.hooks.add(before_call=before_call, after_call=after_call,
+                                    on_error=on_error)
 
     def list_configs(self) -> list[str]:
         """The names of the loaded configs, in load order."""

@@ -49,6 +49,9 @@ class Reply:
     sse: list[bytes] | None = None  # pieces written one by one (chunked), flushed each
     delay: float = 0.0  # before the answer
     piece_delay: float = 0.0  # between pieces
+    # Reset the connection (TCP RST) instead of answering: before anything is sent, or,
+    # for a reply with `sse` pieces, after the headers and those pieces.
+    reset: bool = False
 
 
 # -- reply builders ------------------------------------------------------------------------
@@ -145,6 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = owner._take(req) or owner.default_reply(req)
         if reply.delay:
             time.sleep(reply.delay)
+        if reply.reset and reply.sse is None:
+            self._reset()
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -156,12 +161,25 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 if reply.piece_delay:
                     time.sleep(reply.piece_delay)
+            if reply.reset:
+                self._reset()
             self.wfile.write(b"0\r\n\r\n")
         else:
             self.send_header("content-length", str(len(reply.body)))
             self.end_headers()
             self.wfile.write(reply.body)
         self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST (what a crashed proxy does)."""
+        import socket
+        import struct
+
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+        raise ConnectionResetError("reset on purpose")  # handle_error lets it pass
 
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 

@@ -247,8 +247,10 @@ def test_error_event_inside_200_stream(server: AnthropicServer) -> None:
     assert info.value.message == "slow" and info.value.config_name == "claude"
     assert info.value.__context__ is None and info.value.__cause__ is None
     server.enqueue(stream_reply([*stream_events([text("x")])[:2], error_event("overloaded_error", "Overloaded")]))
+    # Before the first text delta the call itself fails (so it can be retried, or
+    # handed to a fallback), not the loop over it.
     with pytest.raises(errors.ServerError) as server_info:
-        "".join(model(server)("x", stream=True))
+        model(server)("x", stream=True, max_retries=0)
     assert server_info.value.status_code == 529
 
 
@@ -274,9 +276,8 @@ async def test_async_call_and_stream(server: AnthropicServer) -> None:
     with pytest.raises(errors.BadRequestError):
         await m.acall("x", stream=True)
     server.enqueue(stream_reply([*stream_events([text("ab")])[:3], error_event("api_error", "boom")]))
-    stream = await m.acall("x", stream=True)
-    with pytest.raises(errors.ServerError):
-        [d async for d in stream]
+    with pytest.raises(errors.ServerError):  # before the first delta: the call fails
+        await m.acall("x", stream=True, max_retries=0)
 
 
 # -- errors -------------------------------------------------------------------------------------

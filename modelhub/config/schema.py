@@ -9,7 +9,7 @@ errors; secrets are `SecretStr`; AgentScope's spellings of a base URL
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -17,11 +17,13 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-__all__ = ["ConfigModel", "ModelConfig", "RemoteModelConfig"]
+__all__ = ["FALLBACK_CLASSES", "Budget", "ConfigModel", "FallbackClass", "ModelConfig",
+           "Pricing", "RemoteModelConfig", "RetrySettings"]
 
 # The AgentScope spellings of `base_url`, in the order they are looked for.
 BASE_URL_ALIASES = ("host", "api_url", "api_base")
@@ -43,6 +45,62 @@ class ConfigModel(BaseModel):
     )
 
 
+# The error classes a config may fall back on (see `modelhub.calls.fallbacks`).
+FallbackClass = Literal["rate_limit", "server_error", "timeout", "connection",
+                        "context_length", "auth", "not_found", "budget"]
+FALLBACK_CLASSES: tuple[str, ...] = ("rate_limit", "server_error", "timeout", "connection",
+                                     "context_length", "auth", "not_found", "budget")
+
+
+class RetrySettings(ConfigModel):
+    """How a failed call is retried: on 408, 409, 429, 5xx, timeouts and connection
+    errors. `max_retries: N` is the short form of `retry: {attempts: N+1}`."""
+
+    attempts: int | None = Field(
+        default=None, ge=1, le=21,
+        description="Attempts in all, the first included (default: max_retries + 1).")
+    backoff_base: float = Field(
+        default=0.5, ge=0, le=600, allow_inf_nan=False,
+        description="Seconds before the first retry; each next one waits twice as long.")
+    backoff_max: float = Field(
+        default=30.0, ge=0, le=3600, allow_inf_nan=False,
+        description="The longest wait between two attempts (seconds).")
+    jitter: float = Field(
+        default=0.25, ge=0, le=1, allow_inf_nan=False,
+        description="Each backoff is multiplied by a random factor within 1 ± jitter.")
+    max_retry_after: float = Field(
+        default=30.0, ge=0, le=3600, allow_inf_nan=False,
+        description="The longest Retry-After honoured (seconds); a server asking for more "
+                    "is not waited for, and the error goes up (to a fallback, if any).")
+
+
+class Pricing(ConfigModel):
+    """What a config's calls cost, in USD per million tokens (and per call)."""
+
+    input: float = Field(default=0.0, ge=0, allow_inf_nan=False,
+                         description="USD per million input (prompt) tokens.")
+    output: float = Field(default=0.0, ge=0, allow_inf_nan=False,
+                          description="USD per million output (completion) tokens.")
+    per_call: float = Field(default=0.0, ge=0, allow_inf_nan=False,
+                            description="USD per successful call (an image, say).")
+
+
+class Budget(ConfigModel):
+    """The most a config may spend in this process: in USD, in tokens, or both."""
+
+    usd: float | None = Field(default=None, ge=0, allow_inf_nan=False,
+                              description="USD (needs a price: `pricing`, or a model in "
+                                          "the bundled table).")
+    tokens: int | None = Field(default=None, ge=0,
+                               description="Input and output tokens together.")
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Budget:
+        if self.usd is None and self.tokens is None:
+            raise ValueError("a budget names `usd`, `tokens` or both")
+        return self
+
+
 class ModelConfig(ConfigModel):
     """What every model config has.
 
@@ -59,19 +117,71 @@ class ModelConfig(ConfigModel):
     generate_args: dict[str, Any] = Field(
         default_factory=dict,
         description="Default generation arguments; per-call keyword arguments override them.")
-    budget: float | None = Field(
-        default=None, ge=0,
-        description="Accepted for AgentScope configs; modelhub does not enforce a budget.")
+    retry: RetrySettings | None = Field(
+        default=None, description="How failed calls are retried (attempts, backoff, "
+        "jitter, the longest Retry-After honoured).")
+    fallbacks: list[str] = Field(
+        default_factory=list, description="Configs tried in order when a call still "
+        "fails after its retries with an error of a class in `fallback_on`.")
+    fallback_on: list[FallbackClass] | None = Field(
+        default=None, description="The error classes that move a call to the fallbacks "
+        "(default: rate_limit, server_error, timeout, connection, context_length).")
+    rpm: int | None = Field(default=None, gt=0,
+                            description="Requests per minute at most (calls wait for room).")
+    tpm: int | None = Field(default=None, gt=0,
+                            description="Tokens per minute at most (calls wait for room).")
+    pricing: Pricing | None = Field(
+        default=None, description="USD per million tokens; default: the bundled table "
+        "of well-known models.")
+    budget: Budget | None = Field(
+        default=None, description="The most this config may spend in this process: USD "
+        "(a number, as AgentScope's), or {usd, tokens}. A call that would go over it "
+        "raises BudgetExceededError before it is sent.")
+    log: str | None = Field(
+        default=None, min_length=1,
+        description="An SQLite file recording each call of this config (opt-in).")
+
     parse_retries: int = Field(
         default=0, ge=0, le=10,
         description="Chat models: how many times a call with a response_format is asked "
                     "again, shown the parse error, when its answer does not parse.")
 
+    @field_validator("fallbacks")
+    @classmethod
+    def _check_fallbacks(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        if any(not name for name in names):
+            raise ValueError("a config name is empty")
+        if info.data.get("config_name") in names:
+            raise ValueError("a config cannot fall back on itself")
+        if len(set(names)) != len(names):
+            raise ValueError("a config name is given twice")
+        return names
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget_in_usd(cls, value: Any) -> Any:
+        # AgentScope's budget is a number of USD.
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"usd": value}
+        return value
+
     @model_validator(mode="after")
     def _default_model_name(self) -> ModelConfig:
         if self.model_name is None:
             object.__setattr__(self, "model_name", self.config_name)
+        if self.retry is not None and self.retry.attempts is not None:
+            self._check_attempts()
         return self
+
+    def _check_attempts(self) -> None:
+        """`retry.attempts` and `max_retries`, both given, agree."""
+        attempts = self.retry.attempts if self.retry is not None else None
+        max_retries = getattr(self, "max_retries", None)
+        if max_retries is not None and "max_retries" in self.model_fields_set \
+                and attempts != max_retries + 1:
+            raise ValueError(
+                f"retry.attempts ({attempts}) and max_retries ({max_retries}) "
+                "disagree: max_retries is the short form of retry.attempts - 1; give one")
 
 
 class RemoteModelConfig(ModelConfig):

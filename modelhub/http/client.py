@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from modelhub._secrets import LOGGERS, protect_logger, redact, remember
 from modelhub.errors import ModelCallError, ResponseParseError
 from modelhub.http import pool
-from modelhub.http.deadline import within
+from modelhub.http.deadline import timeout_for, within
 from modelhub.http.errors import (
     SHAPE_ERRORS,
     ErrorContext,
@@ -122,13 +122,24 @@ class StreamReader:
         self._handler = handler
         self._endpoint = endpoint
         self._path = path
-        self._timeout = endpoint.context.timeout
+        self._timeout = timeout_for(endpoint.context.timeout)  # a call's own, if given
         self._last_frame = time.monotonic()
         self.done = False
 
     @property
     def _context(self) -> ErrorContext:
-        return self._endpoint.context_for(self._path)
+        context = self._endpoint.context_for(self._path)
+        if context.timeout == self._timeout:
+            return context
+        from dataclasses import replace
+
+        return replace(context, timeout=self._timeout)  # the timeout of the call that opened it
+
+    def broken(self, exc: BaseException) -> ModelCallError:
+        """The error for a transport failure while the stream is read."""
+        failure = transport_error(exc, self._context)
+        assert isinstance(failure, ModelCallError)
+        return failure
 
     def _frames(self, frames: list[Frame], out: list[str]) -> None:
         handler = self._handler
@@ -211,8 +222,15 @@ class JSONEndpoint:
         return self.context.secrets
 
     def context_for(self, path: str) -> ErrorContext:
-        """The error context of a request to `path` (built only when an error is)."""
-        return self.context.at(public_url(self.base_url + path))
+        """The error context of a request to `path` (built only when an error is),
+        with the timeout of the call in flight."""
+        context = self.context.at(public_url(self.base_url + path))
+        timeout = timeout_for(context.timeout)
+        if timeout != context.timeout:
+            from dataclasses import replace
+
+            context = replace(context, timeout=timeout)
+        return context
 
     # -- answers -------------------------------------------------------------------------
     def _raise_for_status(self, status: int, headers: Mapping[str, str], content: bytes,
@@ -250,13 +268,13 @@ class JSONEndpoint:
             response=text[:2000], **self.context_for(path).fields())
 
     def _request(self, client: httpx.Client | httpx.AsyncClient, method: str, path: str,
-                 payload: Any, params: Mapping[str, str] | None,
+                 payload: Any, params: Mapping[str, str] | None, timeout: float | None,
                  accept: str | None = None) -> httpx.Request:
         query = {**self._query, **params} if self._query and params else (params or self._query)
         headers = self._headers if accept is None else {**self._headers, "Accept": accept}
         return client.build_request(method, self.base_url + path, headers=headers,
                                     content=dumps(payload) if payload is not None else None,
-                                    params=query, timeout=self._timeout)
+                                    params=query, timeout=timeout)
 
     # -- JSON, sync --------------------------------------------------------------------
     def request(self, method: str, path: str, payload: Any = None,
@@ -267,11 +285,12 @@ class JSONEndpoint:
         import httpx
 
         client = pool.sync_client(self._key)
+        timeout = timeout_for(self._timeout)
         failure = None
         try:
-            with within(self._timeout):
-                response = client.send(self._request(client, method, path, payload, params),
-                                       stream=True)
+            with within(timeout):
+                response = client.send(
+                    self._request(client, method, path, payload, params, timeout), stream=True)
                 try:
                     content = response.read()
                 finally:
@@ -298,11 +317,13 @@ class JSONEndpoint:
         import httpx
 
         client = pool.async_client(self._key)
+        timeout = timeout_for(self._timeout)
         failure = None
         try:
-            with within(self._timeout):
+            with within(timeout):
                 response = await client.send(
-                    self._request(client, method, path, payload, params), stream=True)
+                    self._request(client, method, path, payload, params, timeout),
+                    stream=True)
                 try:
                     content = await response.aread()
                 finally:
@@ -335,8 +356,10 @@ class JSONEndpoint:
         client = pool.sync_client(self._key)
         failure = None
         try:
-            request = self._request(client, method, path, payload, params, _ACCEPT[framing])
-            with within(self._timeout):  # opening it; then no event may take longer
+            timeout = timeout_for(self._timeout)
+            request = self._request(client, method, path, payload, params, timeout,
+                                    _ACCEPT[framing])
+            with within(timeout):  # opening it; then no event may take longer
                 response = client.send(request, stream=True)
                 if response.status_code >= 400:
                     try:
@@ -370,7 +393,7 @@ class JSONEndpoint:
                 if reader.done:
                     _drain(chunks)
             except httpx.HTTPError as exc:
-                broken = transport_error(exc, self.context_for(path))
+                broken = reader.broken(exc)
             finally:
                 response.close()
             if broken is not None:
@@ -388,8 +411,10 @@ class JSONEndpoint:
         client = pool.async_client(self._key)
         failure = None
         try:
-            request = self._request(client, method, path, payload, params, _ACCEPT[framing])
-            with within(self._timeout):  # opening it; then no event may take longer
+            timeout = timeout_for(self._timeout)
+            request = self._request(client, method, path, payload, params, timeout,
+                                    _ACCEPT[framing])
+            with within(timeout):  # opening it; then no event may take longer
                 response = await client.send(request, stream=True)
                 if response.status_code >= 400:
                     try:
@@ -425,7 +450,7 @@ class JSONEndpoint:
                 if reader.done:
                     await _adrain(chunks)
             except httpx.HTTPError as exc:
-                broken = transport_error(exc, self.context_for(path))
+                broken = reader.broken(exc)
             finally:
                 await response.aclose()
             if broken is not None:

@@ -6,7 +6,8 @@ httpx bounds each read, never a whole request, and offers no hook to change that
 the shared pools (`modelhub.http.pool`) wrap the network backend of their httpcore
 connection pools: every wait is cut to what is left before the deadline of the call
 running in this thread or task (`within`), and a wait with nothing left raises
-httpcore's timeout error, which httpx and then `transport_error` turn into a
+httpcore's timeout error (httpcore2's, under httpx2), which httpx and then
+`transport_error` (or an SDK and its family's mapping) turn into a
 `ModelTimeoutError`. Outside `within`, waits are as httpx sets them.
 """
 
@@ -15,24 +16,78 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["install", "within"]
+__all__ = ["call_timeout", "install", "timeout_for", "within"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "modelhub_deadline", default=None)
+# A call's own `timeout` (model(..., timeout=...)), boxed: (None,) means no limit.
+_CALL_TIMEOUT: contextvars.ContextVar[tuple[float | None] | None] = contextvars.ContextVar(
+    "modelhub_call_timeout", default=None)
 
 
-@contextlib.contextmanager
-def within(seconds: float | None) -> Iterator[None]:
+class _Within:
+    """The context manager `within` returns (a class: it is entered on every call)."""
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: contextvars.Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        seconds = self._seconds
+        if seconds is None:
+            return  # no bound of its own: an outer deadline, if any, holds
+        deadline = time.monotonic() + seconds
+        outer = _DEADLINE.get()
+        if outer is not None and outer < deadline:
+            deadline = outer
+        self._token = _DEADLINE.set(deadline)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _DEADLINE.reset(self._token)
+            self._token = None
+
+
+def within(seconds: float | None) -> contextlib.AbstractContextManager[None]:
     """Bound every network wait of the requests made inside the block to `seconds`
-    from now, all together (None: no bound)."""
-    token = _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
+    from now, all together (None: no bound). Inside another `within`, the earlier of
+    the two deadlines holds."""
+    return _Within(seconds)
+
+
+class _CallTimeout:
+    """The context manager `call_timeout` returns."""
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: contextvars.Token[tuple[float | None] | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _CALL_TIMEOUT.set((self._seconds,))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _CALL_TIMEOUT.reset(self._token)
+            self._token = None
+
+
+def call_timeout(seconds: float | None) -> contextlib.AbstractContextManager[None]:
+    """Inside the block, a call's own timeout replaces the configured one of whatever
+    it calls (`timeout_for`); None means no limit."""
+    return _CallTimeout(seconds)
+
+
+def timeout_for(configured: float | None) -> float | None:
+    """The timeout a request made now keeps to: the call's own (`call_timeout`), else
+    `configured`."""
+    given = _CALL_TIMEOUT.get()
+    return configured if given is None else given[0]
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:
@@ -49,28 +104,24 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
 class _Stream:
     """A sync network stream whose waits end at the deadline."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, core: Any) -> None:
         self._stream = stream
+        self._core = core  # httpcore, or httpcore2: whose timeout errors to raise
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        import httpcore
-
-        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))  # type: ignore[no-any-return]
+        return self._stream.read(max_bytes, _left(timeout, self._core.ReadTimeout))  # type: ignore[no-any-return]
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        import httpcore
-
-        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+        self._stream.write(buffer, _left(timeout, self._core.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                   timeout: float | None = None) -> _Stream:
-        import httpcore
-
         return _Stream(self._stream.start_tls(ssl_context, server_hostname,
-                                              _left(timeout, httpcore.ConnectTimeout)))
+                                              _left(timeout, self._core.ConnectTimeout)),
+                       self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
@@ -79,28 +130,23 @@ class _Stream:
 class _AsyncStream:
     """An async network stream whose waits end at the deadline."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, core: Any) -> None:
         self._stream = stream
+        self._core = core  # httpcore, or httpcore2: whose timeout errors to raise
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        import httpcore
-
-        return await self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))  # type: ignore[no-any-return]
+        return await self._stream.read(max_bytes, _left(timeout, self._core.ReadTimeout))  # type: ignore[no-any-return]
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        import httpcore
-
-        await self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+        await self._stream.write(buffer, _left(timeout, self._core.WriteTimeout))
 
     async def aclose(self) -> None:
         await self._stream.aclose()
 
     async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                         timeout: float | None = None) -> _AsyncStream:
-        import httpcore
-
         return _AsyncStream(await self._stream.start_tls(
-            ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
+            ssl_context, server_hostname, _left(timeout, self._core.ConnectTimeout)), self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
@@ -109,22 +155,20 @@ class _AsyncStream:
 class _Backend:
     """A sync network backend whose connections keep to the deadline."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, core: Any) -> None:
         self._backend = backend
+        self._core = core
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options: Any = None) -> _Stream:
-        import httpcore
-
         return _Stream(self._backend.connect_tcp(
-            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+            host, port, _left(timeout, self._core.ConnectTimeout), local_address, socket_options),
+            self._core)
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> _Stream:
-        import httpcore
-
         return _Stream(self._backend.connect_unix_socket(
-            path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+            path, _left(timeout, self._core.ConnectTimeout), socket_options), self._core)
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
@@ -133,32 +177,30 @@ class _Backend:
 class _AsyncBackend:
     """An async network backend whose connections keep to the deadline."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, core: Any) -> None:
         self._backend = backend
+        self._core = core
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Any = None) -> _AsyncStream:
-        import httpcore
-
         return _AsyncStream(await self._backend.connect_tcp(
-            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+            host, port, _left(timeout, self._core.ConnectTimeout), local_address, socket_options),
+            self._core)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Any = None) -> _AsyncStream:
-        import httpcore
-
         return _AsyncStream(await self._backend.connect_unix_socket(
-            path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+            path, _left(timeout, self._core.ConnectTimeout), socket_options), self._core)
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
 
 
 def install(client: Any) -> bool:
-    """Have every connection pool of an httpx client keep to the deadline; whether it
-    could (the pools are httpcore's, reached through attributes httpx does not
-    document, so a test proves it still works)."""
+    """Have every connection pool of an httpx (or httpx2) client keep to the deadline;
+    whether it could (the pools are httpcore's, or httpcore2's, reached through
+    attributes httpx does not document, so a test proves it still works)."""
     transports = [client._transport, *(t for t in client._mounts.values() if t is not None)]
     done = True
     for transport in transports:
@@ -168,6 +210,9 @@ def install(client: Any) -> bool:
             done = False
             continue
         if not isinstance(backend, (_Backend, _AsyncBackend)):
+            import importlib
+
+            core = importlib.import_module(type(pool).__module__.split(".")[0])
             wrapper = _AsyncBackend if hasattr(client, "aclose") else _Backend
-            pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
+            pool._network_backend = wrapper(backend, core)  # type: ignore[union-attr]
     return done

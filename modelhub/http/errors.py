@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from modelhub._secrets import redact, redact_any
 from modelhub.errors import (
+    BadRequestError,
+    ContextLengthError,
     InvalidRequestError,
     ModelAPIError,
     ModelCallError,
@@ -35,6 +37,7 @@ __all__ = [
     "connection_error",
     "decode_json",
     "error_fields",
+    "is_context_length",
     "optional_str",
     "parse_answer",
     "public_url",
@@ -235,6 +238,32 @@ def status_for_error_code(*codes: Any) -> int | None:
     return None
 
 
+# Error codes, and words of messages, by which providers say the input does not fit the
+# model's context window (each provider words it its own way; a 400 that says none of
+# these stays a BadRequestError).
+_CONTEXT_CODES = frozenset({"context_length_exceeded", "context_window_exceeded",
+                            "model_context_window_exceeded", "string_above_max_length"})
+_CONTEXT_WORDS = re.compile(
+    r"maximum context length|context[ _]length[ _](?:exceeded|of)|context window"
+    r"|longer than the model'?s context|prompt is too long|exceeds? (?:the )?context limit"
+    r"|too large for model with|input (?:is )?too long|too many (?:input )?tokens"
+    r"|exceeds the maximum number of tokens|range of input length should be"
+    r"|length of all messages is too long|reduce the length of the messages"
+    r"|tokens \+ `?max_new_tokens`? must be <="
+    r"|上下文长度|prompt ?超长", re.IGNORECASE)
+
+
+def is_context_length(status: int | None, message: str | None, code: str | None) -> bool:
+    """Whether an error answer says the input is longer than the model's context: a
+    400, 413 or 422 (or an error inside a stream, with no status) whose code or message
+    says so."""
+    if status not in (None, 400, 413, 422):
+        return False
+    if code and code.lower() in _CONTEXT_CODES:
+        return True
+    return message is not None and _CONTEXT_WORDS.search(message) is not None
+
+
 def api_error(status: int | None, message: str | None, *, context: ErrorContext,
               headers: Mapping[str, str] | None = None, body: Any = None,
               code: str | None = None) -> ModelAPIError:
@@ -248,7 +277,9 @@ def api_error(status: int | None, message: str | None, *, context: ErrorContext,
                    else f"HTTP {status} with no message" if status else "an error answer")
     else:
         message = summarize_text(redact(message, secrets), limit=2000)
-    cls = error_class_for_status(status)
+    cls: type[ModelAPIError] = error_class_for_status(status)
+    if cls in (BadRequestError, ModelAPIError) and is_context_length(status, message, code):
+        cls = ContextLengthError
     kwargs: dict[str, Any] = {"status_code": status, "body": redact_any(body, secrets),
                               "code": redact(code, secrets) if code else None,
                               **context.fields()}

@@ -126,8 +126,7 @@ def sync_client(key: TransportKey = (True, None), *, library: Library = "httpx")
 
                     atexit.register(close)
                 client = _module(library).Client(**_client_kwargs(key, library))
-                if library == "httpx":  # the deadline speaks httpcore, not httpx2's core
-                    deadline.install(client)
+                deadline.install(client)
                 _sync[slot] = client
     return client
 
@@ -154,8 +153,7 @@ def async_client(key: TransportKey = (True, None), *, library: Library = "httpx"
     client = clients.get(slot)
     if client is None or client.is_closed:
         client = _module(library).AsyncClient(**_client_kwargs(key, library))
-        if library == "httpx":  # the deadline speaks httpcore, not httpx2's core
-            deadline.install(client)
+        deadline.install(client)
         clients[slot] = client
     return client
 

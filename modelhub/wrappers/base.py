@@ -10,21 +10,24 @@ from __future__ import annotations
 import functools
 import importlib.util
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from modelhub.capabilities import CAPABILITIES, Capability
 from modelhub.config.schema import ModelConfig
 from modelhub.errors import InvalidArgumentError, MissingDependencyError, UnsupportedFeatureError
+from modelhub.http.deadline import timeout_for, within
 from modelhub.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from modelhub.http.errors import ErrorContext
+    from modelhub.registry import Registry
     from modelhub.response import ModelResponse
     from modelhub.wrappers.stream import ModelStream
 
 __all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 class ModelWrapperBase:
     """Base of every model wrapper.
@@ -48,6 +51,9 @@ class ModelWrapperBase:
 
     config: ModelConfig
     _retry: RetryPolicy
+    # The registry that built this wrapper (its fallbacks, hooks, usage totals and log);
+    # None for a wrapper built directly, which uses the default registry's.
+    _registry: Registry | None = None
 
     def __init__(self, config: ModelConfig | None = None, /, **kwargs: Any) -> None:
         if config is None:
@@ -62,6 +68,7 @@ class ModelWrapperBase:
                             f"got {type(config).__name__}")
         self.check_dependencies()
         self.config = config
+        self._timeout: float | None = getattr(config, "timeout", None)
         self._retry = self.retry_policy()
         self.setup()
 
@@ -81,11 +88,20 @@ class ModelWrapperBase:
     def setup(self) -> None:
         """Prepare clients once the config is set (override; runs at build time)."""
 
-    def retry_policy(self) -> RetryPolicy:
-        """The policy every call of this wrapper is retried by: the config's
-        `max_retries`, with the default backoff (override to give it another base)."""
-        return RetryPolicy(getattr(self.config, "max_retries", 0),
-                           label=f"{self.model_type} {self.config.config_name!r}")
+    def retry_policy(self, base_delay: float = 0.5) -> RetryPolicy:
+        """The policy every call of this wrapper is retried by: the config's `retry`
+        block, else its `max_retries` with the default backoff from `base_delay`
+        seconds (a subclass passes its own default)."""
+        config = self.config
+        label = f"{self.model_type} {config.config_name!r}"
+        max_retries = getattr(config, "max_retries", 0)
+        settings = config.retry
+        if settings is None:
+            return RetryPolicy(max_retries, base_delay=base_delay, label=label)
+        attempts = settings.attempts if settings.attempts is not None else max_retries + 1
+        return RetryPolicy(attempts - 1, base_delay=settings.backoff_base,
+                           max_delay=settings.backoff_max, jitter=settings.jitter,
+                           max_retry_after=settings.max_retry_after, label=label)
 
     @property
     def config_name(self) -> str:
@@ -138,13 +154,56 @@ class ModelWrapperBase:
                 f"{what} (its capabilities: {supported})",
                 config_name=self.config_name, capability=capability)
 
-    def with_retries(self, attempt: Callable[[], T]) -> T:
-        """Run one attempt of a call, retrying transient failures by the config's policy."""
-        return self._retry.call(attempt)
+    @overload
+    def with_retries(self, attempt: Callable[[], T]) -> T: ...
 
-    async def awith_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+    @overload
+    def with_retries(self, attempt: Callable[[], T], after: Callable[[T], R]) -> R: ...
+
+    def with_retries(self, attempt: Callable[[], Any],
+                     after: Callable[[Any], Any] | None = None) -> Any:
+        """Run one attempt of a call, retrying transient failures by the config's policy;
+        `after` (reading a stream up to its first delta) runs inside each attempt."""
+        timeout = self._attempt_timeout()
+        if timeout is None and after is None:
+            return self._retry.call(attempt)
+
+        def bounded() -> Any:
+            with within(timeout):
+                return attempt() if after is None else after(attempt())
+
+        return self._retry.call(bounded)
+
+    @overload
+    async def awith_retries(self, attempt: Callable[[], Awaitable[T]]) -> T: ...
+
+    @overload
+    async def awith_retries(self, attempt: Callable[[], Awaitable[T]],
+                            after: Callable[[T], Awaitable[R]]) -> R: ...
+
+    async def awith_retries(self, attempt: Callable[[], Awaitable[Any]],
+                            after: Callable[[Any], Awaitable[Any]] | None = None) -> Any:
         """Async twin of `with_retries`."""
-        return await self._retry.acall(attempt)
+        timeout = self._attempt_timeout()
+
+        async def bounded() -> Any:
+            with within(timeout):
+                result = await attempt()
+                return result if after is None else await after(result)
+
+        return await self._retry.acall(bounded)
+
+    def _attempt_timeout(self) -> float | None:
+        """How long one attempt may take in all: the call's own `timeout`, else the
+        config's (every HTTP client built on `modelhub.http` keeps to it at the socket;
+        a stream's attempt ends at its first delta)."""
+        return timeout_for(self._timeout)
+
+    def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The call `model(*args, **kwargs)` as one operation, for `modelhub.calls.engine`
+        (each kind defines it; the call's own `timeout` and `max_retries` are taken out
+        of `kwargs` already)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _operation")
 
     def __call__(self, *args: Any, **kwargs: Any) -> ModelResponse | ModelStream:
         """Call the model (each kind of wrapper defines its own arguments)."""

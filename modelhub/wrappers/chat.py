@@ -26,12 +26,13 @@ from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 from modelhub.wrappers.formatting import normalize_messages
 from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
-from modelhub.wrappers.stream import ModelStream
+from modelhub.wrappers.stream import ModelStream, StreamStart, aprefetch, prefetch
 
 if TYPE_CHECKING:
     from modelhub.wrappers.structured import OutputSpec
 
-__all__ = ["AsyncStreamSource", "ChatRequest", "ChatWrapperBase", "StreamSource"]
+__all__ = ["AsyncStreamSource", "ChatOperation", "ChatRequest", "ChatWrapperBase",
+           "StreamSource"]
 
 # What a stream hook returns: the deltas, and how to build the final response.
 StreamSource = tuple[Iterator[str], Callable[[], ModelResponse]]
@@ -167,18 +168,27 @@ class ChatWrapperBase(ModelWrapperBase):
         response.config_name = self.config_name
         return response
 
-    def _stream_of(self, request: ChatRequest, deltas: Iterator[str],
-                   finalize: Callable[[], ModelResponse]) -> ModelStream:
+    def _stream_parts(self, request: ChatRequest, deltas: Iterator[str],
+                      finalize: Callable[[], ModelResponse]
+                      ) -> tuple[Iterator[str], Callable[[], ModelResponse]]:
+        """A provider's stream as the caller reads it: trimmed at stop strings, its
+        response finished."""
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).trim(deltas)
-        return ModelStream(deltas=deltas, finalize=lambda: self._finished(request, finalize()))
+        return deltas, lambda: self._finished(request, finalize())
 
-    def _astream_of(self, request: ChatRequest, deltas: AsyncIterator[str],
-                    finalize: Callable[[], ModelResponse]) -> ModelStream:
+    def _astream_parts(self, request: ChatRequest, deltas: AsyncIterator[str],
+                       finalize: Callable[[], ModelResponse]
+                       ) -> tuple[AsyncIterator[str], Callable[[], ModelResponse]]:
+        """Async twin of `_stream_parts`."""
         if request.trim_stop:
             deltas = StopTrimmer(request.trim_stop).atrim(deltas)
-        return ModelStream(adeltas=deltas,
-                           finalize=lambda: self._finished(request, finalize()))
+        return deltas, lambda: self._finished(request, finalize())
+
+    def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ChatOperation:
+        """The call `model(messages, **kwargs)` as one operation (see `modelhub.calls`)."""
+        (messages,) = args
+        return ChatOperation(self, self.build_request(messages, **kwargs))
 
     # -- the public calls -------------------------------------------------------------
     @overload
@@ -198,21 +208,13 @@ class ChatWrapperBase(ModelWrapperBase):
         """Call the model; returns a ModelResponse, or a ModelStream with stream=True
         (or when the config streams by default and `stream` is not given).
 
-        Keyword arguments: stream, stop, tools, tool_choice, response_format, and any
-        provider generation argument (they override the config's generate_args).
+        Keyword arguments: stream, stop, tools, tool_choice, response_format, the call's
+        own `timeout` and `max_retries`, and any provider generation argument (they
+        override the config's generate_args).
         """
-        request = self.build_request(messages, stream=stream, **kwargs)
-        if request.stream:
-            deltas, finalize = self.with_retries(lambda: self._open_stream(request))
-            return self._stream_of(request, deltas, finalize)
-        attempt = 0
-        while True:
-            response = self.with_retries(functools.partial(self._complete, request))
-            try:
-                return self.finish(request, response)
-            except ResponseParseError as error:
-                attempt += 1
-                request = self._ask_again(request, response, error, attempt)
+        from modelhub.calls.engine import call
+
+        return call(self, (messages,), {"stream": stream, **kwargs})  # type: ignore[no-any-return]
 
     @overload
     async def acall(self, messages: Any, /, *, stream: Literal[True],
@@ -230,18 +232,9 @@ class ChatWrapperBase(ModelWrapperBase):
                     **kwargs: Any) -> ModelResponse | ModelStream:
         """The async twin of `__call__`, same arguments; a stream is read with
         `async for`."""
-        request = self.build_request(messages, stream=stream, **kwargs)
-        if request.stream:
-            adeltas, finalize = await self.awith_retries(lambda: self._aopen_stream(request))
-            return self._astream_of(request, adeltas, finalize)
-        attempt = 0
-        while True:
-            response = await self.awith_retries(functools.partial(self._acomplete, request))
-            try:
-                return self.finish(request, response)
-            except ResponseParseError as error:
-                attempt += 1
-                request = self._ask_again(request, response, error, attempt)
+        from modelhub.calls.engine import acall
+
+        return await acall(self, (messages,), {"stream": stream, **kwargs})  # type: ignore[no-any-return]
 
     def _finished(self, request: ChatRequest, response: ModelResponse) -> ModelResponse:
         """A stream's response, finished; an answer that does not parse is not asked
@@ -314,3 +307,67 @@ class ChatWrapperBase(ModelWrapperBase):
                 yield delta  # type: ignore[misc]
 
         return threaded(), finalize
+
+
+class ChatOperation:
+    """One chat call of one wrapper, ready to run: a plain answer, or a stream opened
+    and read up to its first text delta (both under the call's retries)."""
+
+    kind = "chat"
+    __slots__ = ("request", "wrapper")
+
+    def __init__(self, wrapper: ChatWrapperBase, request: ChatRequest) -> None:
+        self.wrapper = wrapper
+        self.request = request
+
+    @property
+    def input(self) -> list[dict[str, Any]]:
+        """The messages sent."""
+        return self.request.messages
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The generation arguments (with the stop strings)."""
+        request = self.request
+        stop = request.stop or request.trim_stop
+        return {**request.params, "stop": stop} if stop else request.params
+
+    @property
+    def stream(self) -> bool:
+        """Whether the answer is streamed."""
+        return self.request.stream
+
+    def run(self) -> ModelResponse | StreamStart[Iterator[str]]:
+        """Make the call."""
+        wrapper, request = self.wrapper, self.request
+        if request.stream:
+            return wrapper.with_retries(
+                lambda: wrapper._open_stream(request),
+                after=lambda source: prefetch(*wrapper._stream_parts(request, *source)))
+        attempt = 0
+        while True:  # asked again while a structured answer does not parse
+            response = wrapper.with_retries(functools.partial(wrapper._complete, request))
+            try:
+                return wrapper.finish(request, response)
+            except ResponseParseError as error:
+                attempt += 1
+                request = wrapper._ask_again(request, response, error, attempt)
+
+    async def arun(self) -> ModelResponse | StreamStart[AsyncIterator[str]]:
+        """Make the call (async)."""
+        wrapper, request = self.wrapper, self.request
+        if request.stream:
+            async def first(source: AsyncStreamSource) -> StreamStart[AsyncIterator[str]]:
+                return await aprefetch(*wrapper._astream_parts(request, *source))
+
+            return await wrapper.awith_retries(lambda: wrapper._aopen_stream(request),
+                                               after=first)
+        attempt = 0
+        while True:
+            response = await wrapper.awith_retries(
+                functools.partial(wrapper._acomplete, request))
+            try:
+                return wrapper.finish(request, response)
+            except ResponseParseError as error:
+                attempt += 1
+                request = wrapper._ask_again(request, response, error, attempt)

@@ -17,7 +17,7 @@ from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 
-__all__ = ["EmbeddingWrapperBase", "as_vector", "mean_pool"]
+__all__ = ["EmbeddingOperation", "EmbeddingWrapperBase", "as_vector", "mean_pool"]
 
 
 def mean_pool(vectors: Sequence[Sequence[float]]) -> list[float]:
@@ -93,17 +93,32 @@ class EmbeddingWrapperBase(ModelWrapperBase):
         return response
 
     def __call__(self, texts: str | Sequence[str], /, **kwargs: Any) -> ModelResponse:
-        """Embed one text or a list of texts; keyword arguments override generate_args."""
-        params = self.merged_params(kwargs)
-        parts = [self._checked(batch, self.with_retries(partial(self._embed, batch, params)))
-                 for batch in self._batches(texts)]
-        return self._joined(parts)
+        """Embed one text or a list of texts; keyword arguments override generate_args
+        (besides the call's own `timeout` and `max_retries`)."""
+        from modelhub.calls.engine import call
+
+        return call(self, (texts,), kwargs)  # type: ignore[no-any-return]
 
     async def acall(self, texts: str | Sequence[str], /, **kwargs: Any) -> ModelResponse:
         """Async twin of `__call__`."""
-        params = self.merged_params(kwargs)
+        from modelhub.calls.engine import acall
+
+        return await acall(self, (texts,), kwargs)  # type: ignore[no-any-return]
+
+    def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> EmbeddingOperation:
+        (texts,) = args
+        return EmbeddingOperation(self, self._batches(texts), self.merged_params(kwargs))
+
+    def _embed_all(self, batches: list[list[str]], params: dict[str, Any]) -> ModelResponse:
+        """Every batch embedded (each retried on its own), joined."""
+        return self._joined([self._checked(batch, self.with_retries(
+            partial(self._embed, batch, params))) for batch in batches])
+
+    async def _aembed_all(self, batches: list[list[str]],
+                          params: dict[str, Any]) -> ModelResponse:
+        """Async twin of `_embed_all`."""
         parts = []
-        for batch in self._batches(texts):
+        for batch in batches:
             response = await self.awith_retries(partial(self._aembed, batch, params))
             parts.append(self._checked(batch, response))
         return self._joined(parts)
@@ -118,3 +133,30 @@ class EmbeddingWrapperBase(ModelWrapperBase):
         import asyncio
 
         return await asyncio.to_thread(self._embed, texts, params)
+
+
+class EmbeddingOperation:
+    """One embedding call, ready to run (see `modelhub.calls.engine`)."""
+
+    kind = "embedding"
+    stream = False
+    __slots__ = ("batches", "params", "wrapper")
+
+    def __init__(self, wrapper: EmbeddingWrapperBase, batches: list[list[str]],
+                 params: dict[str, Any]) -> None:
+        self.wrapper = wrapper
+        self.batches = batches
+        self.params = params
+
+    @property
+    def input(self) -> list[str]:
+        """The texts sent."""
+        return [text for batch in self.batches for text in batch]
+
+    def run(self) -> ModelResponse:
+        """Make the call."""
+        return self.wrapper._embed_all(self.batches, self.params)
+
+    async def arun(self) -> ModelResponse:
+        """Make the call (async)."""
+        return await self.wrapper._aembed_all(self.batches, self.params)

@@ -11,7 +11,7 @@ from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 
-__all__ = ["ImageWrapperBase"]
+__all__ = ["ImageOperation", "ImageWrapperBase"]
 
 
 class ImageWrapperBase(ModelWrapperBase):
@@ -35,14 +35,34 @@ class ImageWrapperBase(ModelWrapperBase):
         return response
 
     def __call__(self, prompt: str, /, **kwargs: Any) -> ModelResponse:
-        """Generate images for a prompt; generation arguments (n, size, ...) as keywords."""
-        text, params = self._prompt(prompt), self.merged_params(kwargs)
-        return self._checked(self.with_retries(lambda: self._generate(text, params)))
+        """Generate images for a prompt; generation arguments (n, size, ...) as keywords,
+        besides the call's own `timeout` and `max_retries`."""
+        from modelhub.calls.engine import call
+
+        return call(self, (prompt,), kwargs)  # type: ignore[no-any-return]
 
     async def acall(self, prompt: str, /, **kwargs: Any) -> ModelResponse:
         """Async twin of `__call__`."""
-        text, params = self._prompt(prompt), self.merged_params(kwargs)
-        return self._checked(await self.awith_retries(lambda: self._agenerate(text, params)))
+        from modelhub.calls.engine import acall
+
+        return await acall(self, (prompt,), kwargs)  # type: ignore[no-any-return]
+
+    def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ImageOperation:
+        (prompt,) = args
+        return ImageOperation(self, self._prompt(prompt), self._image_params(kwargs))
+
+    def _image_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """A call's generation arguments over the config's (override to check more)."""
+        return self.merged_params(kwargs)
+
+    def _generate_retried(self, prompt: str, params: dict[str, Any]) -> ModelResponse:
+        """Generate images, retried by the config's policy, and check the answer
+        (override where a call is several requests, each retried on its own)."""
+        return self._checked(self.with_retries(lambda: self._generate(prompt, params)))
+
+    async def _agenerate_retried(self, prompt: str, params: dict[str, Any]) -> ModelResponse:
+        """Async twin of `_generate_retried`."""
+        return self._checked(await self.awith_retries(lambda: self._agenerate(prompt, params)))
 
     # -- provider hooks ---------------------------------------------------------------
     def _generate(self, prompt: str, params: dict[str, Any]) -> ModelResponse:
@@ -54,3 +74,24 @@ class ImageWrapperBase(ModelWrapperBase):
         import asyncio
 
         return await asyncio.to_thread(self._generate, prompt, params)
+
+
+class ImageOperation:
+    """One image generation call, ready to run (see `modelhub.calls.engine`)."""
+
+    kind = "image"
+    stream = False
+    __slots__ = ("input", "params", "wrapper")
+
+    def __init__(self, wrapper: ImageWrapperBase, prompt: str, params: dict[str, Any]) -> None:
+        self.wrapper = wrapper
+        self.input = prompt
+        self.params = params
+
+    def run(self) -> ModelResponse:
+        """Make the call."""
+        return self.wrapper._generate_retried(self.input, self.params)
+
+    async def arun(self) -> ModelResponse:
+        """Make the call (async)."""
+        return await self.wrapper._agenerate_retried(self.input, self.params)

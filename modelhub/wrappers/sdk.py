@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from modelhub.http.errors import ErrorContext
 
 __all__ = ["ErrorMapper", "ItemReader", "PerLoop", "acall_sdk", "apeek_sdk_stream",
-           "aread_sdk_stream", "call_sdk", "peek_sdk_stream", "read_sdk_stream"]
+           "aread_sdk_stream", "call_sdk", "keep_to_deadline", "peek_sdk_stream",
+           "read_sdk_stream"]
 
 T = TypeVar("T")
 
@@ -170,6 +171,19 @@ async def apeek_sdk_stream(items: AsyncIterable[T], map_error: ErrorMapper
             yield item
 
     return first, chained()
+
+
+def keep_to_deadline(client: T, attribute: str = "_client") -> T:
+    """`client`, an SDK's client whose httpx (or httpx2) client is `client.<attribute>`,
+    with that client keeping to the deadline of the call in flight
+    (`modelhub.http.deadline`): each attempt of a call is then bounded as a whole by
+    its timeout, as the shared pools' clients are, not each read alone."""
+    http = getattr(client, attribute, None)
+    if http is not None and hasattr(http, "_transport"):
+        from modelhub.http import deadline
+
+        deadline.install(http)
+    return client
 
 
 class PerLoop(Generic[T]):

@@ -11,38 +11,146 @@ names as on `ModelResponse`:
   likewise.
 
 A stream returned by a sync call is iterated with `for`; one returned by `acall` with
-`async for`.
+`async for`. The call that opens it has already read up to its first text delta (so
+that a failure before any text can be retried, or handed to a fallback); `on_end` is
+told once how the stream ended: finished, broken, or closed before its end.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from modelhub.errors import ModelCallError
 from modelhub.response import ModelResponse, ToolCall, Usage
 
-__all__ = ["ModelStream"]
+__all__ = ["APrefetched", "ModelStream", "Prefetched", "StreamEnd", "StreamStart",
+           "aprefetch", "prefetch"]
 
 _NEW, _READING, _DONE, _FAILED = "new", "reading", "done", "failed"
+
+# Told once how a stream ended: (the response, the error, the text delivered); both
+# None when it was closed (or dropped) before its end.
+StreamEnd = Callable[[ModelResponse | None, BaseException | None, str], None]
+D = TypeVar("D", Iterator[str], AsyncIterator[str])
+
+
+@dataclass(slots=True)
+class StreamStart(Generic[D]):
+    """A stream opened and read up to its first text delta: the deltas (that one
+    first), and how to build the final response."""
+
+    deltas: D
+    finalize: Callable[[], ModelResponse]
+
+
+class Prefetched:
+    """Deltas whose first one has been read already (closing closes the source)."""
+
+    __slots__ = ("_first", "_rest")
+
+    def __init__(self, first: str | None, rest: Iterator[str]) -> None:
+        self._first = first
+        self._rest = rest
+
+    def __iter__(self) -> Iterator[str]:
+        # The rest read at C speed (a loop over it never comes back through __next__).
+        first, self._first = self._first, None
+        if first is None:
+            return self._rest
+        import itertools
+
+        return itertools.chain((first,), self._rest)
+
+    def __next__(self) -> str:
+        first = self._first
+        if first is not None:
+            self._first = None
+            return first
+        return next(self._rest)
+
+    def close(self) -> None:
+        """Release the source's connection."""
+        close = getattr(self._rest, "close", None)
+        if close is not None:
+            close()
+
+
+class APrefetched:
+    """Async twin of `Prefetched`."""
+
+    __slots__ = ("_first", "_rest")
+
+    def __init__(self, first: str | None, rest: AsyncIterator[str]) -> None:
+        self._first = first
+        self._rest = rest
+
+    def __aiter__(self) -> APrefetched:
+        return self
+
+    async def __anext__(self) -> str:
+        first = self._first
+        if first is not None:
+            self._first = None
+            return first
+        return await self._rest.__anext__()
+
+    async def aclose(self) -> None:
+        """Release the source's connection."""
+        aclose = getattr(self._rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def prefetch(deltas: Iterator[str], finalize: Callable[[], ModelResponse]
+             ) -> StreamStart[Iterator[str]]:
+    """Read a stream up to its first text delta (raising what breaks it before)."""
+    first = next(deltas, None)
+    return StreamStart(Prefetched(first, deltas), finalize)
+
+
+async def aprefetch(deltas: AsyncIterator[str], finalize: Callable[[], ModelResponse]
+                    ) -> StreamStart[AsyncIterator[str]]:
+    """Async twin of `prefetch`."""
+    try:
+        first: str | None = await deltas.__anext__()
+    except StopAsyncIteration:
+        first = None
+    return StreamStart(APrefetched(first, deltas), finalize)
 
 
 class ModelStream:
     """A streamed answer: an iterator of text deltas, then a complete response."""
 
-    __slots__ = ("_aiter", "_finalize", "_iter", "_pieces", "_response", "_state")
+    __slots__ = ("_aiter", "_finalize", "_iter", "_on_end", "_pieces", "_response", "_state")
 
     def __init__(self, *, finalize: Callable[[], ModelResponse],
                  deltas: Iterator[str] | None = None,
-                 adeltas: AsyncIterator[str] | None = None) -> None:
+                 adeltas: AsyncIterator[str] | None = None,
+                 on_end: StreamEnd | None = None) -> None:
         if (deltas is None) == (adeltas is None):
             raise ValueError("a stream has exactly one source: deltas or adeltas")
         self._iter = deltas
         self._aiter = adeltas
         self._finalize = finalize
+        self._on_end = on_end
         self._pieces: list[str] = []
         self._response: ModelResponse | None = None
         self._state = _NEW
+
+    def _end(self, response: ModelResponse | None, error: BaseException | None) -> None:
+        """Tell `on_end` (once) how the stream ended."""
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end(response, error, self.partial_text)
+
+    def __del__(self) -> None:
+        if getattr(self, "_on_end", None) is not None:  # dropped before its end: closed
+            import contextlib
+
+            with contextlib.suppress(Exception):  # at exit the log may be gone already
+                self._end(None, None)
 
     # -- iteration ---------------------------------------------------------------
     def __iter__(self) -> Iterator[str]:
@@ -61,8 +169,18 @@ class ModelStream:
                 yield delta
             self._response = self._finalize()
         except ModelCallError as error:
-            raise self._failed(error) from None
+            failure = self._failed(error)
+            self._end(None, failure)
+            raise failure from None
+        except GeneratorExit:
+            self._end(None, None)  # the loop over it stopped early
+            raise
+        except BaseException as error:
+            self._state = _FAILED
+            self._end(None, error)
+            raise
         self._state = _DONE
+        self._end(self._response, None)
 
     def __aiter__(self) -> AsyncIterator[str]:
         if self._aiter is None:
@@ -81,8 +199,18 @@ class ModelStream:
                 yield delta
             self._response = self._finalize()
         except ModelCallError as error:
-            raise self._failed(error) from None
+            failure = self._failed(error)
+            self._end(None, failure)
+            raise failure from None
+        except GeneratorExit:
+            self._end(None, None)
+            raise
+        except BaseException as error:
+            self._state = _FAILED
+            self._end(None, error)
+            raise
         self._state = _DONE
+        self._end(self._response, None)
 
     def _failed(self, error: ModelCallError) -> ModelCallError:
         """The stream broke: the error carries the text delivered before it."""
@@ -108,12 +236,14 @@ class ModelStream:
         close = getattr(self._iter, "close", None)
         if close is not None:
             close()
+        self._end(None, None)
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (async)."""
         aclose = getattr(self._aiter, "aclose", None)
         if aclose is not None:
             await aclose()
+        self._end(None, None)
 
     def __enter__(self) -> ModelStream:
         return self

@@ -39,3 +39,21 @@ def untyped_get() -> None:
 def embeddings() -> None:
     model = modelhub.get("emb", EmbeddingWrapperBase)
     assert_type(model(["a", "b"]).embedding, list[list[float]] | None)
+
+
+def usage_and_hooks() -> None:
+    from modelhub.calls.hooks import CallEvent, HookHandle
+    from modelhub.calls.ledger import UsageTotals
+
+    totals = modelhub.usage()
+    assert_type(totals, dict[str, UsageTotals])
+    cost: float | None = totals["gpt"].cost
+    totals["gpt"].tokens  # type: ignore[attr-defined]
+
+    def record(event: CallEvent) -> None:
+        print(event.config_name, event.latency, cost)
+
+    handle = modelhub.add_hooks(after_call=record)
+    assert_type(handle, HookHandle)
+    handle.remove()
+    modelhub.add_hooks(after_call=record, on_eror=record)  # type: ignore[call-arg]

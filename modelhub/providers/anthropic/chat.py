@@ -27,7 +27,14 @@ from modelhub.providers.anthropic.wire import EventReader, map_error, parse_mess
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
-from modelhub.wrappers.sdk import PerLoop, acall_sdk, aread_sdk_stream, call_sdk, read_sdk_stream
+from modelhub.wrappers.sdk import (
+    PerLoop,
+    acall_sdk,
+    aread_sdk_stream,
+    call_sdk,
+    keep_to_deadline,
+    read_sdk_stream,
+)
 
 if TYPE_CHECKING:
     import anthropic
@@ -79,9 +86,11 @@ class AnthropicChatWrapper(ChatWrapperBase):
             name: omit for name in ("Authorization", "X-Api-Key")
             if name.lower() not in {h.lower() for h in cfg.headers}}
         self._client_kwargs = self._sdk_arguments(omit, cfg.wire_url(url) or url, key)
-        self.client = anthropic.Anthropic(**self._client_kwargs, **self._http_client(False))
+        self.client = keep_to_deadline(
+            anthropic.Anthropic(**self._client_kwargs, **self._http_client(False)))
         self._aclients: PerLoop[anthropic.AsyncAnthropic] = PerLoop(
-            lambda: anthropic.AsyncAnthropic(**self._client_kwargs, **self._http_client(True)))
+            lambda: keep_to_deadline(anthropic.AsyncAnthropic(**self._client_kwargs,
+                                                              **self._http_client(True))))
 
     def api_key(self, url: str) -> str | None:
         """The key sent to `url`: the config's own, else ANTHROPIC_API_KEY when `url` is
@@ -215,11 +224,13 @@ class AnthropicChatWrapper(ChatWrapperBase):
         args = self._create(self.payload(request), stream=True)
         events = call_sdk(lambda: self.client.messages.create(**args), self._map)
         reader = EventReader(self.context)
-        return read_sdk_stream(events, reader, self._map, events.close), reader.response
+        return read_sdk_stream(events, reader, self._map, events.close,
+                               context=self.context), reader.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         args = self._create(self.payload(request), stream=True)
         client = self._aclient()
         events = await acall_sdk(lambda: client.messages.create(**args), self._map)
         reader = EventReader(self.context)
-        return aread_sdk_stream(events, reader, self._map, events.close), reader.response
+        return aread_sdk_stream(events, reader, self._map, events.close,
+                                context=self.context), reader.response

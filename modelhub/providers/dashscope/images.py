@@ -76,15 +76,12 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
     service_path: ClassVar[str] = "/services/aigc/text2image/image-synthesis"
 
     # -- the calls: creation and each poll retried on their own --------------------------
-    def __call__(self, prompt: str, /, **kwargs: Any) -> ModelResponse:
-        """Generate images for a prompt; generation arguments (n, size, ...) as keywords."""
-        text, params = self._prompt(prompt), self._params(kwargs)
-        return self._checked(self._run(text, params, self.with_retries))
+    def _generate_retried(self, prompt: str, params: dict[str, Any]) -> ModelResponse:
+        return self._checked(self._run(prompt, params, self.with_retries))
 
-    async def acall(self, prompt: str, /, **kwargs: Any) -> ModelResponse:
-        """Async twin of `__call__` (the SDK's AioImageSynthesis)."""
-        text, params = self._prompt(prompt), self._params(kwargs)
-        return self._checked(await self._arun(text, params, self.awith_retries))
+    async def _agenerate_retried(self, prompt: str, params: dict[str, Any]) -> ModelResponse:
+        # The SDK's AioImageSynthesis.
+        return self._checked(await self._arun(prompt, params, self.awith_retries))
 
     def _generate(self, prompt: str, params: dict[str, Any]) -> ModelResponse:
         return self._run(prompt, params, lambda attempt: attempt())
@@ -95,7 +92,7 @@ class DashScopeImageSynthesisWrapper(DashScopeWrapperBase, ImageWrapperBase):
 
         return await self._arun(prompt, params, once)
 
-    def _params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _image_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         if kwargs.pop("save_local", False):
             raise UnsupportedFeatureError(
                 f"config {self.config_name!r}: save_local is not supported; the images "

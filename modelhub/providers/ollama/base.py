@@ -21,7 +21,14 @@ from modelhub.errors import ModelhubError, ResponseParseError
 from modelhub.http.errors import ErrorContext, api_error, error_fields, public_url, same_origin
 from modelhub.providers.ollama.config import OllamaConfig, host_url
 from modelhub.wrappers.base import ModelWrapperBase
-from modelhub.wrappers.sdk import PerLoop, acall_sdk, apeek_sdk_stream, call_sdk, peek_sdk_stream
+from modelhub.wrappers.sdk import (
+    PerLoop,
+    acall_sdk,
+    apeek_sdk_stream,
+    call_sdk,
+    keep_to_deadline,
+    peek_sdk_stream,
+)
 
 if TYPE_CHECKING:
     import ollama
@@ -158,7 +165,7 @@ class OllamaWrapperBase(ModelWrapperBase):
         remember(self, secrets)
         import ollama
 
-        self.client = ollama.Client(**self._client_args(is_async=False))
+        self.client = keep_to_deadline(ollama.Client(**self._client_args(is_async=False)))
 
     def _client_args(self, *, is_async: bool) -> dict[str, Any]:
         from modelhub.http import pool
@@ -184,7 +191,7 @@ class OllamaWrapperBase(ModelWrapperBase):
     def _build_async_client(self) -> ollama.AsyncClient:
         import ollama
 
-        return ollama.AsyncClient(**self._client_args(is_async=True))
+        return keep_to_deadline(ollama.AsyncClient(**self._client_args(is_async=True)))
 
     def async_client(self) -> ollama.AsyncClient:
         """The async client of the running event loop (an httpx async client cannot

@@ -63,10 +63,10 @@ class PostAPIWrapperBase(ModelWrapperBase):
         self.answer = ResponsePath.parse(cfg.answer_path())
         self.usage = self.optional_path(cfg.usage_path, None)
 
-    def retry_policy(self) -> RetryPolicy:
-        """`max_retries` retries, `retry_interval` seconds the base of the backoff."""
-        return RetryPolicy(self.config.max_retries, base_delay=self.config.retry_interval,
-                           label=f"{self.model_type} {self.config_name!r}")
+    def retry_policy(self, base_delay: float = 0.5) -> RetryPolicy:
+        """`max_retries` retries, `retry_interval` seconds the base of the backoff
+        (unless the config's `retry` block says otherwise)."""
+        return super().retry_policy(self.config.retry_interval)
 
     @staticmethod
     def optional_path(given: str | None, default: str | None) -> ResponsePath | None:

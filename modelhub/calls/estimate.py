@@ -1,0 +1,61 @@
+"""Reckoning a call's tokens before it is made, for budgets and `tpm` limits: the input
+by its characters (about four to a token in alphabetic scripts, one per CJK character),
+the output by the most the call asks for (`max_tokens` and its spellings), else none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["input_tokens", "output_tokens", "text_tokens"]
+
+# The spellings of "at most this many output tokens" across providers.
+_MAX_OUTPUT = ("max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens",
+               "num_predict", "max_length")
+# Tokens a chat message costs besides its text (role, separators).
+_PER_MESSAGE = 4
+
+
+def text_tokens(text: str) -> int:
+    """About how many tokens `text` is."""
+    if not text:
+        return 0
+    wide = sum(1 for ch in text if ord(ch) >= 0x2E80)  # CJK and beyond: ~1 token each
+    return wide + -(-(len(text) - wide) // 4)
+
+
+def input_tokens(value: Any) -> int:
+    """About how many tokens a call's input is: chat messages, a list of texts or one."""
+    if isinstance(value, str):
+        return text_tokens(value)
+    if isinstance(value, Mapping):
+        if "role" in value:
+            return _PER_MESSAGE + input_tokens(value.get("content")) \
+                + input_tokens(value.get("tool_calls"))
+        import json
+
+        return text_tokens(json.dumps(value, ensure_ascii=False, default=str))
+    if isinstance(value, (list, tuple)):
+        total = 0
+        for item in value:
+            if isinstance(item, Mapping) and item.get("type") == "text":
+                total += text_tokens(str(item.get("text", "")))
+            elif isinstance(item, Mapping) and "type" in item and "role" not in item:
+                continue  # an image or audio part: not counted
+            else:
+                total += input_tokens(item)
+        return total
+    if value is None:
+        return 0
+    return text_tokens(str(value))
+
+
+def output_tokens(params: Mapping[str, Any]) -> int:
+    """The most output tokens a call asks for (0 when it does not say)."""
+    options = params.get("options")
+    for source in (params, options if isinstance(options, Mapping) else {}):
+        for key in _MAX_OUTPUT:
+            value = source.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return 0
