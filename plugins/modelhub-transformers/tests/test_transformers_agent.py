@@ -122,8 +122,9 @@ def test_split_mode_adapter_off_for_reasoning_on_for_calls_one_copy_of_the_weigh
     think = registry.get("think", TransformersChatWrapper)
     call = registry.get("call", TransformersChatWrapper)
     assert think.base_model is call.base_model  # one copy of the weights
-    assert think._shared is call._shared and list(think._shared.adapters) == [
-        os.path.realpath(lora_q)]
+    # the base is shared process-wide: other tests may have loaded other adapters on it
+    assert think._shared is call._shared
+    assert list(think._shared.adapters).count(os.path.realpath(lora_q)) == 1
     result = ReActAgent("think", TOOLS, call_model="call", max_iterations=2,
                         registry=registry).run("What is 3 plus 4?")
     roles = ["call" if g["plan"].tools else "reason" for g in generations]
