@@ -8,7 +8,8 @@ Each row holds the config that answered and the one asked for, the model, the in
 (messages, texts or prompt) and generation arguments, the answer's text, reasoning and
 tool calls, usage, cost, latency, attempts, and the error; every secret the process
 knows (the config's keys, headers, URL passwords) is removed from every column first,
-and arguments named like secrets are masked. sqlite3 is imported on first use.
+and the input and arguments are the masked copies hooks see (`CallEvent`). sqlite3 is
+imported on first use.
 """
 
 from __future__ import annotations
@@ -99,9 +100,9 @@ def _clean(text: str | None, secrets: list[str]) -> str | None:
 
 
 def row_of(event: CallEvent, secrets: Iterable[str]) -> tuple[Any, ...]:
-    """The row recording a finished call, every secret removed."""
-    from modelhub._secrets import mask_secrets
-
+    """The row recording a finished call, every secret removed: the event's input and
+    arguments are masked already (`modelhub._secrets.mask_call`, as hooks see them),
+    the answer and the error are cleaned of `secrets` here."""
     found = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
     response = event.response
     text = getattr(response, "text", None)
@@ -115,7 +116,7 @@ def row_of(event: CallEvent, secrets: Iterable[str]) -> tuple[Any, ...]:
         event.fallback_from, event.model_type, event.model,
         getattr(response, "model", None), event.kind, int(event.stream), event.status,
         event.attempts, _clean(_json(event.input), found),
-        _clean(_json(mask_secrets(event.params)), found), _clean(text, found),
+        _clean(_json(event.params), found), _clean(text, found),
         _clean(getattr(response, "reasoning", None), found),
         _clean(_json([{"id": c.id, "name": c.name, "arguments": c.arguments}
                       for c in calls]) if calls else None, found),

@@ -100,8 +100,8 @@ def _moves_on(wrapper: ModelWrapperBase, error: BaseException) -> bool:
 class _Call:
     """The bookkeeping of one call of one config."""
 
-    __slots__ = ("event", "reservation", "runtime", "span", "started", "state", "ticket",
-                 "tokens", "wrapper")
+    __slots__ = ("event", "masked", "op", "reservation", "runtime", "secrets", "span",
+                 "started", "state", "ticket", "tokens", "wrapper")
 
     def __init__(self, runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
                  requested: str, fallback_from: str | None, is_async: bool) -> None:
@@ -112,8 +112,10 @@ class _Call:
         self.event = CallEvent(
             config_name=config.config_name, model_type=wrapper.model_type or config.model_type,
             model=wrapper.model_name, kind=op.kind, stream=op.stream, is_async=is_async,
-            requested=requested, fallback_from=fallback_from, input=op.input,
-            params=op.params, started=time.time())
+            requested=requested, fallback_from=fallback_from, started=time.time())
+        self.op = op
+        self.masked = False
+        self.secrets: tuple[str, ...] | list[str] = self.state.secrets
         self.started = time.perf_counter()
         self.reservation: Reservation | None = None
         self.ticket: Ticket | None = None
@@ -123,13 +125,13 @@ class _Call:
     def reserve(self) -> None:
         """Hold the call's share of the config's budget (BudgetExceededError if it
         does not fit: nothing is sent)."""
-        state, event = self.state, self.event
+        state, event, op = self.state, self.event, self.op
         budget = state.config.budget
         usd = None
         if state.counts_tokens:
             from modelhub.calls.estimate import input_tokens, output_tokens
 
-            asked_in, asked_out = input_tokens(event.input), output_tokens(event.params)
+            asked_in, asked_out = input_tokens(op.input), output_tokens(op.params)
             self.tokens = asked_in + asked_out
             price = state.price if budget is not None and budget.usd is not None else None
             if price is not None:
@@ -141,17 +143,34 @@ class _Call:
             self.end(None, error)
             raise
 
+    def mask(self) -> None:
+        """Give the event the call's input and arguments, secrets masked (once: only a
+        call that hooks, a span or the log will see pays for the copy)."""
+        if self.masked:
+            return
+        from modelhub._secrets import MASK, mask_call
+
+        self.masked = True
+        try:
+            self.event.input, self.event.params, self.secrets = mask_call(
+                self.op.input, self.op.params, self.state.secrets)
+        except ValueError:  # nested too deep, or holding itself: not shown at all
+            self.event.input, self.event.params = MASK, {}
+
     def start(self) -> None:
         """Run the before_call hooks (one that raises refuses the call) and open the
         span."""
+        from modelhub.calls import otel
+
+        tracing = otel.tracing(self.runtime.tracer_provider)
+        if tracing or self.runtime.hooks.any():
+            self.mask()
         try:
             self.runtime.hooks.before(self.event)
         except BaseException as error:
             self.end(None, error)
             raise
-        from modelhub.calls import otel
-
-        if otel.tracing(self.runtime.tracer_provider):
+        if tracing:
             self.span = otel.start_span(self.event, self.wrapper.model_type,
                                         getattr(self.wrapper.config, "base_url", None),
                                         self.runtime.tracer_provider)
@@ -182,6 +201,8 @@ class _Call:
         if self.ticket is not None and state.limiter is not None:
             state.limiter.settle(self.ticket, used_in + used_out if usage is not None
                                  else self.tokens)
+        if self.runtime.hooks.any() or state.log is not None:
+            self.mask()
         self.runtime.hooks.after(event)
         if self.span is not None:
             from modelhub.calls.otel import end_span
@@ -189,7 +210,7 @@ class _Call:
             end_span(self.span, event)
         if state.log is not None:
             try:
-                state.log.write(event, state.secrets)
+                state.log.write(event, self.secrets)
             except Exception:  # a full disk must not fail a call that succeeded
                 import logging
 
