@@ -172,6 +172,53 @@ def test_a_relative_log_path_and_a_folder_that_does_not_exist(openai_server: Ope
     assert len(rows(tmp_path / "logs/deep/calls.db")) == 1
 
 
+def test_a_config_file_s_log_path_is_beside_the_file(openai_server: OpenAIServer,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`log: calls.db` in a config file is the file next to it, from any working
+    directory (the same process started elsewhere writes to the same file); `${VAR}`
+    and `~` are expanded first; an absolute path stays as it is."""
+    folder = tmp_path / "project" / "configs"
+    folder.mkdir(parents=True)
+    (folder / "models.yaml").write_text(
+        f"- config_name: near\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: calls.db\n"
+        f"- config_name: by-var\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: ${{LOG_DIR}}/vars.db\n"
+        f"- config_name: home\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: ~/home.db\n"
+        f"- config_name: up\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: ../logs/up.db\n", encoding="utf-8")
+    monkeypatch.setenv("LOG_DIR", "var-logs")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    elsewhere = [tmp_path, tmp_path / "other", folder]
+    for index, cwd in enumerate(elsewhere):
+        cwd.mkdir(exist_ok=True)
+        monkeypatch.chdir(cwd)
+        reg = Registry()
+        # The file named relative to the working directory, as a user would.
+        reg.init(os.path.relpath(folder / "models.yaml"))
+        assert reg.entry("near").config.log == str(folder / "calls.db")
+        for name in ("near", "by-var", "home", "up"):
+            reg.get(name)(f"call {index}")
+        reg.calls.close()
+    for db in (folder / "calls.db", folder / "var-logs" / "vars.db",
+               tmp_path / "home" / "home.db", tmp_path / "project" / "logs" / "up.db"):
+        assert [r["input"].count("call") for r in rows(db)] == [1, 1, 1], db
+    assert not (tmp_path / "calls.db").exists() and not (tmp_path / "other" / "calls.db").exists()
+
+
+def test_a_config_given_as_a_dict_keeps_its_log_path_relative_to_the_cwd(
+        openai_server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    reg = Registry()
+    reg.init({"config_name": "d", "model_type": "openai_chat", "model_name": "m",
+              "base_url": openai_server.base_url, "log": "here.db"})
+    assert reg.entry("d").config.log == "here.db"
+    reg.get("d")("hi")
+    assert len(rows(tmp_path / "here.db")) == 1
+
+
 # -- the command line ------------------------------------------------------------------
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))

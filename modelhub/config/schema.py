@@ -139,7 +139,9 @@ class ModelConfig(ConfigModel):
         "raises BudgetExceededError before it is sent.")
     log: str | None = Field(
         default=None, min_length=1,
-        description="An SQLite file recording each call of this config (opt-in).")
+        description="An SQLite file recording each call of this config (opt-in). A "
+        "relative path in a config file is relative to that file's folder (in a config "
+        "given as a dict, to the working directory); `~` and ${VAR} are expanded.")
 
     parse_retries: int = Field(
         default=0, ge=0, le=10,
