@@ -100,8 +100,8 @@ def _moves_on(wrapper: ModelWrapperBase, error: BaseException) -> bool:
 class _Call:
     """The bookkeeping of one call of one config."""
 
-    __slots__ = ("event", "masked", "op", "reservation", "runtime", "secrets", "span",
-                 "started", "state", "ticket", "tokens", "wrapper")
+    __slots__ = ("event", "input_estimate", "masked", "op", "reservation", "runtime",
+                 "secrets", "span", "started", "state", "ticket", "tokens", "wrapper")
 
     def __init__(self, runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
                  requested: str, fallback_from: str | None, is_async: bool) -> None:
@@ -121,6 +121,7 @@ class _Call:
         self.ticket: Ticket | None = None
         self.span: Any = None
         self.tokens = 0
+        self.input_estimate = 0
 
     def reserve(self) -> None:
         """Hold the call's share of the config's budget (BudgetExceededError if it
@@ -133,7 +134,20 @@ class _Call:
 
             asked_in, asked_out = input_tokens(op.input), output_tokens(op.params)
             self.tokens = asked_in + asked_out
+            self.input_estimate = asked_in
             price = state.price if budget is not None and budget.usd is not None else None
+            ceiling = getattr(op, "output_ceiling", None)
+            most = ceiling() if budget is not None and not asked_out and ceiling else None
+            if most is not None and budget is not None:
+                # No limit named: the call holds, and is limited to, what is left.
+                try:
+                    self.reservation, fits = self.runtime.ledger.reserve_fitting(
+                        event.config_name, budget, asked_in, most, price)
+                except ModelhubError as error:
+                    self.end(None, error)
+                    raise
+                op.limit_output(fits)  # type: ignore[attr-defined]
+                return
             if price is not None:
                 usd = price.estimate(asked_in, asked_out)
         try:
@@ -194,6 +208,14 @@ class _Call:
         used_out = usage.output_tokens if usage is not None else 0
         price = state.price if response is not None else None
         event.cost = price.cost(usage) if price is not None else None
+        held = self.reservation
+        if usage is None and (closed or partial_text is not None) and held is not None \
+                and state.config.budget is not None:
+            # A stream that broke or was closed before its usage came: the provider
+            # counts what it sent, unknown here, so a budget counts what the call held.
+            used_in, used_out = self.input_estimate, max(held.tokens - self.input_estimate, 0)
+            known = state.price
+            event.cost = known.estimate(used_in, used_out) if known is not None else None
         self.runtime.ledger.settle(self.reservation, event.config_name,
                                    failed=error is not None, input_tokens=used_in,
                                    output_tokens=used_out, latency=event.latency,
