@@ -186,3 +186,21 @@ def test_hooks_spans_and_the_log_see_a_call_s_secrets_masked(
     assert "trace-1" in database and "tester" in database
     for key in (CANARY, CALL_KEY, OTHER_KEY, "tok-123456"):
         assert key not in database
+
+
+def test_an_error_quoting_a_call_s_key_reaches_hooks_and_the_log_without_it(
+        openai_server: OpenAIServer, tmp_path: Path) -> None:
+    log = tmp_path / "calls.db"
+    reg = Registry()
+    reg.init({"config_name": "main", "model_type": "openai_chat", "model_name": "gpt-4o",
+              "api_key": CANARY, "base_url": openai_server.base_url, "log": str(log),
+              "max_retries": 0})
+    seen: list[Any] = []
+    reg.add_hooks(on_error=lambda event: seen.append(event.error))
+    openai_server.enqueue(error_reply(400, f"header Bearer {CALL_KEY} is not a key"))
+    with pytest.raises(errors.BadRequestError):
+        reg.get("main")("x", extra_headers={"Authorization": f"Bearer {CALL_KEY}"})
+    [error] = seen
+    assert "is not a key" in str(error) and CALL_KEY not in dump(error)
+    database = "\n".join(sqlite3.connect(log).iterdump())
+    assert "is not a key" in database and CALL_KEY not in database

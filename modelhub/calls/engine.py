@@ -223,8 +223,10 @@ class _Call:
         if self.ticket is not None and state.limiter is not None:
             state.limiter.settle(self.ticket, used_in + used_out if usage is not None
                                  else self.tokens)
-        if self.runtime.hooks.any() or state.log is not None:
+        if self.runtime.hooks.any() or state.log is not None or self.span is not None:
             self.mask()
+            if isinstance(error, ModelCallError) and len(self.secrets) > len(state.secrets):
+                _scrub(error, self.secrets)  # a key given to the call, quoted back
         self.runtime.hooks.after(event)
         if self.span is not None:
             from modelhub.calls.otel import end_span
@@ -249,6 +251,18 @@ class _Call:
         if is_async:
             return ModelStream(adeltas=start.deltas, finalize=start.finalize, on_end=on_end)
         return ModelStream(deltas=start.deltas, finalize=start.finalize, on_end=on_end)
+
+
+def _scrub(error: ModelCallError, secrets: Any) -> None:
+    """Remove `secrets` from an error's message and body (the config's own are removed
+    when it is made; a call's own arguments may hold others)."""
+    from modelhub._secrets import redact, redact_any
+
+    error.message = redact(error.message, secrets)
+    error.args = (error.message,)
+    body = getattr(error, "body", None)
+    if body is not None:
+        error.body = redact_any(body, secrets)  # type: ignore[attr-defined]
 
 
 class _Settings:
