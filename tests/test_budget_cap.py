@@ -228,3 +228,16 @@ def answer(messages: Any, **kwargs: Any) -> str:
     """A callable chat model for the test above."""
     assert "max_tokens" not in kwargs
     return "ok"
+
+
+async def test_a_call_cancelled_while_it_waits_for_its_rate_limit_releases_its_hold(
+        metered: MeteredServer) -> None:
+    metered.delay = 0.0
+    reg = capped(metered, budget={"tokens": 10_000}, rpm=1)
+    model = reg.get("capped")
+    await model.acall(MESSAGES, max_tokens=10)  # the minute's one request
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(model.acall(MESSAGES, max_tokens=5000), 0.2)
+    held = reg.calls.ledger._totals["capped"]
+    assert (held._reserved_tokens, held._reserved_usd) == (0, 0.0)
+    assert reg.usage()["capped"].calls == 2 and reg.usage()["capped"].errors == 1

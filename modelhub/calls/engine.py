@@ -310,7 +310,11 @@ def _one(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
     record.reserve()
     limiter = record.state.limiter
     if limiter is not None:
-        record.ticket = limiter.acquire(record.tokens)
+        try:
+            record.ticket = limiter.acquire(record.tokens)
+        except BaseException as error:  # interrupted while waiting: release the hold
+            record.end(None, error)
+            raise
     record.start()
     with _Settings(options, record.span) as retries:
         try:
@@ -332,7 +336,11 @@ async def _aone(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
     record.reserve()
     limiter = record.state.limiter
     if limiter is not None:
-        record.ticket = await limiter.aacquire(record.tokens)
+        try:
+            record.ticket = await limiter.aacquire(record.tokens)
+        except BaseException as error:  # cancelled while waiting: release the hold
+            record.end(None, error)
+            raise
     record.start()
     with _Settings(options, record.span) as retries:
         try:
