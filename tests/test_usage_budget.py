@@ -155,3 +155,25 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("modelhub.calls")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert json.loads(out) == ["modelhub.calls", "modelhub.calls.fallbacks"]
+
+
+def test_answers_asked_for_again_are_counted(openai_server: OpenAIServer) -> None:
+    from pydantic import BaseModel
+
+    from tests.openai_server import chat_completion, json_reply
+
+    class City(BaseModel):
+        name: str
+
+    reg, model = chat(openai_server, pricing={"input": 1.0, "output": 2.0})
+    openai_server.enqueue(json_reply(chat_completion("not json")),
+                          json_reply(chat_completion('{"name": "Oslo"}')))
+    assert model("city?", response_format=City, parse_retries=1).parsed == City(name="Oslo")
+    totals = reg.usage()["u"]
+    assert (totals.input_tokens, totals.output_tokens) == (2 * IN, 2 * OUT)
+    assert totals.cost == pytest.approx(2 * (IN * 1.0 + OUT * 2.0) / 1e6)
+    openai_server.enqueue(json_reply(chat_completion("no")), json_reply(chat_completion("nope")))
+    with pytest.raises(errors.ResponseParseError):
+        model("city?", response_format=City, parse_retries=1)
+    totals = reg.usage()["u"]
+    assert (totals.input_tokens, totals.output_tokens, totals.errors) == (4 * IN, 4 * OUT, 1)

@@ -208,6 +208,13 @@ class _Call:
         used_out = usage.output_tokens if usage is not None else 0
         price = state.price if response is not None else None
         event.cost = price.cost(usage) if price is not None else None
+        before = getattr(self.op, "asked_before", None)
+        if before is not None:  # answers asked for again: spent too
+            used_in += before.input_tokens
+            used_out += before.output_tokens
+            known = state.price
+            if known is not None:
+                event.cost = (event.cost or 0.0) + known.cost(before, succeeded=False)
         held = self.reservation
         if usage is None and (closed or partial_text is not None) and held is not None \
                 and state.config.budget is not None:

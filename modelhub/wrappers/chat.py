@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from modelhub.errors import ResponseParseError
-from modelhub.response import ModelResponse
+from modelhub.response import ModelResponse, Usage
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 from modelhub.wrappers.formatting import normalize_messages
 from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
@@ -328,11 +328,20 @@ class ChatOperation:
     and read up to its first text delta (both under the call's retries)."""
 
     kind = "chat"
-    __slots__ = ("request", "wrapper")
+    __slots__ = ("asked_before", "request", "wrapper")
 
     def __init__(self, wrapper: ChatWrapperBase, request: ChatRequest) -> None:
         self.wrapper = wrapper
         self.request = request
+        #: The usage of answers that did not parse and were asked for again (or that
+        #: failed the last time): tokens the call used besides its response's own.
+        self.asked_before: Usage | None = None
+
+    def _spent(self, response: ModelResponse) -> None:
+        usage = response.usage
+        if usage is not None:
+            self.asked_before = usage if self.asked_before is None \
+                else self.asked_before + usage
 
     @property
     def input(self) -> list[dict[str, Any]]:
@@ -384,6 +393,7 @@ class ChatOperation:
                 return wrapper.finish(request, response)
             except ResponseParseError as error:
                 attempt += 1
+                self._spent(response)
                 request = wrapper._ask_again(request, response, error, attempt)
 
     async def arun(self) -> ModelResponse | StreamStart[AsyncIterator[str]]:
@@ -403,4 +413,5 @@ class ChatOperation:
                 return wrapper.finish(request, response)
             except ResponseParseError as error:
                 attempt += 1
+                self._spent(response)
                 request = wrapper._ask_again(request, response, error, attempt)
