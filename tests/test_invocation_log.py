@@ -286,3 +286,45 @@ def test_a_log_that_cannot_be_written_does_not_fail_the_call(
     with caplog.at_level(logging.ERROR, logger="modelhub"):
         assert reg.get("main")("hi").text == "echo: hi"
     assert "could not record a call of 'main'" in caplog.text and KEY not in caplog.text
+
+
+def test_a_file_that_is_not_a_log_is_a_clear_cli_error(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("not a database")
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE things (a)")
+    connection.close()
+    for path, why in ((text, "file is not a database"), (other, "no such table: calls")):
+        for command in ("logs", "usage"):
+            code, _out, err = run(capsys, command, "--log", str(path))
+            assert code == 1 and "Traceback" not in err
+            assert f"{path} is not a modelhub invocation log ({why})" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_writes_through_a_connection_of_its_own(
+        openai_server: OpenAIServer, tmp_path: Path) -> None:
+    path = tmp_path / "calls.db"
+    reg = logged(openai_server, path)
+    reg.get("main")("parent before")
+    [store] = list(reg.calls._logs.values())
+    inherited = store._connection
+    assert inherited is not None
+    pid = os.fork()
+    if pid == 0:  # the child: record one call, say whether it used a new connection
+        code = 1
+        try:
+            reg.get("main")("child")
+            code = 0 if store._connection is not inherited else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    reg.get("main")("parent after")
+    assert store._connection is inherited
+    assert [r["input"] for r in rows(path)] == [
+        json.dumps([{"role": "user", "content": text}])
+        for text in ("parent before", "child", "parent after")]

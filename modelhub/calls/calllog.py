@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from modelhub.calls.hooks import CallEvent
 
-__all__ = ["COLUMNS", "LogStore", "search", "totals"]
+__all__ = ["COLUMNS", "LogFileError", "LogStore", "search", "totals"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -63,6 +63,24 @@ COLUMNS = ("id", "started", "latency", "config_name", "requested", "fallback_fro
            "input_tokens", "output_tokens", "cost", "error_type", "error", "pid")
 _INSERT = (f"INSERT INTO calls ({', '.join(COLUMNS[1:])}) "
            f"VALUES ({', '.join('?' for _ in COLUMNS[1:])})")
+
+
+class LogFileError(ValueError):
+    """A file read as an invocation log that is not one (not SQLite, or no `calls`)."""
+
+
+def _read(path: str, query: str, args: list[Any]) -> list[Any]:
+    """The rows of a query of the log file at `path` (FileNotFoundError: no such file;
+    LogFileError: the file is not an invocation log)."""
+    import sqlite3
+
+    connection = _connect(path, create=False)
+    try:
+        return connection.execute(query, args).fetchall()
+    except sqlite3.DatabaseError as error:
+        raise LogFileError(f"{path} is not a modelhub invocation log ({error})") from None
+    finally:
+        connection.close()
 
 
 def _connect(path: str, *, create: bool) -> sqlite3.Connection:
@@ -128,16 +146,22 @@ def row_of(event: CallEvent, secrets: Iterable[str]) -> tuple[Any, ...]:
 
 
 class LogStore:
-    """One log file, written by every thread of the process through one connection."""
+    """One log file, written by every thread of the process through one connection (a
+    forked child opens its own: SQLite's connections must not cross a fork)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._pid = os.getpid()
 
     def write(self, event: CallEvent, secrets: Iterable[str]) -> None:
         """Record a finished call (committed at once)."""
         row = row_of(event, secrets)
+        if self._pid != os.getpid():  # a forked child: the parent's connection is left
+            self._lock = threading.Lock()
+            self._connection = None
+            self._pid = os.getpid()
         with self._lock:
             if self._connection is None:
                 self._connection = _connect(self.path, create=True)
@@ -174,25 +198,15 @@ def search(path: str, *, text: str | None = None, config_name: str | None = None
     query += " ORDER BY started DESC, id DESC"
     if limit is not None:
         query += f" LIMIT {int(limit)}"
-    connection = _connect(path, create=False)
-    try:
-        rows = connection.execute(query, args).fetchall()
-    finally:
-        connection.close()
-    return [dict(zip(COLUMNS, row)) for row in rows]
+    return [dict(zip(COLUMNS, row)) for row in _read(path, query, args)]
 
 
 def totals(path: str) -> dict[str, Mapping[str, Any]]:
     """Per-config totals over a log file: calls, errors, tokens, latency and cost."""
-    connection = _connect(path, create=False)
-    try:
-        rows = connection.execute(
-            "SELECT config_name, COUNT(*), SUM(status IN ('error', 'broken')), "
-            "SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)), "
-            "SUM(COALESCE(latency, 0)), SUM(cost), MIN(started), MAX(started) "
-            "FROM calls GROUP BY config_name ORDER BY config_name").fetchall()
-    finally:
-        connection.close()
+    rows = _read(path, "SELECT config_name, COUNT(*), SUM(status IN ('error', 'broken')), "
+                 "SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)), "
+                 "SUM(COALESCE(latency, 0)), SUM(cost), MIN(started), MAX(started) "
+                 "FROM calls GROUP BY config_name ORDER BY config_name", [])
     keys = ("calls", "errors", "input_tokens", "output_tokens", "latency", "cost", "first",
             "last")
     return {row[0]: dict(zip(keys, row[1:])) for row in rows}
