@@ -232,7 +232,7 @@ class _Call:
                                  else self.tokens)
         if self.runtime.hooks.any() or state.log is not None or self.span is not None:
             self.mask()
-            if isinstance(error, ModelCallError) and len(self.secrets) > len(state.secrets):
+            if isinstance(error, ModelCallError):
                 _scrub(error, self.secrets)  # a key given to the call, quoted back
         self.runtime.hooks.after(event)
         if self.span is not None:
