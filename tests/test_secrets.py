@@ -99,7 +99,7 @@ def test_mask_call_masks_a_call_s_secrets_wherever_they_appear() -> None:
     # The originals are untouched.
     assert params["api_key"] == "sk-pw-77" and token in messages[0]["content"]
     # Nothing secret: the copies as they were.
-    assert mask_call("hi", {"n": 1}) [:2] == ("hi", {"n": 1})
+    assert mask_call("hi", {"n": 1})[:2] == ("hi", {"n": 1})
 
 
 def test_key_echoed_by_the_provider_is_redacted(openai_server: object,
