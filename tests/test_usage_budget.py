@@ -177,3 +177,36 @@ def test_answers_asked_for_again_are_counted(openai_server: OpenAIServer) -> Non
         model("city?", response_format=City, parse_retries=1)
     totals = reg.usage()["u"]
     assert (totals.input_tokens, totals.output_tokens, totals.errors) == (4 * IN, 4 * OUT, 1)
+
+
+def test_an_answer_asked_for_again_holds_its_worst_case_first(
+        openai_server: OpenAIServer) -> None:
+    from pydantic import BaseModel
+
+    from modelhub.calls.estimate import input_tokens
+    from tests.openai_server import chat_completion, json_reply
+
+    class City(BaseModel):
+        name: str
+
+    first = input_tokens([{"role": "user", "content": "city?"}]) + OUT
+    # Room for the first ask and its usage, not for the longer second one.
+    reg, model = chat(openai_server, budget={"tokens": first + IN + OUT})
+    openai_server.enqueue(json_reply(chat_completion("not json")),
+                          json_reply(chat_completion('{"name": "Oslo"}')))
+    with pytest.raises(errors.BudgetExceededError) as info:
+        model("city?", response_format=City, parse_retries=2, max_tokens=OUT)
+    assert isinstance(info.value.__context__, errors.ResponseParseError)
+    assert len(openai_server.requests) == 1  # the second ask was not sent
+    totals = reg.usage()["u"]
+    assert (totals.input_tokens, totals.output_tokens, totals.errors) == (IN, OUT, 1)
+    held = reg.calls.ledger._totals["u"]
+    assert (held._reserved_tokens, held._reserved_usd) == (0, 0.0)
+    # With room for both, both are sent and counted.
+    openai_server.reset()
+    reg, model = chat(openai_server, budget={"tokens": 10_000})
+    openai_server.enqueue(json_reply(chat_completion("not json")),
+                          json_reply(chat_completion('{"name": "Oslo"}')))
+    assert model("city?", response_format=City, parse_retries=2).parsed == City(name="Oslo")
+    assert reg.usage()["u"].total_tokens == 2 * (IN + OUT)
+    assert reg.calls.ledger._totals["u"]._reserved_tokens == 0

@@ -147,6 +147,7 @@ class _Call:
                     self.end(None, error)
                     raise
                 op.limit_output(fits)  # type: ignore[attr-defined]
+                self._hold_asks_again()
                 return
             if price is not None:
                 usd = price.estimate(asked_in, asked_out)
@@ -156,6 +157,31 @@ class _Call:
         except ModelhubError as error:
             self.end(None, error)
             raise
+        if budget is not None:
+            self._hold_asks_again()
+
+    def _hold_asks_again(self) -> None:
+        """Have each ask again of a structured answer (parse_retries) hold its worst
+        case too, before it is sent (BudgetExceededError: it is not)."""
+        if not hasattr(self.op, "on_ask_again"):
+            return
+
+        def hold(request: Any) -> None:
+            from modelhub.calls.estimate import input_tokens, output_tokens
+            from modelhub.calls.ledger import Reservation
+
+            state = self.state
+            budget = state.config.budget
+            asked_in, asked_out = input_tokens(request.messages), output_tokens(request.params)
+            price = state.price if budget is not None and budget.usd is not None else None
+            usd = price.estimate(asked_in, asked_out) if price is not None else None
+            more = self.runtime.ledger.reserve(self.event.config_name, budget,
+                                               asked_in + asked_out, usd)
+            held = self.reservation
+            self.reservation = more if held is None else Reservation(
+                held.config_name, held.tokens + more.tokens, held.usd + more.usd)
+
+        self.op.on_ask_again = hold
 
     def mask(self) -> None:
         """Give the event the call's input and arguments, secrets masked (once: only a

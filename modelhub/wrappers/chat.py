@@ -328,7 +328,7 @@ class ChatOperation:
     and read up to its first text delta (both under the call's retries)."""
 
     kind = "chat"
-    __slots__ = ("asked_before", "request", "wrapper")
+    __slots__ = ("asked_before", "on_ask_again", "request", "wrapper")
 
     def __init__(self, wrapper: ChatWrapperBase, request: ChatRequest) -> None:
         self.wrapper = wrapper
@@ -336,6 +336,9 @@ class ChatOperation:
         #: The usage of answers that did not parse and were asked for again (or that
         #: failed the last time): tokens the call used besides its response's own.
         self.asked_before: Usage | None = None
+        #: Called with each request that asks again, before it is sent (a budget holds
+        #: its worst case there, and may refuse it).
+        self.on_ask_again: Callable[[ChatRequest], None] | None = None
 
     def _spent(self, response: ModelResponse) -> None:
         usage = response.usage
@@ -395,6 +398,8 @@ class ChatOperation:
                 attempt += 1
                 self._spent(response)
                 request = wrapper._ask_again(request, response, error, attempt)
+                if self.on_ask_again is not None:
+                    self.on_ask_again(request)
 
     async def arun(self) -> ModelResponse | StreamStart[AsyncIterator[str]]:
         """Make the call (async)."""
@@ -415,3 +420,5 @@ class ChatOperation:
                 attempt += 1
                 self._spent(response)
                 request = wrapper._ask_again(request, response, error, attempt)
+                if self.on_ask_again is not None:
+                    self.on_ask_again(request)
