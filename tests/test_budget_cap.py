@@ -241,3 +241,13 @@ async def test_a_call_cancelled_while_it_waits_for_its_rate_limit_releases_its_h
     held = reg.calls.ledger._totals["capped"]
     assert (held._reserved_tokens, held._reserved_usd) == (0, 0.0)
     assert reg.usage()["capped"].calls == 2 and reg.usage()["capped"].errors == 1
+
+
+def test_a_budget_that_cannot_count_output_sends_no_limit(metered: MeteredServer) -> None:
+    metered.delay = 0.0
+    # A USD budget, and no price known for the model: nothing to cap the answer by.
+    reg = capped(metered, model_name="no-such-model-xyz", budget={"usd": 1})
+    reg.get("capped")(MESSAGES)
+    reg = capped(metered, budget={"usd": 1}, pricing={"input": 1.0})  # output is free
+    reg.get("capped")(MESSAGES)
+    assert metered.limits == [None, None]

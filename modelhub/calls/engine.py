@@ -137,7 +137,11 @@ class _Call:
             self.input_estimate = asked_in
             price = state.price if budget is not None and budget.usd is not None else None
             ceiling = getattr(op, "output_ceiling", None)
-            most = ceiling() if budget is not None and not asked_out and ceiling else None
+            # Only a budget that counts output (tokens, or USD at a price of output)
+            # gives a call that names no limit one.
+            bounded = budget is not None and (budget.tokens is not None or (
+                price is not None and price.output > 0))
+            most = ceiling() if bounded and not asked_out and ceiling else None
             if most is not None and budget is not None:
                 # No limit named: the call holds, and is limited to, what is left.
                 try:
