@@ -42,7 +42,7 @@ class MeteredServer(OpenAIServer):
             self.limits.append(limit)
         out = self.wants if limit is None else min(self.wants, int(limit))
         usage = {"prompt_tokens": input_tokens(body.get("messages")),
-                 "completion_tokens": out}
+                 "completion_tokens": out * int(body.get("n") or 1)}  # n answers
         usage["total_tokens"] = usage["prompt_tokens"] + out
         if body.get("stream"):  # in 20 pieces at most
             step = -(-out // 20) or 1
@@ -251,3 +251,17 @@ def test_a_budget_that_cannot_count_output_sends_no_limit(metered: MeteredServer
     reg = capped(metered, budget={"usd": 1}, pricing={"input": 1.0})  # output is free
     reg.get("capped")(MESSAGES)
     assert metered.limits == [None, None]
+
+
+def test_a_call_asking_for_several_answers_holds_each(metered: MeteredServer) -> None:
+    metered.delay = 0.0
+    metered.wants = 3000
+    asked = input_tokens(MESSAGES)
+    reg = capped(metered, budget={"tokens": asked + 3 * 100 + 2})
+    model = reg.get("capped")
+    with pytest.raises(errors.BudgetExceededError):
+        model(MESSAGES, n=3, max_tokens=101)  # 303 output tokens: one too many
+    assert metered.limits == []
+    model(MESSAGES, n=3)  # each answer is sent what a third of the rest allows
+    assert metered.limits == [100]
+    assert reg.usage()["capped"].total_tokens == asked + 300

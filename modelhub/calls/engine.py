@@ -144,9 +144,12 @@ class _Call:
             most = ceiling() if bounded and not asked_out and ceiling else None
             if most is not None and budget is not None:
                 # No limit named: the call holds, and is limited to, what is left.
+                from modelhub.calls.estimate import choices
+
                 try:
                     self.reservation, fits = self.runtime.ledger.reserve_fitting(
-                        event.config_name, budget, asked_in, most, price)
+                        event.config_name, budget, asked_in, most, price,
+                        choices(op.params))
                 except ModelhubError as error:
                     self.end(None, error)
                     raise

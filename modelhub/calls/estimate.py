@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["OUTPUT_CAP", "input_tokens", "output_tokens", "text_tokens"]
+__all__ = ["OUTPUT_CAP", "choices", "input_tokens", "output_tokens", "text_tokens"]
 
 # The spellings of "at most this many output tokens" across providers.
 _MAX_OUTPUT = ("max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens",
                "num_predict", "max_length")
+# The spellings of "this many answers".
+_CHOICES = ("n", "candidate_count")
 # Mappings of generation arguments a provider takes them in (Ollama's `options`,
 # google-generativeai's `generation_config`, TGI's `parameters`).
 _NESTED = ("options", "generation_config", "parameters")
@@ -57,12 +59,25 @@ def input_tokens(value: Any) -> int:
     return text_tokens(str(value))
 
 
+def choices(params: Mapping[str, Any]) -> int:
+    """How many answers a call asks for (`n`, Gemini's `candidate_count`): each may be
+    as long as the output limit."""
+    nested = [params.get(key) for key in _NESTED]
+    for source in (params, *(n for n in nested if isinstance(n, Mapping))):
+        for key in _CHOICES:
+            value = source.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 1:
+                return value
+    return 1
+
+
 def output_tokens(params: Mapping[str, Any]) -> int:
-    """The most output tokens a call asks for (0 when it does not say)."""
+    """The most output tokens a call asks for, all its answers together (0 when it
+    does not say)."""
     nested = [params.get(key) for key in _NESTED]
     for source in (params, *(n for n in nested if isinstance(n, Mapping))):
         for key in _MAX_OUTPUT:
             value = source.get(key)
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
+                return value * choices(params)
     return 0

@@ -93,11 +93,13 @@ class Ledger:
         return Reservation(config_name, tokens, usd or 0.0)
 
     def reserve_fitting(self, config_name: str, budget: Budget, input_tokens: int,
-                        most: int, price: Price | None) -> tuple[Reservation, int]:
+                        most: int, price: Price | None, choices: int = 1
+                        ) -> tuple[Reservation, int]:
         """Hold the worst case of a call that names no output limit: its input and as
         many output tokens as the budget has left (tokens, and USD at `price`), at most
-        `most`. Returns the hold and that many output tokens, which the call is then
-        limited to; raises BudgetExceededError when not one fits."""
+        `most`, for each of its `choices` answers. Returns the hold and that many
+        output tokens, which each answer is then limited to; raises
+        BudgetExceededError when not one fits."""
         with self._lock:
             totals = self._totals.get(config_name)
             if totals is None:
@@ -105,22 +107,23 @@ class Ledger:
             fits = most
             if budget.tokens is not None:
                 spent = totals.total_tokens + totals._reserved_tokens
-                fits = min(fits, budget.tokens - spent - input_tokens)
+                fits = min(fits, (budget.tokens - spent - input_tokens) // choices)
             usd_counted = budget.usd is not None and price is not None
             if usd_counted and price is not None and budget.usd is not None \
                     and price.output > 0:
                 left = budget.usd - (totals.cost or 0.0) - totals._reserved_usd \
                     - price.estimate(input_tokens, 0)
-                fits = min(fits, math.floor(left * 1e6 / price.output))
+                fits = min(fits, math.floor(left * 1e6 / price.output) // choices)
             if fits < 1:
-                usd = price.estimate(input_tokens, 1) if usd_counted and price else None
-                self._check(config_name, budget, totals, input_tokens + 1, usd)
-                fits = 1  # rounding let one token through: it fits
-            usd = price.estimate(input_tokens, fits) if usd_counted and price else None
-            self._check(config_name, budget, totals, input_tokens + fits, usd)
-            totals._reserved_tokens += input_tokens + fits
+                usd = price.estimate(input_tokens, choices) if usd_counted and price else None
+                self._check(config_name, budget, totals, input_tokens + choices, usd)
+                fits = 1  # rounding let one token each through: it fits
+            out = fits * choices
+            usd = price.estimate(input_tokens, out) if usd_counted and price else None
+            self._check(config_name, budget, totals, input_tokens + out, usd)
+            totals._reserved_tokens += input_tokens + out
             totals._reserved_usd += usd or 0.0
-        return Reservation(config_name, input_tokens + fits, usd or 0.0), fits
+        return Reservation(config_name, input_tokens + out, usd or 0.0), fits
 
     @staticmethod
     def _check(config_name: str, budget: Budget, totals: UsageTotals, tokens: int,
