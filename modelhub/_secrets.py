@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import logging
 
-__all__ = ["MASK", "RedactingFilter", "is_secret_field", "is_secret_name", "mask_secrets",
-           "protect_logger", "redact", "redact_any", "remember"]
+__all__ = ["MASK", "RedactingFilter", "is_secret_field", "is_secret_name", "known_secrets",
+           "mask_call", "mask_secrets", "protect_logger", "redact", "redact_any", "remember"]
 
 MASK = "**********"
 
@@ -72,6 +72,59 @@ def mask_secrets(value: Any) -> Any:
         return item
 
     return map_leaves(value, leaf)
+
+
+# Keys of a call's arguments whose mapping is named like HTTP headers or a query string:
+# an entry of one is secret when its name says so (`Authorization`, `X-Api-Key`).
+_CARRIERS = ("headers", "query")
+
+
+def _secret_at(path: tuple[str | int, ...]) -> bool:
+    """Whether the value at `path` in a call's arguments is a secret by its name."""
+    if any(isinstance(p, str) and is_secret_field(p) for p in path):
+        return True
+    if len(path) >= 2 and isinstance(path[-1], str) and isinstance(path[-2], str):
+        return path[-2].lower().endswith(_CARRIERS) and is_secret_name(path[-1])
+    return False
+
+
+def mask_call(input: Any, params: Any, secrets: Iterable[str | None] = ()
+              ) -> tuple[Any, Any, list[str]]:
+    """A call's input (messages, texts or a prompt) and arguments as hooks, spans and
+    the invocation log see them: copies in which every secret is masked. That is any
+    `SecretStr`; any argument named like a secret (`api_key=`, `token=`) or, inside a
+    `headers`/`extra_headers`/`extra_query` mapping, any entry whose name says it is one
+    (`Authorization`, `X-Api-Key`); and every occurrence, anywhere in the input or the
+    arguments, of such a value, of one of `secrets`, or of a key a live endpoint of the
+    process holds (`remember`). Objects other than JSON values in them become plain
+    data (their dump, or their repr) whenever there is a secret to look for. Returns
+    the two copies and every secret looked for (longest first), to clean the rest of
+    what is recorded about the call (its answer, its error) with."""
+    from pydantic import SecretBytes, SecretStr
+
+    from modelhub._json import map_leaves
+
+    found = [s for s in secrets if s]
+
+    def leaf(item: Any, path: tuple[str | int, ...]) -> Any:
+        if isinstance(item, (SecretStr, SecretBytes)):
+            value = item.get_secret_value()
+            found.append(value if isinstance(value, str) else value.decode("latin-1"))
+            return MASK
+        if item not in (None, "") and _secret_at(path):
+            if isinstance(item, str):
+                found.append(item)
+                found.extend(item.split()[1:])  # "Bearer sk-...": the bare token too
+            return MASK
+        return item
+
+    masked_params = map_leaves(params, leaf)
+    masked_input = map_leaves(input, leaf)
+    found.extend(known_secrets())
+    kept = sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
+    if not kept:
+        return masked_input, masked_params, kept
+    return redact_any(masked_input, kept), redact_any(masked_params, kept), kept
 
 
 def _cut_parts(text: str, secret: str) -> str:
@@ -159,6 +212,11 @@ class _Known:
 
 
 _known = _Known()
+
+
+def known_secrets() -> list[str]:
+    """The secrets of every live endpoint of the process (`remember`), longest first."""
+    return _known.all()
 
 
 def remember(owner: Any, secrets: Iterable[str]) -> None:

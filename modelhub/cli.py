@@ -434,12 +434,15 @@ _LOG_OPTION = click.option(
 def usage(ctx: click.Context, logs: tuple[str, ...], as_json: bool) -> None:
     """Per-config totals from the invocation logs: calls, errors, input and output
     tokens, mean latency, cost (USD)."""
+    from modelhub.calls.calllog import LogFileError
     from modelhub.calls.report import merged_totals, usage_lines
 
     try:
         totals = merged_totals(_log_files(ctx, logs))
     except FileNotFoundError as error:
         raise click.ClickException(f"no such log file: {error}") from None
+    except LogFileError as error:
+        raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(totals, indent=2))
     elif not totals:
@@ -462,6 +465,7 @@ def usage(ctx: click.Context, logs: tuple[str, ...], as_json: bool) -> None:
 def logs(ctx: click.Context, logs: tuple[str, ...], search: str | None,
          config_name: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """List and search the recorded calls, newest first."""
+    from modelhub.calls.calllog import LogFileError
     from modelhub.calls.calllog import search as search_log
     from modelhub.calls.report import call_lines
 
@@ -472,6 +476,8 @@ def logs(ctx: click.Context, logs: tuple[str, ...], search: str | None,
                                limit=limit)
         except FileNotFoundError:
             raise click.ClickException(f"no such log file: {path}") from None
+        except LogFileError as error:
+            raise click.ClickException(str(error)) from None
     rows = sorted(rows, key=lambda r: r["started"], reverse=True)[:limit]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))

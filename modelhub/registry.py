@@ -132,7 +132,10 @@ def _prepare(raw: RawConfig, env: Mapping[str, str], source: str | None = None
     config_class, issues = _config_class(raw, expanded, variable_issues)
     if config_class is None:
         return None, issues
+    from modelhub.config.sources import beside_file
     from modelhub.config.validate import validate_config
+
+    expanded = beside_file(expanded, raw.location)
 
     config, found = validate_config(config_class, expanded, raw.location)
     # A field whose variable is missing holds the reference itself: report the

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from modelhub import errors
+from modelhub._secrets import MASK
 from modelhub.calls.hooks import CallEvent
 from modelhub.cli import main
 from modelhub.registry import Registry
@@ -118,3 +119,88 @@ def test_the_canary_is_on_no_surface(openai_server: OpenAIServer, tmp_path: Path
         assert main(args) == 0
     out, err = capsys.readouterr()
     assert "bad key" in out and "your key" in out and leaks(out + err) == []
+
+
+CALL_KEY = "sk-call-argument-Zq81mT4vXc"
+OTHER_KEY = "sk-another-config-Hb72wQ5nRy"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_hooks_spans_and_the_log_see_a_call_s_secrets_masked(
+        openai_server: OpenAIServer, tmp_path: Path, stream: bool) -> None:
+    """A key handed to a call (`api_key=`, an Authorization header in `extra_headers`,
+    a secret header under another name) and the keys of the config and of another live
+    config, quoted in the messages, the arguments and a stop string, reach no hook, no
+    span and no log row; what else the call said does, as it was said."""
+    log = tmp_path / "calls.db"
+    reg = Registry()
+    reg.init([{"config_name": "main", "model_type": "openai_chat", "model_name": "gpt-4o",
+               "api_key": CANARY, "base_url": openai_server.base_url, "log": str(log),
+               "max_retries": 0},
+              {"config_name": "other", "model_type": "openai_chat", "model_name": "gpt-4o",
+               "api_key": OTHER_KEY, "base_url": openai_server.base_url}])
+    reg.get("other")  # built: its key is now one the process holds
+    events: list[tuple[str, Any, Any]] = []
+
+    def record(kind: str) -> Any:
+        return lambda event: events.append((kind, event.input, dict(event.params)))
+
+    reg.add_hooks(before_call=record("before"), after_call=record("after"),
+                  on_error=record("error"))
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reg.calls.tracer_provider = provider
+    if stream:
+        openai_server.enqueue(sse_reply(chat_chunks(["fine"])))
+    messages = [{"role": "system", "content": f"the other key is {OTHER_KEY}"},
+                {"role": "user", "content": [
+                    {"type": "text", "text": f"mine is {CANARY}, and {CALL_KEY} today"}]}]
+    answer = reg.get("main")(
+        messages, stream=stream, api_key=CALL_KEY, temperature=0.25,
+        stop=[f"stop-{CALL_KEY}"], metadata={"note": f"key={CALL_KEY}", "who": "tester"},
+        extra_headers={"Authorization": f"Bearer {CALL_KEY}", "X-Team-Token": "tok-123456",
+                       "X-Trace": "trace-1"})
+    if stream:
+        assert "".join(answer) == "fine"
+    # The request itself went out as asked (the wrapper's business, not the hooks').
+    assert CALL_KEY in openai_server.last.body.decode()
+    assert [kind for kind, _, _ in events] == ["before", "after"]
+    for _, input, params in events:
+        assert leaks(dump(input) + dump(params)) == []
+        assert CALL_KEY not in dump(input) + dump(params)
+        assert OTHER_KEY not in dump(input)
+        assert params["temperature"] == 0.25 and params["api_key"] == MASK
+        headers = params["extra_headers"]
+        assert headers == {"Authorization": MASK, "X-Team-Token": MASK, "X-Trace": "trace-1"}
+        assert params["metadata"] == {"note": f"key={MASK}", "who": "tester"}
+        assert params["stop"] == [f"stop-{MASK}"]
+        assert input[0]["content"] == f"the other key is {MASK}"
+        assert input[1]["content"][0]["text"] == f"mine is {MASK}, and {MASK} today"
+    # The caller's own objects are untouched.
+    assert messages[1]["content"][0]["text"] == f"mine is {CANARY}, and {CALL_KEY} today"
+    spans = exporter.get_finished_spans()
+    assert spans and spans[0].attributes is not None
+    assert spans[0].attributes["gen_ai.request.stop_sequences"] == (f"stop-{MASK}",)
+    database = "\n".join(sqlite3.connect(log).iterdump())
+    assert "trace-1" in database and "tester" in database
+    for key in (CANARY, CALL_KEY, OTHER_KEY, "tok-123456"):
+        assert key not in database
+
+
+def test_an_error_quoting_a_call_s_key_reaches_hooks_and_the_log_without_it(
+        openai_server: OpenAIServer, tmp_path: Path) -> None:
+    log = tmp_path / "calls.db"
+    reg = Registry()
+    reg.init({"config_name": "main", "model_type": "openai_chat", "model_name": "gpt-4o",
+              "api_key": CANARY, "base_url": openai_server.base_url, "log": str(log),
+              "max_retries": 0})
+    seen: list[Any] = []
+    reg.add_hooks(on_error=lambda event: seen.append(event.error))
+    openai_server.enqueue(error_reply(400, f"header Bearer {CALL_KEY} is not a key"))
+    with pytest.raises(errors.BadRequestError):
+        reg.get("main")("x", extra_headers={"Authorization": f"Bearer {CALL_KEY}"})
+    [error] = seen
+    assert "is not a key" in str(error) and CALL_KEY not in dump(error)
+    database = "\n".join(sqlite3.connect(log).iterdump())
+    assert "is not a key" in database and CALL_KEY not in database

@@ -172,6 +172,53 @@ def test_a_relative_log_path_and_a_folder_that_does_not_exist(openai_server: Ope
     assert len(rows(tmp_path / "logs/deep/calls.db")) == 1
 
 
+def test_a_config_file_s_log_path_is_beside_the_file(openai_server: OpenAIServer,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`log: calls.db` in a config file is the file next to it, from any working
+    directory (the same process started elsewhere writes to the same file); `${VAR}`
+    and `~` are expanded first; an absolute path stays as it is."""
+    folder = tmp_path / "project" / "configs"
+    folder.mkdir(parents=True)
+    (folder / "models.yaml").write_text(
+        f"- config_name: near\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: calls.db\n"
+        f"- config_name: by-var\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: ${{LOG_DIR}}/vars.db\n"
+        f"- config_name: home\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: ~/home.db\n"
+        f"- config_name: up\n  model_type: openai_chat\n  model_name: m\n"
+        f"  base_url: {openai_server.base_url}\n  log: ../logs/up.db\n", encoding="utf-8")
+    monkeypatch.setenv("LOG_DIR", "var-logs")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    elsewhere = [tmp_path, tmp_path / "other", folder]
+    for index, cwd in enumerate(elsewhere):
+        cwd.mkdir(exist_ok=True)
+        monkeypatch.chdir(cwd)
+        reg = Registry()
+        # The file named relative to the working directory, as a user would.
+        reg.init(os.path.relpath(folder / "models.yaml"))
+        assert reg.entry("near").config.log == str(folder / "calls.db")
+        for name in ("near", "by-var", "home", "up"):
+            reg.get(name)(f"call {index}")
+        reg.calls.close()
+    for db in (folder / "calls.db", folder / "var-logs" / "vars.db",
+               tmp_path / "home" / "home.db", tmp_path / "project" / "logs" / "up.db"):
+        assert [r["input"].count("call") for r in rows(db)] == [1, 1, 1], db
+    assert not (tmp_path / "calls.db").exists() and not (tmp_path / "other" / "calls.db").exists()
+
+
+def test_a_config_given_as_a_dict_keeps_its_log_path_relative_to_the_cwd(
+        openai_server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    reg = Registry()
+    reg.init({"config_name": "d", "model_type": "openai_chat", "model_name": "m",
+              "base_url": openai_server.base_url, "log": "here.db"})
+    assert reg.entry("d").config.log == "here.db"
+    reg.get("d")("hi")
+    assert len(rows(tmp_path / "here.db")) == 1
+
+
 # -- the command line ------------------------------------------------------------------
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
@@ -239,3 +286,45 @@ def test_a_log_that_cannot_be_written_does_not_fail_the_call(
     with caplog.at_level(logging.ERROR, logger="modelhub"):
         assert reg.get("main")("hi").text == "echo: hi"
     assert "could not record a call of 'main'" in caplog.text and KEY not in caplog.text
+
+
+def test_a_file_that_is_not_a_log_is_a_clear_cli_error(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("not a database")
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE things (a)")
+    connection.close()
+    for path, why in ((text, "file is not a database"), (other, "no such table: calls")):
+        for command in ("logs", "usage"):
+            code, _out, err = run(capsys, command, "--log", str(path))
+            assert code == 1 and "Traceback" not in err
+            assert f"{path} is not a modelhub invocation log ({why})" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_writes_through_a_connection_of_its_own(
+        openai_server: OpenAIServer, tmp_path: Path) -> None:
+    path = tmp_path / "calls.db"
+    reg = logged(openai_server, path)
+    reg.get("main")("parent before")
+    [store] = list(reg.calls._logs.values())
+    inherited = store._connection
+    assert inherited is not None
+    pid = os.fork()
+    if pid == 0:  # the child: record one call, say whether it used a new connection
+        code = 1
+        try:
+            reg.get("main")("child")
+            code = 0 if store._connection is not inherited else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    reg.get("main")("parent after")
+    assert store._connection is inherited
+    assert [r["input"] for r in rows(path)] == [
+        json.dumps([{"role": "user", "content": text}])
+        for text in ("parent before", "child", "parent after")]

@@ -78,6 +78,30 @@ def test_mask_secrets_walks_nested_values() -> None:
     assert masked == {"a": [{"token": MASK}], "b": MASK, "c": "plain"}
 
 
+def test_mask_call_masks_a_call_s_secrets_wherever_they_appear() -> None:
+    from pydantic import SecretStr
+
+    from modelhub._secrets import mask_call
+
+    token = "tok-0123456789"
+    messages = [{"role": "user", "content": f"use {token} and cfg-secret-99 and sk-pw-77"}]
+    params = {"api_key": "sk-pw-77", "temperature": 0.5, "max_tokens": 9,
+              "extra_headers": {"authorization": f"Bearer {token}", "X-Req-Id": "r1"},
+              "extra_query": {"sig": "s1g-value", "page": "2"}, "seed": SecretStr("hidden"),
+              "tags": ("a", "b")}
+    shown_input, shown_params, found = mask_call(messages, params, ["cfg-secret-99", None])
+    assert shown_input == [{"role": "user", "content": f"use {MASK} and {MASK} and {MASK}"}]
+    assert shown_params == {"api_key": MASK, "temperature": 0.5, "max_tokens": 9,
+                            "extra_headers": {"authorization": MASK, "X-Req-Id": "r1"},
+                            "extra_query": {"sig": MASK, "page": "2"}, "seed": MASK,
+                            "tags": ["a", "b"]}
+    assert {token, "cfg-secret-99", "sk-pw-77", "hidden", f"Bearer {token}"} <= set(found)
+    # The originals are untouched.
+    assert params["api_key"] == "sk-pw-77" and token in messages[0]["content"]
+    # Nothing secret: the copies as they were.
+    assert mask_call("hi", {"n": 1})[:2] == ("hi", {"n": 1})
+
+
 def test_key_echoed_by_the_provider_is_redacted(openai_server: object,
                                                 caplog: pytest.LogCaptureFixture) -> None:
     from tests.openai_server import OpenAIServer, error_reply, sse_reply

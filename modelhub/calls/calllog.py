@@ -8,7 +8,8 @@ Each row holds the config that answered and the one asked for, the model, the in
 (messages, texts or prompt) and generation arguments, the answer's text, reasoning and
 tool calls, usage, cost, latency, attempts, and the error; every secret the process
 knows (the config's keys, headers, URL passwords) is removed from every column first,
-and arguments named like secrets are masked. sqlite3 is imported on first use.
+and the input and arguments are the masked copies hooks see (`CallEvent`). sqlite3 is
+imported on first use.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     from modelhub.calls.hooks import CallEvent
 
-__all__ = ["COLUMNS", "LogStore", "search", "totals"]
+__all__ = ["COLUMNS", "LogFileError", "LogStore", "search", "totals"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -64,6 +65,24 @@ _INSERT = (f"INSERT INTO calls ({', '.join(COLUMNS[1:])}) "
            f"VALUES ({', '.join('?' for _ in COLUMNS[1:])})")
 
 
+class LogFileError(ValueError):
+    """A file read as an invocation log that is not one (not SQLite, or no `calls`)."""
+
+
+def _read(path: str, query: str, args: list[Any]) -> list[Any]:
+    """The rows of a query of the log file at `path` (FileNotFoundError: no such file;
+    LogFileError: the file is not an invocation log)."""
+    import sqlite3
+
+    connection = _connect(path, create=False)
+    try:
+        return connection.execute(query, args).fetchall()
+    except sqlite3.DatabaseError as error:
+        raise LogFileError(f"{path} is not a modelhub invocation log ({error})") from None
+    finally:
+        connection.close()
+
+
 def _connect(path: str, *, create: bool) -> sqlite3.Connection:
     import sqlite3
 
@@ -99,9 +118,9 @@ def _clean(text: str | None, secrets: list[str]) -> str | None:
 
 
 def row_of(event: CallEvent, secrets: Iterable[str]) -> tuple[Any, ...]:
-    """The row recording a finished call, every secret removed."""
-    from modelhub._secrets import mask_secrets
-
+    """The row recording a finished call, every secret removed: the event's input and
+    arguments are masked already (`modelhub._secrets.mask_call`, as hooks see them),
+    the answer and the error are cleaned of `secrets` here."""
     found = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
     response = event.response
     text = getattr(response, "text", None)
@@ -115,7 +134,7 @@ def row_of(event: CallEvent, secrets: Iterable[str]) -> tuple[Any, ...]:
         event.fallback_from, event.model_type, event.model,
         getattr(response, "model", None), event.kind, int(event.stream), event.status,
         event.attempts, _clean(_json(event.input), found),
-        _clean(_json(mask_secrets(event.params)), found), _clean(text, found),
+        _clean(_json(event.params), found), _clean(text, found),
         _clean(getattr(response, "reasoning", None), found),
         _clean(_json([{"id": c.id, "name": c.name, "arguments": c.arguments}
                       for c in calls]) if calls else None, found),
@@ -127,16 +146,22 @@ def row_of(event: CallEvent, secrets: Iterable[str]) -> tuple[Any, ...]:
 
 
 class LogStore:
-    """One log file, written by every thread of the process through one connection."""
+    """One log file, written by every thread of the process through one connection (a
+    forked child opens its own: SQLite's connections must not cross a fork)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._pid = os.getpid()
 
     def write(self, event: CallEvent, secrets: Iterable[str]) -> None:
         """Record a finished call (committed at once)."""
         row = row_of(event, secrets)
+        if self._pid != os.getpid():  # a forked child: the parent's connection is left
+            self._lock = threading.Lock()
+            self._connection = None
+            self._pid = os.getpid()
         with self._lock:
             if self._connection is None:
                 self._connection = _connect(self.path, create=True)
@@ -173,25 +198,15 @@ def search(path: str, *, text: str | None = None, config_name: str | None = None
     query += " ORDER BY started DESC, id DESC"
     if limit is not None:
         query += f" LIMIT {int(limit)}"
-    connection = _connect(path, create=False)
-    try:
-        rows = connection.execute(query, args).fetchall()
-    finally:
-        connection.close()
-    return [dict(zip(COLUMNS, row)) for row in rows]
+    return [dict(zip(COLUMNS, row)) for row in _read(path, query, args)]
 
 
 def totals(path: str) -> dict[str, Mapping[str, Any]]:
     """Per-config totals over a log file: calls, errors, tokens, latency and cost."""
-    connection = _connect(path, create=False)
-    try:
-        rows = connection.execute(
-            "SELECT config_name, COUNT(*), SUM(status IN ('error', 'broken')), "
-            "SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)), "
-            "SUM(COALESCE(latency, 0)), SUM(cost), MIN(started), MAX(started) "
-            "FROM calls GROUP BY config_name ORDER BY config_name").fetchall()
-    finally:
-        connection.close()
+    rows = _read(path, "SELECT config_name, COUNT(*), SUM(status IN ('error', 'broken')), "
+                 "SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)), "
+                 "SUM(COALESCE(latency, 0)), SUM(cost), MIN(started), MAX(started) "
+                 "FROM calls GROUP BY config_name ORDER BY config_name", [])
     keys = ("calls", "errors", "input_tokens", "output_tokens", "latency", "cost", "first",
             "last")
     return {row[0]: dict(zip(keys, row[1:])) for row in rows}

@@ -100,8 +100,8 @@ def _moves_on(wrapper: ModelWrapperBase, error: BaseException) -> bool:
 class _Call:
     """The bookkeeping of one call of one config."""
 
-    __slots__ = ("event", "reservation", "runtime", "span", "started", "state", "ticket",
-                 "tokens", "wrapper")
+    __slots__ = ("event", "input_estimate", "masked", "op", "reservation", "runtime",
+                 "secrets", "span", "started", "state", "ticket", "tokens", "wrapper")
 
     def __init__(self, runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
                  requested: str, fallback_from: str | None, is_async: bool) -> None:
@@ -112,26 +112,50 @@ class _Call:
         self.event = CallEvent(
             config_name=config.config_name, model_type=wrapper.model_type or config.model_type,
             model=wrapper.model_name, kind=op.kind, stream=op.stream, is_async=is_async,
-            requested=requested, fallback_from=fallback_from, input=op.input,
-            params=op.params, started=time.time())
+            requested=requested, fallback_from=fallback_from, started=time.time())
+        self.op = op
+        self.masked = False
+        self.secrets: tuple[str, ...] | list[str] = self.state.secrets
         self.started = time.perf_counter()
         self.reservation: Reservation | None = None
         self.ticket: Ticket | None = None
         self.span: Any = None
         self.tokens = 0
+        self.input_estimate = 0
 
     def reserve(self) -> None:
         """Hold the call's share of the config's budget (BudgetExceededError if it
         does not fit: nothing is sent)."""
-        state, event = self.state, self.event
+        state, event, op = self.state, self.event, self.op
         budget = state.config.budget
         usd = None
         if state.counts_tokens:
             from modelhub.calls.estimate import input_tokens, output_tokens
 
-            asked_in, asked_out = input_tokens(event.input), output_tokens(event.params)
+            asked_in, asked_out = input_tokens(op.input), output_tokens(op.params)
             self.tokens = asked_in + asked_out
+            self.input_estimate = asked_in
             price = state.price if budget is not None and budget.usd is not None else None
+            ceiling = getattr(op, "output_ceiling", None)
+            # Only a budget that counts output (tokens, or USD at a price of output)
+            # gives a call that names no limit one.
+            bounded = budget is not None and (budget.tokens is not None or (
+                price is not None and price.output > 0))
+            most = ceiling() if bounded and not asked_out and ceiling else None
+            if most is not None and budget is not None:
+                # No limit named: the call holds, and is limited to, what is left.
+                from modelhub.calls.estimate import choices
+
+                try:
+                    self.reservation, fits = self.runtime.ledger.reserve_fitting(
+                        event.config_name, budget, asked_in, most, price,
+                        choices(op.params))
+                except ModelhubError as error:
+                    self.end(None, error)
+                    raise
+                op.limit_output(fits)  # type: ignore[attr-defined]
+                self._hold_asks_again()
+                return
             if price is not None:
                 usd = price.estimate(asked_in, asked_out)
         try:
@@ -140,18 +164,60 @@ class _Call:
         except ModelhubError as error:
             self.end(None, error)
             raise
+        if budget is not None:
+            self._hold_asks_again()
+
+    def _hold_asks_again(self) -> None:
+        """Have each ask again of a structured answer (parse_retries) hold its worst
+        case too, before it is sent (BudgetExceededError: it is not)."""
+        if not hasattr(self.op, "on_ask_again"):
+            return
+
+        def hold(request: Any) -> None:
+            from modelhub.calls.estimate import input_tokens, output_tokens
+            from modelhub.calls.ledger import Reservation
+
+            state = self.state
+            budget = state.config.budget
+            asked_in, asked_out = input_tokens(request.messages), output_tokens(request.params)
+            price = state.price if budget is not None and budget.usd is not None else None
+            usd = price.estimate(asked_in, asked_out) if price is not None else None
+            more = self.runtime.ledger.reserve(self.event.config_name, budget,
+                                               asked_in + asked_out, usd)
+            held = self.reservation
+            self.reservation = more if held is None else Reservation(
+                held.config_name, held.tokens + more.tokens, held.usd + more.usd)
+
+        self.op.on_ask_again = hold
+
+    def mask(self) -> None:
+        """Give the event the call's input and arguments, secrets masked (once: only a
+        call that hooks, a span or the log will see pays for the copy)."""
+        if self.masked:
+            return
+        from modelhub._secrets import MASK, mask_call
+
+        self.masked = True
+        try:
+            self.event.input, self.event.params, self.secrets = mask_call(
+                self.op.input, self.op.params, self.state.secrets)
+        except ValueError:  # nested too deep, or holding itself: not shown at all
+            self.event.input, self.event.params = MASK, {}
 
     def start(self) -> None:
         """Run the before_call hooks (one that raises refuses the call) and open the
         span."""
+        from modelhub.calls import otel
+
+        tracing = otel.tracing(self.runtime.tracer_provider)
+        if tracing or self.runtime.hooks.any():
+            self.mask()
         try:
             self.runtime.hooks.before(self.event)
         except BaseException as error:
             self.end(None, error)
             raise
-        from modelhub.calls import otel
-
-        if otel.tracing(self.runtime.tracer_provider):
+        if tracing:
             self.span = otel.start_span(self.event, self.wrapper.model_type,
                                         getattr(self.wrapper.config, "base_url", None),
                                         self.runtime.tracer_provider)
@@ -175,6 +241,21 @@ class _Call:
         used_out = usage.output_tokens if usage is not None else 0
         price = state.price if response is not None else None
         event.cost = price.cost(usage) if price is not None else None
+        before = getattr(self.op, "asked_before", None)
+        if before is not None:  # answers asked for again: spent too
+            used_in += before.input_tokens
+            used_out += before.output_tokens
+            known = state.price
+            if known is not None:
+                event.cost = (event.cost or 0.0) + known.cost(before, succeeded=False)
+        held = self.reservation
+        if usage is None and (closed or partial_text is not None) and held is not None \
+                and state.config.budget is not None:
+            # A stream that broke or was closed before its usage came: the provider
+            # counts what it sent, unknown here, so a budget counts what the call held.
+            used_in, used_out = self.input_estimate, max(held.tokens - self.input_estimate, 0)
+            known = state.price
+            event.cost = known.estimate(used_in, used_out) if known is not None else None
         self.runtime.ledger.settle(self.reservation, event.config_name,
                                    failed=error is not None, input_tokens=used_in,
                                    output_tokens=used_out, latency=event.latency,
@@ -182,6 +263,10 @@ class _Call:
         if self.ticket is not None and state.limiter is not None:
             state.limiter.settle(self.ticket, used_in + used_out if usage is not None
                                  else self.tokens)
+        if self.runtime.hooks.any() or state.log is not None or self.span is not None:
+            self.mask()
+            if isinstance(error, ModelCallError):
+                _scrub(error, self.secrets)  # a key given to the call, quoted back
         self.runtime.hooks.after(event)
         if self.span is not None:
             from modelhub.calls.otel import end_span
@@ -189,7 +274,7 @@ class _Call:
             end_span(self.span, event)
         if state.log is not None:
             try:
-                state.log.write(event, state.secrets)
+                state.log.write(event, self.secrets)
             except Exception:  # a full disk must not fail a call that succeeded
                 import logging
 
@@ -206,6 +291,18 @@ class _Call:
         if is_async:
             return ModelStream(adeltas=start.deltas, finalize=start.finalize, on_end=on_end)
         return ModelStream(deltas=start.deltas, finalize=start.finalize, on_end=on_end)
+
+
+def _scrub(error: ModelCallError, secrets: Any) -> None:
+    """Remove `secrets` from an error's message and body (the config's own are removed
+    when it is made; a call's own arguments may hold others)."""
+    from modelhub._secrets import redact, redact_any
+
+    error.message = redact(error.message, secrets)
+    error.args = (error.message,)
+    body = getattr(error, "body", None)
+    if body is not None:
+        error.body = redact_any(body, secrets)  # type: ignore[attr-defined]
 
 
 class _Settings:
@@ -253,7 +350,11 @@ def _one(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
     record.reserve()
     limiter = record.state.limiter
     if limiter is not None:
-        record.ticket = limiter.acquire(record.tokens)
+        try:
+            record.ticket = limiter.acquire(record.tokens)
+        except BaseException as error:  # interrupted while waiting: release the hold
+            record.end(None, error)
+            raise
     record.start()
     with _Settings(options, record.span) as retries:
         try:
@@ -275,7 +376,11 @@ async def _aone(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
     record.reserve()
     limiter = record.state.limiter
     if limiter is not None:
-        record.ticket = await limiter.aacquire(record.tokens)
+        try:
+            record.ticket = await limiter.aacquire(record.tokens)
+        except BaseException as error:  # cancelled while waiting: release the hold
+            record.end(None, error)
+            raise
     record.start()
     with _Settings(options, record.span) as retries:
         try:

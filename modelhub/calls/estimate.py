@@ -1,17 +1,26 @@
 """Reckoning a call's tokens before it is made, for budgets and `tpm` limits: the input
 by its characters (about four to a token in alphabetic scripts, one per CJK character),
-the output by the most the call asks for (`max_tokens` and its spellings), else none."""
+the output by the most the call asks for (`max_tokens` and its spellings), else none
+(a call on a config with a budget is then given a limit: see `modelhub.calls.ledger`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["input_tokens", "output_tokens", "text_tokens"]
+__all__ = ["OUTPUT_CAP", "choices", "input_tokens", "output_tokens", "text_tokens"]
 
 # The spellings of "at most this many output tokens" across providers.
 _MAX_OUTPUT = ("max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens",
                "num_predict", "max_length")
+# The spellings of "this many answers".
+_CHOICES = ("n", "candidate_count")
+# Mappings of generation arguments a provider takes them in (Ollama's `options`,
+# google-generativeai's `generation_config`, TGI's `parameters`).
+_NESTED = ("options", "generation_config", "parameters")
+# The most output tokens a call on a config with a budget is given when it names none
+# (and its wrapper can bound its answer): about every current model's output allows it.
+OUTPUT_CAP = 4096
 # Tokens a chat message costs besides its text (role, separators).
 _PER_MESSAGE = 4
 
@@ -50,12 +59,25 @@ def input_tokens(value: Any) -> int:
     return text_tokens(str(value))
 
 
+def choices(params: Mapping[str, Any]) -> int:
+    """How many answers a call asks for (`n`, Gemini's `candidate_count`): each may be
+    as long as the output limit."""
+    nested = [params.get(key) for key in _NESTED]
+    for source in (params, *(n for n in nested if isinstance(n, Mapping))):
+        for key in _CHOICES:
+            value = source.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 1:
+                return value
+    return 1
+
+
 def output_tokens(params: Mapping[str, Any]) -> int:
-    """The most output tokens a call asks for (0 when it does not say)."""
-    options = params.get("options")
-    for source in (params, options if isinstance(options, Mapping) else {}):
+    """The most output tokens a call asks for, all its answers together (0 when it
+    does not say)."""
+    nested = [params.get(key) for key in _NESTED]
+    for source in (params, *(n for n in nested if isinstance(n, Mapping))):
         for key in _MAX_OUTPUT:
             value = source.get(key)
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
+                return value * choices(params)
     return 0

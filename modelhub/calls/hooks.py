@@ -29,7 +29,13 @@ class CallEvent:
     """One call of one config, as hooks, the invocation log and spans see it.
 
     `input` is what was sent (chat messages in the neutral shape, a list of texts, or a
-    prompt) and `params` the generation arguments; `status` is "running", then "ok",
+    prompt) and `params` the generation arguments, both as copies with every secret
+    masked (`**********`), the same copies the invocation log records: a `SecretStr`,
+    an argument named like a secret (`api_key=`), an `Authorization`-like entry of
+    `headers`/`extra_headers`, and any occurrence of such a value, of the config's
+    keys or of another live config's key anywhere in the messages or arguments
+    (`modelhub._secrets.mask_call`). Changing them changes nothing that is sent.
+    `status` is "running", then "ok",
     "error", "broken" (a stream that failed after text had arrived: `partial_text` holds
     it) or "closed" (a stream closed, or dropped, before its end). `latency` is in
     seconds, `cost` in USD (None: no price known).

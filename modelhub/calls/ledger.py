@@ -1,10 +1,14 @@
 """Per-config totals of one registry (calls, errors, tokens, latency, cost) and the
-budgets kept against them: a call reserves what it is reckoned to cost before it is
-sent, and a call that would take its config past its budget, counting what calls in
-flight have reserved, is refused with `BudgetExceededError`."""
+budgets kept against them: a call reserves its worst case before it is sent (its input
+as reckoned, and the most output it may get: the `max_tokens` it names, else what the
+budget has left, up to `OUTPUT_CAP`, which it is then limited to), and a call that
+would take its config past its budget, counting what calls in flight hold, is refused
+with `BudgetExceededError`. So calls together pass a budget only by the error of their
+input estimates."""
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING
 from modelhub.errors import BudgetExceededError
 
 if TYPE_CHECKING:
+    from modelhub.calls.pricing import Price
     from modelhub.config.schema import Budget
 
 __all__ = ["Ledger", "Reservation", "UsageTotals"]
@@ -86,6 +91,39 @@ class Ledger:
             totals._reserved_tokens += tokens
             totals._reserved_usd += usd or 0.0
         return Reservation(config_name, tokens, usd or 0.0)
+
+    def reserve_fitting(self, config_name: str, budget: Budget, input_tokens: int,
+                        most: int, price: Price | None, choices: int = 1
+                        ) -> tuple[Reservation, int]:
+        """Hold the worst case of a call that names no output limit: its input and as
+        many output tokens as the budget has left (tokens, and USD at `price`), at most
+        `most`, for each of its `choices` answers. Returns the hold and that many
+        output tokens, which each answer is then limited to; raises
+        BudgetExceededError when not one fits."""
+        with self._lock:
+            totals = self._totals.get(config_name)
+            if totals is None:
+                totals = self._totals[config_name] = UsageTotals()
+            fits = most
+            if budget.tokens is not None:
+                spent = totals.total_tokens + totals._reserved_tokens
+                fits = min(fits, (budget.tokens - spent - input_tokens) // choices)
+            usd_counted = budget.usd is not None and price is not None
+            if usd_counted and price is not None and budget.usd is not None \
+                    and price.output > 0:
+                left = budget.usd - (totals.cost or 0.0) - totals._reserved_usd \
+                    - price.estimate(input_tokens, 0)
+                fits = min(fits, math.floor(left * 1e6 / price.output) // choices)
+            if fits < 1:
+                usd = price.estimate(input_tokens, choices) if usd_counted and price else None
+                self._check(config_name, budget, totals, input_tokens + choices, usd)
+                fits = 1  # rounding let one token each through: it fits
+            out = fits * choices
+            usd = price.estimate(input_tokens, out) if usd_counted and price else None
+            self._check(config_name, budget, totals, input_tokens + out, usd)
+            totals._reserved_tokens += input_tokens + out
+            totals._reserved_usd += usd or 0.0
+        return Reservation(config_name, input_tokens + out, usd or 0.0), fits
 
     @staticmethod
     def _check(config_name: str, budget: Budget, totals: UsageTotals, tokens: int,

@@ -135,11 +135,15 @@ class ModelConfig(ConfigModel):
         "of well-known models.")
     budget: Budget | None = Field(
         default=None, description="The most this config may spend in this process: USD "
-        "(a number, as AgentScope's), or {usd, tokens}. A call that would go over it "
-        "raises BudgetExceededError before it is sent.")
+        "(a number, as AgentScope's), or {usd, tokens}. Each call holds its worst case "
+        "(input, and max_tokens or else what is left, up to 4096, which it is then sent "
+        "as its limit); one that does not fit raises BudgetExceededError before it is "
+        "sent.")
     log: str | None = Field(
         default=None, min_length=1,
-        description="An SQLite file recording each call of this config (opt-in).")
+        description="An SQLite file recording each call of this config (opt-in). A "
+        "relative path in a config file is relative to that file's folder (in a config "
+        "given as a dict, to the working directory); `~` and ${VAR} are expanded.")
 
     parse_retries: int = Field(
         default=0, ge=0, le=10,

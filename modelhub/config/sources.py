@@ -23,7 +23,8 @@ from typing import Any, Union
 from modelhub._json import MAX_DEPTH, MAX_VALUES, NestingError
 from modelhub.errors import ConfigError, ConfigIssue
 
-__all__ = ["ConfigSource", "Location", "RawConfig", "read_configs", "read_sources"]
+__all__ = ["FILE_FIELDS", "ConfigSource", "Location", "RawConfig", "beside_file",
+           "read_configs", "read_sources"]
 
 ConfigSource = Union[Mapping[str, Any], Sequence[Union[Mapping[str, Any], str, "os.PathLike[str]"]],
                      str, "os.PathLike[str]"]
@@ -61,6 +62,32 @@ class RawConfig:
 
     data: dict[str, Any]
     location: Location | None
+
+
+# Fields naming a file, which a config file means relative to itself.
+FILE_FIELDS = ("log",)
+
+
+def beside_file(data: dict[str, Any], location: Location | None) -> dict[str, Any]:
+    """`data` (a config, its `${VAR}` references expanded) with each file field given
+    as a relative path taken as relative to the folder of the config file it was read
+    from, so the same config means the same file whatever the working directory; `~`
+    is expanded. A config given as a dict (no file) is left as it is: its relative
+    paths are the working directory's."""
+    if location is None:
+        return data
+    changed = None
+    for name in FILE_FIELDS:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        path = os.path.expanduser(value)
+        if not os.path.isabs(path):
+            path = os.path.join(os.path.dirname(os.path.abspath(location.path)), path)
+        if path != value:
+            changed = changed or dict(data)
+            changed[name] = os.path.normpath(path)
+    return data if changed is None else changed
 
 
 class _Problems(list[ConfigIssue]):

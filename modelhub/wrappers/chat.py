@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from modelhub.errors import ResponseParseError
-from modelhub.response import ModelResponse
+from modelhub.response import ModelResponse, Usage
 from modelhub.wrappers.base import Capability, ModelWrapperBase
 from modelhub.wrappers.formatting import normalize_messages
 from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
@@ -77,6 +77,11 @@ class ChatWrapperBase(ModelWrapperBase):
     """Base of chat wrappers: `model(messages, stream=..., stop=..., tools=..., ...)`."""
 
     kind: ClassVar[str] = "chat"
+    #: The generation argument that bounds an answer's length as this wrapper takes it
+    #: (the neutral `max_tokens`, which it maps to its provider's spelling), or None when
+    #: it has none its backend is sure to honour. A config with a `budget` gives a call
+    #: that names no limit one through it (see `modelhub.calls.ledger`).
+    output_limit: ClassVar[str | None] = None
 
     def __init__(self, config: Any = None, /, **kwargs: Any) -> None:
         if not (self._native("_complete") or self._native("_open_stream")):
@@ -89,6 +94,15 @@ class ChatWrapperBase(ModelWrapperBase):
     def _native(cls, hook: str) -> bool:
         """Whether the class implements `hook` itself rather than through the base."""
         return getattr(cls, hook) is not getattr(ChatWrapperBase, hook)
+
+    def output_limit_param(self) -> str | None:
+        """The argument bounding this model's answer (`output_limit` by default)."""
+        return self.output_limit
+
+    def default_output_limit(self) -> int | None:
+        """The most output tokens a call that names no limit gets from its config
+        outside `generate_args`, or from the wrapper itself (None: not known)."""
+        return None
 
     # -- building the request -----------------------------------------------------
     def prepare_messages(self, messages: Any) -> list[dict[str, Any]]:
@@ -314,11 +328,23 @@ class ChatOperation:
     and read up to its first text delta (both under the call's retries)."""
 
     kind = "chat"
-    __slots__ = ("request", "wrapper")
+    __slots__ = ("asked_before", "on_ask_again", "request", "wrapper")
 
     def __init__(self, wrapper: ChatWrapperBase, request: ChatRequest) -> None:
         self.wrapper = wrapper
         self.request = request
+        #: The usage of answers that did not parse and were asked for again (or that
+        #: failed the last time): tokens the call used besides its response's own.
+        self.asked_before: Usage | None = None
+        #: Called with each request that asks again, before it is sent (a budget holds
+        #: its worst case there, and may refuse it).
+        self.on_ask_again: Callable[[ChatRequest], None] | None = None
+
+    def _spent(self, response: ModelResponse) -> None:
+        usage = response.usage
+        if usage is not None:
+            self.asked_before = usage if self.asked_before is None \
+                else self.asked_before + usage
 
     @property
     def input(self) -> list[dict[str, Any]]:
@@ -337,6 +363,25 @@ class ChatOperation:
         """Whether the answer is streamed."""
         return self.request.stream
 
+    def output_ceiling(self) -> int | None:
+        """The most output tokens to give a call that names no limit, when its config
+        has a budget: the wrapper's default, else `OUTPUT_CAP`; None when the wrapper
+        cannot be given a limit."""
+        wrapper = self.wrapper
+        if wrapper.output_limit_param() is None:
+            return None
+        from modelhub.calls.estimate import OUTPUT_CAP
+
+        return wrapper.default_output_limit() or OUTPUT_CAP
+
+    def limit_output(self, tokens: int) -> bool:
+        """Ask for at most `tokens` output tokens; False when the wrapper cannot."""
+        name = self.wrapper.output_limit_param()
+        if name is None:
+            return False
+        self.request.params[name] = tokens
+        return True
+
     def run(self) -> ModelResponse | StreamStart[Iterator[str]]:
         """Make the call."""
         wrapper, request = self.wrapper, self.request
@@ -351,7 +396,10 @@ class ChatOperation:
                 return wrapper.finish(request, response)
             except ResponseParseError as error:
                 attempt += 1
+                self._spent(response)
                 request = wrapper._ask_again(request, response, error, attempt)
+                if self.on_ask_again is not None:
+                    self.on_ask_again(request)
 
     async def arun(self) -> ModelResponse | StreamStart[AsyncIterator[str]]:
         """Make the call (async)."""
@@ -370,4 +418,7 @@ class ChatOperation:
                 return wrapper.finish(request, response)
             except ResponseParseError as error:
                 attempt += 1
+                self._spent(response)
                 request = wrapper._ask_again(request, response, error, attempt)
+                if self.on_ask_again is not None:
+                    self.on_ask_again(request)

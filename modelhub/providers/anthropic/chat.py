@@ -61,6 +61,11 @@ class AnthropicChatWrapper(ChatWrapperBase):
     extra: ClassVar[str | None] = "anthropic"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "tools", "vision", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_tokens"
+
+    def default_output_limit(self) -> int | None:
+        """`max_tokens` is required: a call naming none is sent the default."""
+        return DEFAULT_MAX_TOKENS
     config: AnthropicChatConfig
 
     client: anthropic.Anthropic

@@ -72,6 +72,7 @@ class DashScopeChatBase(DashScopeWrapperBase, ChatWrapperBase):
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "tools", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_tokens"
 
     # -- what a subclass says ------------------------------------------------------------
     def api(self) -> Any:

@@ -102,6 +102,7 @@ class GeminiChatWrapper(GeminiWrapperBase, ChatWrapperBase):
     config_class: ClassVar[type[GeminiChatConfig]] = GeminiChatConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "tools", "vision", "audio", "video", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_tokens"
     config: GeminiChatConfig
 
     def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:

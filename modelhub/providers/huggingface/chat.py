@@ -37,6 +37,7 @@ class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
     config_class: ClassVar[type[HFInferenceChatConfig]] = HFInferenceChatConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "tools", "vision", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_tokens"
     config: HFInferenceChatConfig
 
     def messages(self, request: ChatRequest) -> list[dict[str, Any]]:

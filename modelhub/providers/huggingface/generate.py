@@ -93,6 +93,7 @@ class HFInferenceGenerateWrapper(HFInferenceBase, ChatWrapperBase):
     config_class: ClassVar[type[HFInferenceGenerateConfig]] = HFInferenceGenerateConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_new_tokens"
     config: HFInferenceGenerateConfig
 
     def arguments(self, request: ChatRequest) -> dict[str, Any]:

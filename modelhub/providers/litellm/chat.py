@@ -87,6 +87,7 @@ class LiteLLMChatWrapper(ChatWrapperBase):
     extra: ClassVar[str | None] = "litellm"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "tools", "vision", "audio", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_tokens"
     config: LiteLLMChatConfig
 
     context: ErrorContext

@@ -30,6 +30,13 @@ class _OllamaTextWrapper(OllamaWrapperBase, ChatWrapperBase):
 
     fields: ClassVar[frozenset[str]] = CHAT_FIELDS
     chat: ClassVar[bool] = True  # /api/chat's answer shape, else /api/generate's
+    output_limit: ClassVar[str | None] = "max_tokens"  # sent as options.num_predict
+
+    def default_output_limit(self) -> int | None:
+        """The config's `options.num_predict`, when it bounds the answer."""
+        value = (self.config.options or {}).get("num_predict")
+        return value if isinstance(value, int) and not isinstance(value, bool) \
+            and value > 0 else None
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body of a request (the endpoint's own part added by `content`)."""

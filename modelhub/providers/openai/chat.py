@@ -19,6 +19,8 @@ __all__ = ["OpenAIChatWrapper"]
 
 CHAT_PATH = "/chat/completions"
 # Model names AgentScope v0.1.6's OpenAI formatter is for (matched at the start).
+# OpenAI's models that take `max_completion_tokens` and refuse `max_tokens`.
+REASONING_MODELS = re.compile(r"(?:openai/)?(?:o\d|gpt-5)")
 OPENAI_MODEL_PATTERNS = ("gpt-.*", "o1", "o1-mini", "o3-mini")
 
 
@@ -30,6 +32,14 @@ class OpenAIChatWrapper(OpenAIWrapperBase, ChatWrapperBase):
     config_class: ClassVar[type[OpenAIChatConfig]] = OpenAIChatConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "tools", "vision", "audio", "video", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_tokens"
+
+    def output_limit_param(self) -> str | None:
+        """`max_completion_tokens` for OpenAI's reasoning models (o1, o3, o4-mini,
+        gpt-5...), which refuse `max_tokens`; `max_tokens`, which every compatible
+        server reads, for the rest."""
+        return "max_completion_tokens" if REASONING_MODELS.match(self.model_name) \
+            else "max_tokens"
     config: OpenAIChatConfig
     path: ClassVar[str] = CHAT_PATH
 

@@ -36,6 +36,7 @@ class ZhipuAIChatWrapper(ZhipuAIWrapperBase, ChatWrapperBase):
     config_class: ClassVar[type[ZhipuAIChatConfig]] = ZhipuAIChatConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "tools", "vision", "audio", "video", "stop", "response_format"})
+    output_limit: ClassVar[str | None] = "max_tokens"
     path: ClassVar[str] = "/chat/completions"
     config: ZhipuAIChatConfig
 

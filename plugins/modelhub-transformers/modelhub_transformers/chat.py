@@ -105,9 +105,14 @@ class TransformersChatWrapper(ChatWrapperBase):
     install_hint: ClassVar[str | None] = INSTALL
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {"streaming", "stop", "tools", "response_format"})
+    output_limit: ClassVar[str | None] = "max_new_tokens"
 
     config: TransformersChatConfig
     _shared: SharedModel
+
+    def default_output_limit(self) -> int | None:
+        """The config's `max_new_tokens`: what a call naming no limit may write."""
+        return self.config.max_new_tokens
 
     def setup(self) -> None:
         """Load the model (or share one already loaded) and its adapters."""

@@ -278,3 +278,22 @@ def test_configs_validate_without_loading_anything(tiny_llama: Path) -> None:
                              "model_id": "m", **extra})
     with pytest.raises(errors.ConfigError, match="model_id"):
         Registry().init({"config_name": "c", "model_type": "transformers_chat"})
+
+
+def test_a_budget_limits_an_answer_that_names_no_limit(tiny_llama: Path) -> None:
+    from modelhub.calls.estimate import input_tokens
+
+    reg = Registry()
+    reg.init({"config_name": "tiny-budget", "model_type": "transformers_chat",
+              "model_id": str(tiny_llama), "max_new_tokens": 24,
+              "budget": {"tokens": input_tokens(PROMPT) + 4}})
+    model = reg.get("tiny-budget")
+    response = model(PROMPT, temperature=0)
+    assert response.usage is not None and 1 <= response.usage.output_tokens <= 4
+    assert response.raw["output_ids"] and len(response.raw["output_ids"]) <= 4
+    reg = Registry()
+    reg.init({"config_name": "tiny-budget", "model_type": "transformers_chat",
+              "model_id": str(tiny_llama), "max_new_tokens": 6,
+              "budget": {"tokens": 100_000}})
+    response = reg.get("tiny-budget")(PROMPT, temperature=0)  # the config's own limit
+    assert response.usage is not None and response.usage.output_tokens <= 6
