@@ -18,9 +18,9 @@ from modelhub.wrappers.formatting import convert_roles, strip_call_extras
 __all__ = ["OpenAIChatWrapper"]
 
 CHAT_PATH = "/chat/completions"
-# Model names AgentScope v0.1.6's OpenAI formatter is for (matched at the start).
 # OpenAI's models that take `max_completion_tokens` and refuse `max_tokens`.
 REASONING_MODELS = re.compile(r"(?:openai/)?(?:o\d|gpt-5)")
+# Model names AgentScope v0.1.6's OpenAI formatter is for (matched at the start).
 OPENAI_MODEL_PATTERNS = ("gpt-.*", "o1", "o1-mini", "o3-mini")
 
 
