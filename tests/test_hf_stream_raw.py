@@ -14,7 +14,7 @@ import pytest
 from modelhub.providers.huggingface import lines as hf_lines
 from modelhub.providers.huggingface.lines import SDKChunks, record_lines
 from modelhub.registry import Registry
-from tests.hf_server import HFServer, chat_chunks, sse
+from tests.hf_server import HFServer, chat_chunks, generate_events, sse
 
 CALLS = [{"id": "0", "name": "get_weather", "arguments": '{"city": "Paris"}'}]
 
@@ -146,3 +146,21 @@ def test_sdk_chunks_read_the_lines_as_the_sdk_does() -> None:
     assert chunks == ['{"A": 1}', '{"B": 2}'] and chunks != ["other"]
     assert repr(chunks) == repr(['{"A": 1}', '{"B": 2}'])
     assert seen == ['{"a": 1}', '{"b": 2}']  # parsed once, on first use
+
+
+def test_generate_stream_raw_is_the_sdks_own_events(server: HFServer) -> None:
+    from huggingface_hub import InferenceClient, TextGenerationStreamOutput
+
+    server.enqueue(sse(generate_events(["a", "b"])))
+    with InferenceClient(token="k") as client:
+        expected = list(client.text_generation("x", model=server.url + "/generate_stream",
+                                               stream=True, details=True))
+    server.enqueue(sse(generate_events(["a", "b"])))
+    reg = Registry()
+    reg.init({"config_name": "g", "model_type": "hf_inference_generate",
+              "base_url": server.url, "max_retries": 0})
+    stream = reg.get("g")("x", stream=True)
+    assert "".join(stream) == "ab" and stream.finish_reason == "eos_token"
+    assert isinstance(stream.raw, SDKChunks) and stream.raw == expected
+    assert all(type(e) is TextGenerationStreamOutput for e in stream.raw)
+    assert stream.raw[-1].details.generated_tokens == 3
