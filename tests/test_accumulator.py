@@ -141,3 +141,13 @@ def test_model_and_finish_reason_keep_the_last_real_value() -> None:
     a.add_raw({"n": 1})
     response = a.response()
     assert (response.model, response.finish_reason, response.raw) == ("m1", "length", [{"n": 1}])
+
+
+def test_raw_kept_elsewhere_stands_for_the_events_fed() -> None:
+    a = acc()
+    a.add_raw({"n": 1})
+    kept = ("event one", "event two")
+    a.use_raw(kept)
+    a.add_raw({"n": 2})  # not kept: `kept` stands for the events
+    a.set_finish_reason("stop")
+    assert a.response().raw is kept and a.chunks == [{"n": 1}]

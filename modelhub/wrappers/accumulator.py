@@ -19,7 +19,7 @@ accumulator keeps the bookkeeping that is the same everywhere and builds the fin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,7 +46,7 @@ class _PendingCall:
 class StreamAccumulator:
     """The state of one chat stream, built into a `ModelResponse` at its end."""
 
-    __slots__ = ("_calls", "_reasoning", "_splitter", "_text", "_usage_mode", "chunks",
+    __slots__ = ("_calls", "_raw", "_reasoning", "_splitter", "_text", "_usage_mode", "chunks",
                  "context", "finish_reason", "model", "usage")
 
     def __init__(self, context: ErrorContext, *, usage_mode: UsageMode = "last",
@@ -60,6 +60,7 @@ class StreamAccumulator:
         self._reasoning: list[str] = []
         self._calls: dict[int, _PendingCall] = {}
         self.chunks: list[Any] = []
+        self._raw: Sequence[Any] | None = None
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
         self.model: str | None = None
@@ -162,8 +163,15 @@ class StreamAccumulator:
             self.model = model
 
     def add_raw(self, chunk: Any) -> None:
-        """Keep one provider event for `ModelResponse.raw`."""
-        self.chunks.append(chunk)
+        """Keep one provider event for `ModelResponse.raw` (unless `use_raw` was called)."""
+        if self._raw is None:
+            self.chunks.append(chunk)
+
+    def use_raw(self, raw: Sequence[Any]) -> None:
+        """Let `raw` be the response's `raw`: the provider's events kept elsewhere in a
+        cheaper form (built into the provider's own objects on first use, say). What
+        `add_raw` is fed from then on is not kept."""
+        self._raw = raw
 
     # -- the end ---------------------------------------------------------------------
     @property
@@ -195,7 +203,8 @@ class StreamAccumulator:
         return ModelResponse(
             text=self.text if self._text or not calls else None, tool_calls=calls,
             usage=self.usage, finish_reason=self.finish_reason, model=self.model,
-            reasoning="".join(self._reasoning) or None, raw=self.chunks)
+            reasoning="".join(self._reasoning) or None,
+            raw=self.chunks if self._raw is None else self._raw)
 
     def _tool_calls(self) -> list[ToolCall]:
         from modelhub.wrappers.tools import parse_arguments

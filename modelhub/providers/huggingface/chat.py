@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from modelhub.http.errors import parse_answer
+from modelhub.http.errors import ErrorContext, parse_answer
 from modelhub.providers.huggingface.client import HFInferenceBase
 from modelhub.providers.huggingface.config import HFInferenceChatConfig
+from modelhub.providers.huggingface.lines import KeptLines
 from modelhub.providers.openai import wire
 from modelhub.response import ModelResponse
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
+from modelhub.wrappers.formatting import convert_roles, strip_call_extras
 from modelhub.wrappers.sdk import acall_sdk, call_sdk
 
 __all__ = ["ChunkReader", "HFInferenceChatWrapper"]
@@ -43,8 +45,6 @@ class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
     def messages(self, request: ChatRequest) -> list[dict[str, Any]]:
         """The messages, with the config's role conversions applied (and no provider
         data of another family's tool calls)."""
-        from modelhub.wrappers.formatting import convert_roles, strip_call_extras
-
         return strip_call_extras(convert_roles(request.messages,
                                                self.config.custom_role_conversions))
 
@@ -85,21 +85,29 @@ class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         kwargs = self.arguments(request)
         reader = ChunkReader(self.context)
-        deltas = self.open_stream(lambda client: client.chat_completion(**kwargs), reader)
-        return deltas, reader.response
+        open_ = reader.lines.opening(lambda client: client.chat_completion(**kwargs))
+        return self.open_stream(open_, reader), reader.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         kwargs = self.arguments(request)
         reader = ChunkReader(self.context)
-        deltas = await self.aopen_stream(lambda client: client.chat_completion(**kwargs),
-                                         reader)
-        return deltas, reader.response
+        open_ = reader.lines.aopening(lambda client: client.chat_completion(**kwargs))
+        return await self.aopen_stream(open_, reader), reader.response
 
 
 class ChunkReader(wire.ChatStreamHandler):
-    """OpenAI's stream handler, fed the chunks the SDK has decoded (`take`)."""
+    """OpenAI's stream handler, fed the chunks the SDK has decoded (`take`); the
+    stream's `raw` is kept as its lines (`lines`), parsed into the SDK's chunks on first
+    use."""
 
-    __slots__ = ()
+    __slots__ = ("lines",)
+
+    def __init__(self, context: ErrorContext) -> None:
+        from huggingface_hub import ChatCompletionStreamOutput
+
+        super().__init__(context)
+        self.lines = KeptLines(self.accumulator,
+                               ChatCompletionStreamOutput.parse_obj_as_instance)
 
     def feed(self, chunk: Any) -> str | None:
         """Take one decoded chunk; return the text delta it carries, if any."""

@@ -17,6 +17,7 @@ from modelhub.errors import InvalidArgumentError
 from modelhub.http.errors import optional_str, parse_answer
 from modelhub.providers.huggingface.client import HFInferenceBase
 from modelhub.providers.huggingface.config import GENERATE_PARAMS, HFInferenceGenerateConfig
+from modelhub.providers.huggingface.lines import KeptLines
 from modelhub.response import ModelResponse, Usage
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.base import Capability
@@ -117,8 +118,13 @@ class HFInferenceGenerateWrapper(HFInferenceBase, ChatWrapperBase):
                                  "value": request.output.schema or {"type": "object"}}
         return kwargs
 
-    def _handler(self) -> TGIStreamHandler:
-        return TGIStreamHandler(StreamAccumulator(self.context, usage_mode="last"))
+    def _handler(self) -> tuple[TGIStreamHandler, KeptLines]:
+        """A stream's handler, and where its lines are kept for `raw` (see `lines`)."""
+        from huggingface_hub import TextGenerationStreamOutput
+
+        handler = TGIStreamHandler(StreamAccumulator(self.context, usage_mode="last"))
+        return handler, KeptLines(handler.accumulator,
+                                  TextGenerationStreamOutput.parse_obj_as_instance)
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         kwargs = self.arguments(request)
@@ -133,13 +139,12 @@ class HFInferenceGenerateWrapper(HFInferenceBase, ChatWrapperBase):
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
         kwargs = self.arguments(request)
-        handler = self._handler()
-        deltas = self.open_stream(lambda client: client.text_generation(**kwargs), handler)
-        return deltas, handler.accumulator.response
+        handler, lines = self._handler()
+        open_ = lines.opening(lambda client: client.text_generation(**kwargs))
+        return self.open_stream(open_, handler), handler.accumulator.response
 
     async def _aopen_stream(self, request: ChatRequest) -> AsyncStreamSource:
         kwargs = self.arguments(request)
-        handler = self._handler()
-        deltas = await self.aopen_stream(lambda client: client.text_generation(**kwargs),
-                                         handler)
-        return deltas, handler.accumulator.response
+        handler, lines = self._handler()
+        open_ = lines.aopening(lambda client: client.text_generation(**kwargs))
+        return await self.aopen_stream(open_, handler), handler.accumulator.response
