@@ -9,6 +9,10 @@ running in this thread or task (`within`), and a wait with nothing left raises
 httpcore's timeout error (httpcore2's, under httpx2), which httpx and then
 `transport_error` (or an SDK and its family's mapping) turn into a
 `ModelTimeoutError`. Outside `within`, waits are as httpx sets them.
+
+A stream, once open, is bounded by `Gap`: no more than the attempt's timeout between
+two deltas (an item carrying no text, tool call, reasoning or usage does not count),
+the same deadline put on the socket waits around each pull from the stream.
 """
 
 from __future__ import annotations
@@ -16,25 +20,34 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, TypeVar
 
-__all__ = ["call_timeout", "install", "timeout_for", "within"]
+T = TypeVar("T")
+_END: Any = object()  # what a pull from a finished iterator returns
+
+__all__ = ["Gap", "attempt_timeout", "call_timeout", "install", "timeout_for", "within"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "modelhub_deadline", default=None)
 # A call's own `timeout` (model(..., timeout=...)), boxed: (None,) means no limit.
 _CALL_TIMEOUT: contextvars.ContextVar[tuple[float | None] | None] = contextvars.ContextVar(
     "modelhub_call_timeout", default=None)
+# The seconds of the innermost `within` that set a bound (what a stream opened in it
+# allows between two deltas).
+_SPAN: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "modelhub_span", default=None)
 
 
 class _Within:
     """The context manager `within` returns (a class: it is entered on every call)."""
 
-    __slots__ = ("_seconds", "_token")
+    __slots__ = ("_seconds", "_span", "_token")
 
     def __init__(self, seconds: float | None) -> None:
         self._seconds = seconds
         self._token: contextvars.Token[float | None] | None = None
+        self._span: contextvars.Token[float | None] | None = None
 
     def __enter__(self) -> None:
         seconds = self._seconds
@@ -45,11 +58,15 @@ class _Within:
         if outer is not None and outer < deadline:
             deadline = outer
         self._token = _DEADLINE.set(deadline)
+        self._span = _SPAN.set(seconds)
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
             _DEADLINE.reset(self._token)
             self._token = None
+        if self._span is not None:
+            _SPAN.reset(self._span)
+            self._span = None
 
 
 def within(seconds: float | None) -> contextlib.AbstractContextManager[None]:
@@ -88,6 +105,72 @@ def timeout_for(configured: float | None) -> float | None:
     `configured`."""
     given = _CALL_TIMEOUT.get()
     return configured if given is None else given[0]
+
+
+def attempt_timeout() -> float | None:
+    """The seconds of the innermost `within` in effect that set a bound (None: none):
+    the timeout of the attempt running now."""
+    return _SPAN.get()
+
+
+class Gap:
+    """The time a stream may go without progress: `seconds` from its first pull, then
+    from each delta (`progress`). `enter` and `leave` around each pull from the stream
+    cut its socket waits to that deadline (or to an earlier one already in effect);
+    `expired` says whether it has passed. `seconds` must not be None."""
+
+    __slots__ = ("deadline", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def progress(self) -> None:
+        """A delta arrived: the next may take `seconds` from now."""
+        self.deadline = time.monotonic() + self.seconds
+
+    def expired(self) -> bool:
+        """Whether the time without a delta is up."""
+        return time.monotonic() >= self.deadline
+
+    def enter(self) -> contextvars.Token[float | None]:
+        """Put the deadline on the waits of what runs next (undo it with `leave`)."""
+        deadline = self.deadline
+        outer = _DEADLINE.get()
+        return _DEADLINE.set(deadline if outer is None or deadline < outer else outer)
+
+    @staticmethod
+    def leave(token: contextvars.Token[float | None]) -> None:
+        """Undo `enter`."""
+        _DEADLINE.reset(token)
+
+    def paced(self, items: Iterator[T]) -> Iterator[T]:
+        """`items`, each pulled with the deadline on its socket waits."""
+        while True:
+            token = self.enter()
+            try:
+                item = next(items, _END)
+            finally:
+                _DEADLINE.reset(token)
+            if item is _END:
+                return
+            yield item
+
+    async def apaced(self, items: AsyncIterator[T]) -> AsyncIterator[T]:
+        """Async twin of `paced` (for clients whose pools keep to the deadline)."""
+        while True:
+            token = self.enter()
+            try:
+                item = await anext(items, _END)
+            finally:
+                _DEADLINE.reset(token)
+            if item is _END:
+                return
+            yield item
+
+    def loop_deadline(self, now: float) -> float:
+        """The deadline on an event loop's clock, `now` being that clock's time."""
+        return now + (self.deadline - time.monotonic())
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:

@@ -17,7 +17,8 @@ import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from modelhub.errors import ModelhubError
+from modelhub.errors import ModelhubError, ModelTimeoutError
+from modelhub.http.deadline import Gap, attempt_timeout
 
 if TYPE_CHECKING:
     import asyncio
@@ -29,6 +30,7 @@ __all__ = ["ErrorMapper", "ItemReader", "PerLoop", "acall_sdk", "apeek_sdk_strea
            "read_sdk_stream"]
 
 T = TypeVar("T")
+_END: Any = object()  # what a pull from a finished stream returns
 
 # A provider's mapping: the modelhub error for an SDK exception, or None.
 ErrorMapper = Callable[[BaseException], ModelhubError | None]
@@ -93,7 +95,21 @@ def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMa
     """The text deltas of an SDK stream, as `reader` finds them; failures while reading
     mapped; `close` called however the reading ends. With `context`, an item the reader
     cannot read (a ResponseParseError, or a KeyError and the like) is a
-    ResponseParseError naming the call and holding the item, redacted."""
+    ResponseParseError naming the call and holding the item, redacted.
+
+    Made inside an attempt with a timeout (`modelhub.http.deadline.within`), the stream
+    may go no longer than that timeout without a delta, from its first pull and then
+    between two deltas: an item that adds no text, reasoning, tool call or usage to
+    `reader.accumulator` (a keep-alive) does not count, and each pull's socket waits
+    are cut to that deadline. Past it, a ModelTimeoutError carrying the text so far."""
+    seconds = attempt_timeout()
+    if seconds is None:
+        return _read(items, reader, map_error, close, context)
+    return _read_gapped(items, reader, map_error, close, context, seconds)
+
+
+def _read(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
+          close: Callable[[], Any] | None, context: ErrorContext | None) -> Iterator[str]:
     failure = None
     item = None
     try:
@@ -115,30 +131,125 @@ def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMa
         raise failure
 
 
-async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
-                           map_error: ErrorMapper,
-                           close: Callable[[], Awaitable[Any]] | None = None, *,
-                           context: ErrorContext | None = None) -> AsyncIterator[str]:
-    """Async twin of `read_sdk_stream`."""
-    failure = None
+def _read_gapped(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
+                 close: Callable[[], Any] | None, context: ErrorContext | None,
+                 seconds: float) -> Iterator[str]:
+    failure: ModelhubError | None = None
     item = None
+    acc = getattr(reader, "accumulator", None)
+    gap = Gap(seconds)
     try:
-        async for item in items:
+        it = iter(items)
+        while True:
+            token = gap.enter()
+            try:
+                item = next(it, _END)
+            finally:
+                gap.leave(token)
+            if item is _END:
+                break
+            before = acc.progress if acc is not None else 0
             delta = reader.feed(item)
-            if delta:
-                yield delta
-        last = reader.end()
-        if last:
-            yield last
+            if delta or (acc is not None and acc.progress != before):
+                gap.progress()
+                if delta:
+                    yield delta
+            elif gap.expired():
+                failure = _gap_timeout(reader, context, seconds)
+                break
+        if failure is None:
+            last = reader.end()
+            if last:
+                yield last
     except Exception as exc:
         failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
+        if isinstance(failure, ModelTimeoutError) and gap.expired():  # a wait cut short
+            failure = _gap_timeout(reader, context, seconds)
+    finally:
+        if close is not None:
+            close()
+    if failure is not None:
+        raise failure
+
+
+async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
+                           map_error: ErrorMapper,
+                           close: Callable[[], Awaitable[Any]] | None = None, *,
+                           context: ErrorContext | None = None) -> AsyncIterator[str]:
+    """Async twin of `read_sdk_stream` (its deadline kept with `asyncio.timeout`
+    around each pull)."""
+    seconds = attempt_timeout()
+    failure: ModelhubError | None = None
+    item = None
+    gap: Gap | None = None
+    try:
+        if seconds is None:
+            async for item in items:
+                delta = reader.feed(item)
+                if delta:
+                    yield delta
+        else:
+            import asyncio
+
+            acc = getattr(reader, "accumulator", None)
+            it = aiter(items)
+            gap = Gap(seconds)
+            loop = asyncio.get_running_loop()
+            while True:
+                try:
+                    async with asyncio.timeout_at(gap.loop_deadline(loop.time())):
+                        item = await anext(it, _END)
+                except TimeoutError:
+                    failure = _gap_timeout(reader, context, seconds)
+                    break
+                if item is _END:
+                    break
+                before = acc.progress if acc is not None else 0
+                delta = reader.feed(item)
+                if delta or (acc is not None and acc.progress != before):
+                    gap.progress()
+                    if delta:
+                        yield delta
+                elif gap.expired():
+                    failure = _gap_timeout(reader, context, seconds)
+                    break
+        if failure is None:
+            last = reader.end()
+            if last:
+                yield last
+    except Exception as exc:
+        failure = _unread(exc, map_error, context, item)
+        if failure is None:
+            raise
+        if isinstance(failure, ModelTimeoutError) and gap is not None and gap.expired():
+            failure = _gap_timeout(reader, context, seconds)
     finally:
         if close is not None:
             await close()
     if failure is not None:
         raise failure
+
+
+def _gap_timeout(reader: ItemReader, context: ErrorContext | None,
+                 seconds: float) -> ModelhubError:
+    """The error for a stream that went `seconds` without a delta: a ModelTimeoutError
+    naming the call (`context`, else the reader's accumulator's) with the text so far."""
+    from dataclasses import replace
+
+    from modelhub.http.errors import timeout_error
+
+    acc = getattr(reader, "accumulator", None)
+    partial = acc.text if acc is not None else None
+    if context is None and acc is not None:
+        context = acc.context
+    if context is None:
+        return ModelTimeoutError(f"no stream delta within {seconds:g} s", timeout=seconds,
+                                 partial_text=partial)
+    if context.timeout != seconds:
+        context = replace(context, timeout=seconds)
+    return timeout_error(context, "no stream delta arrived", partial_text=partial)
 
 
 def peek_sdk_stream(items: Iterable[T], map_error: ErrorMapper) -> tuple[T | None, Iterator[T]]:
