@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 _END: Any = object()  # what a pull from a finished iterator returns
 
-__all__ = ["Gap", "attempt_timeout", "call_timeout", "install", "timeout_for", "within"]
+__all__ = ["Gap", "attempt_timeout", "call_timeout", "install", "timeout_for", "wait_until",
+           "within"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "modelhub_deadline", default=None)
@@ -168,9 +170,17 @@ class Gap:
                 return
             yield item
 
-    def loop_deadline(self, now: float) -> float:
-        """The deadline on an event loop's clock, `now` being that clock's time."""
-        return now + (self.deadline - time.monotonic())
+
+async def wait_until(awaitable: Awaitable[T], deadline: float) -> T:
+    """`await awaitable`, cancelled at `deadline` (on `time.monotonic`'s clock) with
+    asyncio's TimeoutError (an alias of the built-in one from Python 3.11)."""
+    import asyncio
+
+    if sys.version_info >= (3, 11):
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout_at(loop.time() + (deadline - time.monotonic())):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, max(deadline - time.monotonic(), 0.0))
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:

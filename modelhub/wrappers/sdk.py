@@ -18,7 +18,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from modelhub.errors import ModelhubError, ModelTimeoutError
-from modelhub.http.deadline import Gap, attempt_timeout
+from modelhub.http.deadline import Gap, attempt_timeout, wait_until
 
 if TYPE_CHECKING:
     import asyncio
@@ -178,8 +178,8 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
                            map_error: ErrorMapper,
                            close: Callable[[], Awaitable[Any]] | None = None, *,
                            context: ErrorContext | None = None) -> AsyncIterator[str]:
-    """Async twin of `read_sdk_stream` (its deadline kept with `asyncio.timeout`
-    around each pull)."""
+    """Async twin of `read_sdk_stream` (its deadline kept by cancelling a pull that
+    reaches it, `modelhub.http.deadline.wait_until`)."""
     seconds = attempt_timeout()
     failure: ModelhubError | None = None
     item = None
@@ -196,12 +196,10 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
             acc = getattr(reader, "accumulator", None)
             it = aiter(items)
             gap = Gap(seconds)
-            loop = asyncio.get_running_loop()
             while True:
                 try:
-                    async with asyncio.timeout_at(gap.loop_deadline(loop.time())):
-                        item = await anext(it, _END)
-                except TimeoutError:
+                    item = await wait_until(anext(it, _END), gap.deadline)
+                except asyncio.TimeoutError:
                     failure = _gap_timeout(reader, context, seconds)
                     break
                 if item is _END:
@@ -224,7 +222,7 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
         if failure is None:
             raise
         if isinstance(failure, ModelTimeoutError) and gap is not None and gap.expired():
-            failure = _gap_timeout(reader, context, seconds)
+            failure = _gap_timeout(reader, context, gap.seconds)
     finally:
         if close is not None:
             await close()
