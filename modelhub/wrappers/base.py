@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from modelhub.capabilities import CAPABILITIES, Capability
 from modelhub.config.schema import ModelConfig
 from modelhub.errors import InvalidArgumentError, MissingDependencyError, UnsupportedFeatureError
-from modelhub.http.deadline import timeout_for, within
+from modelhub.http.deadline import timeout_for, wait_until, within
 from modelhub.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ __all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+# How long after its deadline an async attempt is cancelled (see `awith_retries`).
+_BACKSTOP = 0.1
 
 class ModelWrapperBase:
     """Base of every model wrapper.
@@ -183,7 +186,9 @@ class ModelWrapperBase:
 
     async def awith_retries(self, attempt: Callable[[], Awaitable[Any]],
                             after: Callable[[Any], Awaitable[Any]] | None = None) -> Any:
-        """Async twin of `with_retries`."""
+        """Async twin of `with_retries`; each attempt is also cancelled when its
+        timeout is up (whatever its client does: aiohttp, or an SDK's own pool), and a
+        ModelTimeoutError raised, so no family's attempt outlives its timeout."""
         timeout = self._attempt_timeout()
 
         async def bounded() -> Any:
@@ -191,7 +196,30 @@ class ModelWrapperBase:
                 result = await attempt()
                 return result if after is None else await after(result)
 
-        return await self._retry.acall(bounded)
+        if timeout is None:
+            return await self._retry.acall(bounded)
+
+        async def whole() -> Any:
+            import asyncio
+
+            # A little after the deadline: a client keeping to it at the socket ends
+            # the attempt first, with the error naming its URL.
+            end = time.monotonic() + timeout + _BACKSTOP
+            try:
+                return await wait_until(bounded(), end)
+            except asyncio.TimeoutError:
+                if time.monotonic() < end:
+                    raise  # not ours
+            from dataclasses import replace
+
+            from modelhub.http.errors import timeout_error
+
+            context = self.error_context()
+            if context.timeout != timeout:  # the call's own
+                context = replace(context, timeout=timeout)
+            raise timeout_error(context, "the attempt was cut off")
+
+        return await self._retry.acall(whole)
 
     def _attempt_timeout(self) -> float | None:
         """How long one attempt may take in all: the call's own `timeout`, else the
