@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 _END: Any = object()  # what a pull from a finished iterator returns
 
-__all__ = ["Gap", "attempt_timeout", "call_timeout", "install", "timeout_for", "wait_until",
-           "within"]
+__all__ = ["Gap", "attempt_timeout", "call_timeout", "install", "remaining", "timeout_for",
+           "wait_until", "within"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "modelhub_deadline", default=None)
@@ -181,6 +181,13 @@ async def wait_until(awaitable: Awaitable[T], deadline: float) -> T:
         async with asyncio.timeout_at(loop.time() + (deadline - time.monotonic())):
             return await awaitable
     return await asyncio.wait_for(awaitable, max(deadline - time.monotonic(), 0.0))
+
+
+def remaining() -> float | None:
+    """Seconds left before the deadline of the call in flight (None: no deadline; 0 or
+    less: none left)."""
+    deadline = _DEADLINE.get()
+    return None if deadline is None else deadline - time.monotonic()
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:

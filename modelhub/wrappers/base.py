@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from modelhub.capabilities import CAPABILITIES, Capability
 from modelhub.config.schema import ModelConfig
-from modelhub.errors import InvalidArgumentError, MissingDependencyError, UnsupportedFeatureError
+from modelhub.errors import (
+    InvalidArgumentError,
+    MissingDependencyError,
+    ModelConnectionError,
+    ModelTimeoutError,
+    UnsupportedFeatureError,
+)
 from modelhub.http.deadline import timeout_for, wait_until, within
 from modelhub.retry import RetryPolicy
 
@@ -172,8 +178,16 @@ class ModelWrapperBase:
             return self._retry.call(attempt)
 
         def bounded() -> Any:
-            with within(timeout):
-                return attempt() if after is None else after(attempt())
+            start = time.monotonic()
+            try:
+                with within(timeout):
+                    return attempt() if after is None else after(attempt())
+            except ModelConnectionError:
+                # A read cut at the deadline, which `requests` reports as a connection
+                # error when it happens in a body: a timeout.
+                if timeout is None or time.monotonic() - start < timeout:
+                    raise
+            raise self._cut_off(timeout)
 
         return self._retry.call(bounded)
 
@@ -210,16 +224,20 @@ class ModelWrapperBase:
             except asyncio.TimeoutError:
                 if time.monotonic() < end:
                     raise  # not ours
-            from dataclasses import replace
-
-            from modelhub.http.errors import timeout_error
-
-            context = self.error_context()
-            if context.timeout != timeout:  # the call's own
-                context = replace(context, timeout=timeout)
-            raise timeout_error(context, "the attempt was cut off")
+            raise self._cut_off(timeout)
 
         return await self._retry.acall(whole)
+
+    def _cut_off(self, timeout: float) -> ModelTimeoutError:
+        """The error for an attempt that ran out of its `timeout`."""
+        from dataclasses import replace
+
+        from modelhub.http.errors import timeout_error
+
+        context = self.error_context()
+        if context.timeout != timeout:  # the call's own
+            context = replace(context, timeout=timeout)
+        return timeout_error(context, "the attempt was cut off")
 
     def _attempt_timeout(self) -> float | None:
         """How long one attempt may take in all: the call's own `timeout`, else the

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from modelhub.errors import ModelhubError, ModelTimeoutError
+from modelhub.errors import ModelConnectionError, ModelhubError, ModelTimeoutError
 from modelhub.http.deadline import Gap, attempt_timeout, wait_until
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ __all__ = ["ErrorMapper", "ItemReader", "PerLoop", "acall_sdk", "apeek_sdk_strea
 
 T = TypeVar("T")
 _END: Any = object()  # what a pull from a finished stream returns
+# What a read cut at the deadline comes out as (`requests` reports a read timeout in a
+# body as a connection error).
+_CUT = (ModelTimeoutError, ModelConnectionError)
 
 # A provider's mapping: the modelhub error for an SDK exception, or None.
 ErrorMapper = Callable[[BaseException], ModelhubError | None]
@@ -165,7 +168,7 @@ def _read_gapped(items: Iterable[Any], reader: ItemReader, map_error: ErrorMappe
         failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
-        if isinstance(failure, ModelTimeoutError) and gap.expired():  # a wait cut short
+        if isinstance(failure, _CUT) and gap.expired():  # a wait cut at the deadline
             failure = _gap_timeout(reader, context, seconds)
     finally:
         if close is not None:
@@ -221,7 +224,7 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
         failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
-        if isinstance(failure, ModelTimeoutError) and gap is not None and gap.expired():
+        if isinstance(failure, _CUT) and gap is not None and gap.expired():
             failure = _gap_timeout(reader, context, gap.seconds)
     finally:
         if close is not None:
