@@ -24,6 +24,10 @@ from tests import gemini_server as gem
 from tests import hf_server as hf
 from tests import ollama_server as oll
 from tests import openai_server as oai
+from tests.anthropic_server import (  # noqa: F401 (fixtures)
+    anthropic_server,
+    anthropic_server_session,
+)
 from tests.gemini_server import (  # noqa: F401 (fixtures)
     gemini_server_fixture,
     gemini_server_session_fixture,
@@ -296,3 +300,42 @@ def test_hf_session_keeps_its_behaviour_outside_a_call(hf_server: HFServer) -> N
                             timeout=TIMEOUT)  # each read under a second; the whole, more
     assert response.status_code == 200 and response.json()["choices"]
     assert time.monotonic() - start > 2 * TIMEOUT
+
+
+@pytest.mark.parametrize("given", ["config", "call"])
+async def test_litellm_anthropic_route_keeps_to_the_whole_attempt(
+        anthropic_server: Any, given: str) -> None:  # noqa: F811 (the fixture)
+    # Anthropic goes through LiteLLM's own HTTPHandler, not the OpenAI SDK.
+    from tests import anthropic_server as anth
+
+    answer = Reply(200, {"content-type": "application/json"},
+                   json.dumps(anth.message([anth.text("ok")])).encode())
+    anthropic_server.enqueue(dripped(answer), dripped(answer))
+    reg = Registry()
+    reg.init({"config_name": "ll", "model_type": "litellm_chat", "max_retries": 0,
+              "model_name": "anthropic/claude-sonnet-4-5", "api_key": "sk-ant-deadline-0123",
+              "api_base": anthropic_server.url,
+              "timeout": TIMEOUT if given == "config" else 60})
+    model = reg.get("ll")
+    options = {"timeout": TIMEOUT} if given == "call" else {}
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError):
+        model("hi", **options)
+    with pytest.raises(errors.ModelTimeoutError):
+        await model.acall("hi", **options)
+    assert time.monotonic() - start < 2 * bound()
+    assert "echo" in (model("hi").text or "")
+
+
+def test_litellm_shared_clients_are_left_alone(openai_server: Any) -> None:
+    # Our sync calls go through the wrapper's own clients: LiteLLM's module-level
+    # client, which other users of LiteLLM share, keeps httpx's own behaviour.
+    import litellm
+
+    reg = Registry()
+    reg.init({"config_name": "ll", "model_type": "litellm_chat", "timeout": TIMEOUT,
+              "model_name": "openai/gpt-4o-mini", "api_key": "sk-litellm-0123456789",
+              "api_base": openai_server.base_url})
+    assert "echo" in (reg.get("ll")("hi").text or "")
+    backend = litellm.module_level_client.client._transport._pool._network_backend
+    assert type(backend).__module__ != "modelhub.http.deadline"
