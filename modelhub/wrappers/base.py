@@ -172,7 +172,8 @@ class ModelWrapperBase:
     def with_retries(self, attempt: Callable[[], Any],
                      after: Callable[[Any], Any] | None = None) -> Any:
         """Run one attempt of a call, retrying transient failures by the config's policy;
-        `after` (reading a stream up to its first delta) runs inside each attempt."""
+        `after` (reading a stream up to its first delta) runs inside each attempt, and
+        the attempt keeps to its timeout as a whole (`_attempt_timeout`)."""
         timeout = self._attempt_timeout()
         if timeout is None and after is None:
             return self._retry.call(attempt)
@@ -241,8 +242,11 @@ class ModelWrapperBase:
 
     def _attempt_timeout(self) -> float | None:
         """How long one attempt may take in all: the call's own `timeout`, else the
-        config's (every HTTP client built on `modelhub.http` keeps to it at the socket;
-        a stream's attempt ends at its first delta)."""
+        config's (every HTTP client built on `modelhub.http`, and the SDK clients the
+        families give the deadline to, keep to it at the socket; an async attempt is
+        cancelled when it is up). A stream's attempt ends at its first delta; then no
+        more than this may pass between two deltas (`read_sdk_stream`, the HTTP
+        stream reader)."""
         return timeout_for(self._timeout)
 
     def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
