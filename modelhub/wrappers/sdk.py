@@ -31,6 +31,7 @@ __all__ = ["ErrorMapper", "ItemReader", "PerLoop", "acall_sdk", "apeek_sdk_strea
 
 T = TypeVar("T")
 _END: Any = object()  # what a pull from a finished stream returns
+_LATE: Any = object()  # what `_take` returns once the time without a delta is up
 # What a read cut at the deadline comes out as (`requests` reports a read timeout in a
 # body as a connection error).
 _CUT = (ModelTimeoutError, ModelConnectionError)
@@ -151,15 +152,12 @@ def _read_gapped(items: Iterable[Any], reader: ItemReader, map_error: ErrorMappe
                 gap.leave(token)
             if item is _END:
                 break
-            before = acc.progress if acc is not None else 0
-            delta = reader.feed(item)
-            if delta or (acc is not None and acc.progress != before):
-                gap.progress()
-                if delta:
-                    yield delta
-            elif gap.expired():
+            delta = _take(reader, acc, gap, item)
+            if delta is _LATE:
                 failure = _gap_timeout(reader, context, seconds)
                 break
+            if delta:
+                yield delta
         if failure is None:
             last = reader.end()
             if last:
@@ -207,15 +205,12 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
                     break
                 if item is _END:
                     break
-                before = acc.progress if acc is not None else 0
-                delta = reader.feed(item)
-                if delta or (acc is not None and acc.progress != before):
-                    gap.progress()
-                    if delta:
-                        yield delta
-                elif gap.expired():
+                delta = _take(reader, acc, gap, item)
+                if delta is _LATE:
                     failure = _gap_timeout(reader, context, seconds)
                     break
+                if delta:
+                    yield delta
         if failure is None:
             last = reader.end()
             if last:
@@ -231,6 +226,17 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
             await close()
     if failure is not None:
         raise failure
+
+
+def _take(reader: ItemReader, acc: Any, gap: Gap, item: Any) -> str | None:
+    """The delta `item` carries (or None); the gap restarted if the item moved the
+    answer on (`acc.progress`, else a delta), else `_LATE` once the gap is over."""
+    before = acc.progress if acc is not None else 0
+    delta = reader.feed(item)
+    if delta or (acc is not None and acc.progress != before):
+        gap.progress()
+        return delta
+    return _LATE if gap.expired() else None
 
 
 def _gap_timeout(reader: ItemReader, context: ErrorContext | None,
