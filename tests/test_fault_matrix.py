@@ -298,3 +298,26 @@ async def test_zhipuai_on_the_httpx_pools_keeps_to_the_whole_call_timeout(
                             "model_name": "glm-4", "api_key": "0123456789abcdef.fault0123456789",
                             "base_url": zhipuai_server.base_url}, given)
     await assert_timeouts_in_time(model, options)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+async def test_a_slow_reader_is_not_a_slow_stream(family: str,
+                                                  request: pytest.FixtureRequest) -> None:
+    # The caller takes longer than the timeout over each delta: the stream, whose events
+    # all arrived in time, is read to its end (only the stream's own time counts).
+    import asyncio
+
+    fam = FAMILIES[family]
+    reg = Registry()
+    reg.init(fam.config(server_for(family, request)))
+    model = reg.get(fam.name)
+    text = []
+    for delta in model("hi", stream=True):
+        text.append(delta)
+        time.sleep(TIMEOUT * 1.2)
+    assert "".join(text) == "echo: hi"
+    text = []
+    async for delta in await model.acall("hi", stream=True):
+        text.append(delta)
+        await asyncio.sleep(TIMEOUT * 1.2)
+    assert "".join(text) == "echo: hi"

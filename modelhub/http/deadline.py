@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 _END: Any = object()  # what a pull from a finished iterator returns
 
-__all__ = ["Gap", "attempt_timeout", "call_timeout", "install", "remaining", "timeout_for",
-           "wait_until", "within"]
+__all__ = ["Alarm", "Gap", "attempt_timeout", "call_timeout", "deadline_var", "install",
+           "remaining", "timeout_for", "wait_until", "within"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "modelhub_deadline", default=None)
@@ -117,9 +117,9 @@ def attempt_timeout() -> float | None:
 
 class Gap:
     """The time a stream may go without progress: `seconds` from its first pull, then
-    from each delta (`progress`). `enter` and `leave` around each pull from the stream
-    cut its socket waits to that deadline (or to an earlier one already in effect);
-    `expired` says whether it has passed. `seconds` must not be None."""
+    from each delta (`progress`). `paced` pulls from the stream with its socket waits
+    cut to that deadline (or to an earlier one already in effect); `expired` says
+    whether it has passed."""
 
     __slots__ = ("deadline", "seconds")
 
@@ -135,40 +135,107 @@ class Gap:
         """Whether the time without a delta is up."""
         return time.monotonic() >= self.deadline
 
-    def enter(self) -> contextvars.Token[float | None]:
-        """Put the deadline on the waits of what runs next (undo it with `leave`)."""
+    def _put(self) -> contextvars.Token[float | None]:
         deadline = self.deadline
         outer = _DEADLINE.get()
         return _DEADLINE.set(deadline if outer is None or deadline < outer else outer)
 
-    @staticmethod
-    def leave(token: contextvars.Token[float | None]) -> None:
-        """Undo `enter`."""
-        _DEADLINE.reset(token)
-
     def paced(self, items: Iterator[T]) -> Iterator[T]:
-        """`items`, each pulled with the deadline on its socket waits."""
+        """`items`, each pulled with the deadline on its socket waits; the time the
+        caller spends between two pulls is not counted."""
+        clock = time.monotonic
         while True:
-            token = self.enter()
+            token = self._put()
             try:
                 item = next(items, _END)
             finally:
                 _DEADLINE.reset(token)
             if item is _END:
                 return
+            out = clock()
             yield item
+            self.deadline += clock() - out
 
     async def apaced(self, items: AsyncIterator[T]) -> AsyncIterator[T]:
         """Async twin of `paced` (for clients whose pools keep to the deadline)."""
+        clock = time.monotonic
         while True:
-            token = self.enter()
+            token = self._put()
             try:
                 item = await anext(items, _END)
             finally:
                 _DEADLINE.reset(token)
             if item is _END:
                 return
+            out = clock()
             yield item
+            self.deadline += clock() - out
+
+
+class Alarm:
+    """The async side of a `Gap`: a pull from a stream still waiting when the gap's
+    deadline passes is cancelled (`caught` then says it was this alarm). One timer per
+    stream, re-armed only when it finds the deadline moved on, so a pull costs two
+    attribute writes; a task switch is no concern (each pull names its task)."""
+
+    __slots__ = ("_gap", "_handle", "_loop", "_task", "fired")
+
+    def __init__(self, gap: Gap) -> None:
+        import asyncio
+
+        self._gap = gap
+        self._loop = asyncio.get_running_loop()
+        self._task: Any = None  # the task pulling now, None between pulls
+        self._handle: Any = None
+        self.fired = False
+
+    def pulling(self) -> None:
+        """A pull starts (in the current task)."""
+        import asyncio
+
+        self._task = asyncio.current_task()
+        if self._handle is None:
+            self._handle = self._loop.call_later(
+                max(self._gap.deadline - time.monotonic(), 0.0), self._ring)
+
+    def pulled(self) -> None:
+        """The pull is over."""
+        self._task = None
+
+    def _ring(self) -> None:
+        left = self._gap.deadline - time.monotonic()
+        if left > 0:
+            self._handle = self._loop.call_later(left, self._ring)
+            return
+        self._handle = None  # re-armed by the next pull
+        task = self._task
+        if task is not None:
+            self.fired = True
+            task.cancel()
+
+    def caught(self) -> bool:
+        """In an `except CancelledError` around a pull: whether this alarm cancelled
+        it (the cancellation is then withdrawn: the caller raises a timeout instead)."""
+        if not self.fired:
+            return False
+        import asyncio
+
+        uncancel = getattr(asyncio.current_task(), "uncancel", None)  # Python 3.11+
+        if uncancel is not None:
+            uncancel()
+        return True
+
+    def stop(self) -> None:
+        """The stream is over: no more ringing."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+def deadline_var() -> contextvars.ContextVar[float | None]:
+    """The context variable holding the deadline in effect (for loops that set it
+    around each pull themselves, `Gap.enter`'s work inlined)."""
+    return _DEADLINE
 
 
 async def wait_until(awaitable: Awaitable[T], deadline: float) -> T:

@@ -13,12 +13,13 @@ the call can still be retried; and `PerLoop`, the async client of each event loo
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from modelhub.errors import ModelConnectionError, ModelhubError, ModelTimeoutError
-from modelhub.http.deadline import Gap, attempt_timeout, wait_until
+from modelhub.http.deadline import Alarm, Gap, attempt_timeout, deadline_var
 
 if TYPE_CHECKING:
     import asyncio
@@ -31,7 +32,6 @@ __all__ = ["ErrorMapper", "ItemReader", "PerLoop", "acall_sdk", "apeek_sdk_strea
 
 T = TypeVar("T")
 _END: Any = object()  # what a pull from a finished stream returns
-_LATE: Any = object()  # what `_take` returns once the time without a delta is up
 # What a read cut at the deadline comes out as (`requests` reports a read timeout in a
 # body as a connection error).
 _CUT = (ModelTimeoutError, ModelConnectionError)
@@ -138,26 +138,37 @@ def _read(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
 def _read_gapped(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
                  close: Callable[[], Any] | None, context: ErrorContext | None,
                  seconds: float) -> Iterator[str]:
+    # Per item: the deadline set around the pull (an earlier one in effect kept), and
+    # moved on by a delta (from when the caller asks for more: its own time between
+    # two deltas is not the stream's).
     failure: ModelhubError | None = None
     item = None
     acc = getattr(reader, "accumulator", None)
-    gap = Gap(seconds)
+    var = deadline_var()
+    get, put, reset = var.get, var.set, var.reset
+    clock = time.monotonic
+    deadline = clock() + seconds
     try:
         it = iter(items)
         while True:
-            token = gap.enter()
+            outer = get()
+            token = put(deadline if outer is None or deadline < outer else outer)
             try:
                 item = next(it, _END)
             finally:
-                gap.leave(token)
+                reset(token)
             if item is _END:
                 break
-            delta = _take(reader, acc, gap, item)
-            if delta is _LATE:
-                failure = _gap_timeout(reader, context, seconds)
-                break
+            before = acc.progress if acc is not None else 0
+            delta = reader.feed(item)
             if delta:
                 yield delta
+                deadline = clock() + seconds
+            elif acc is not None and acc.progress != before:
+                deadline = clock() + seconds
+            elif clock() >= deadline:
+                failure = _gap_timeout(reader, context, seconds)
+                break
         if failure is None:
             last = reader.end()
             if last:
@@ -166,7 +177,7 @@ def _read_gapped(items: Iterable[Any], reader: ItemReader, map_error: ErrorMappe
         failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
-        if isinstance(failure, _CUT) and gap.expired():  # a wait cut at the deadline
+        if isinstance(failure, _CUT) and clock() >= deadline:  # a wait cut at the deadline
             failure = _gap_timeout(reader, context, seconds)
     finally:
         if close is not None:
@@ -179,12 +190,13 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
                            map_error: ErrorMapper,
                            close: Callable[[], Awaitable[Any]] | None = None, *,
                            context: ErrorContext | None = None) -> AsyncIterator[str]:
-    """Async twin of `read_sdk_stream` (its deadline kept by cancelling a pull that
-    reaches it, `modelhub.http.deadline.wait_until`)."""
+    """Async twin of `read_sdk_stream` (a pull still waiting at the deadline is
+    cancelled: `modelhub.http.deadline.Alarm`)."""
     seconds = attempt_timeout()
     failure: ModelhubError | None = None
     item = None
     gap: Gap | None = None
+    alarm: Alarm | None = None
     try:
         if seconds is None:
             async for item in items:
@@ -197,20 +209,31 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
             acc = getattr(reader, "accumulator", None)
             it = aiter(items)
             gap = Gap(seconds)
+            alarm = Alarm(gap)
+            clock = time.monotonic
             while True:
+                alarm.pulling()
                 try:
-                    item = await wait_until(anext(it, _END), gap.deadline)
-                except asyncio.TimeoutError:
+                    item = await anext(it, _END)
+                except asyncio.CancelledError:
+                    if not alarm.caught():
+                        raise
                     failure = _gap_timeout(reader, context, seconds)
                     break
+                finally:
+                    alarm.pulled()
                 if item is _END:
                     break
-                delta = _take(reader, acc, gap, item)
-                if delta is _LATE:
-                    failure = _gap_timeout(reader, context, seconds)
-                    break
+                before = acc.progress if acc is not None else 0
+                delta = reader.feed(item)
                 if delta:
                     yield delta
+                    gap.deadline = clock() + seconds
+                elif acc is not None and acc.progress != before:
+                    gap.deadline = clock() + seconds
+                elif clock() >= gap.deadline:
+                    failure = _gap_timeout(reader, context, seconds)
+                    break
         if failure is None:
             last = reader.end()
             if last:
@@ -222,21 +245,12 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
         if isinstance(failure, _CUT) and gap is not None and gap.expired():
             failure = _gap_timeout(reader, context, gap.seconds)
     finally:
+        if alarm is not None:
+            alarm.stop()
         if close is not None:
             await close()
     if failure is not None:
         raise failure
-
-
-def _take(reader: ItemReader, acc: Any, gap: Gap, item: Any) -> str | None:
-    """The delta `item` carries (or None); the gap restarted if the item moved the
-    answer on (`acc.progress`, else a delta), else `_LATE` once the gap is over."""
-    before = acc.progress if acc is not None else 0
-    delta = reader.feed(item)
-    if delta or (acc is not None and acc.progress != before):
-        gap.progress()
-        return delta
-    return _LATE if gap.expired() else None
 
 
 def _gap_timeout(reader: ItemReader, context: ErrorContext | None,
