@@ -242,7 +242,9 @@ async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
         failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
-        if isinstance(failure, _CUT) and gap is not None and gap.expired():
+        if alarm is not None and alarm.caught():  # the SDK turned our cancel into this
+            failure = _gap_timeout(reader, context, seconds or 0.0)
+        elif isinstance(failure, _CUT) and gap is not None and gap.expired():
             failure = _gap_timeout(reader, context, gap.seconds)
     finally:
         if alarm is not None:
