@@ -106,10 +106,6 @@ def bound(attempts: int) -> float:
     return attempts * (TIMEOUT + 0.25) + 3.0
 
 
-# After a stream's first delta, an SDK family bounds each read by `timeout`, not the
-# gap between events: keep-alive comments sent faster than that hold the stream open.
-SDK_DRIP = pytest.mark.xfail(strict=True, reason="SDK family: after the first delta, "
-                                                 "the timeout bounds each read")
 CASES = [(f, k) for f in FAMILIES for k in faults(FAMILIES[f])]
 
 
@@ -192,18 +188,34 @@ def test_malformed_sse_is_a_parse_error_not_retried(family: str, data: bytes,
     assert len(server.requests) == 1 and info.value.config_name == fam.name
 
 
-@pytest.mark.parametrize("family", [
-    "openai", pytest.param("anthropic", marks=SDK_DRIP)])
-def test_a_stream_that_drips_after_its_first_delta_times_out_with_its_text(
-        family: str, request: pytest.FixtureRequest) -> None:
+def first_delta_then(family: str, keep_alive: str) -> Reply:
+    """A stream that sends its first delta, "Hel", then only keep-alives (`comment`:
+    `: ping` lines; `event`: events carrying nothing, the provider's own pings where it
+    has them), four a second, for ten seconds."""
+    import json
+
+    if family == "openai":
+        chunks = openai.chat_chunks(["Hel"])
+        first = [f"data: {json.dumps(chunks[1])}\n\n"]
+        empty = f"data: {json.dumps(chunks[0])}\n\n"  # a role-only chunk: no text
+    else:
+        events = anthropic.stream_events([anthropic.text("Hel")])[:2]
+        events.append({"type": "content_block_delta", "index": 0,
+                       "delta": {"type": "text_delta", "text": "Hel"}})
+        first = anthropic.sse_events(events)
+        empty = anthropic.sse_events([{"type": "ping"}])[0]
+    keep = ": ping\n\n" if keep_alive == "comment" else empty
+    return Reply(200, SSE, sse=[p.encode() for p in [*first, *[keep] * 40]],
+                 piece_delay=0.25)
+
+
+@pytest.mark.parametrize("keep_alive", ["comment", "event"])
+@pytest.mark.parametrize("family", ["openai", "anthropic"])
+async def test_a_stream_that_drips_after_its_first_delta_times_out_with_its_text(
+        family: str, keep_alive: str, request: pytest.FixtureRequest) -> None:
     fam = FAMILIES[family]
     server = server_for(family, request)
-    if family == "openai":
-        first = [f"data: {__import__('json').dumps(openai.chat_chunks(['Hel'])[1])}\n\n"]
-    else:
-        first = anthropic.sse_events(anthropic.stream_events([anthropic.text("Hel")])[:3])
-    server.enqueue(Reply(200, SSE, sse=[p.encode() for p in first]
-                         + [b": ping\n\n"] * 40, piece_delay=0.25))
+    server.enqueue(first_delta_then(family, keep_alive), first_delta_then(family, keep_alive))
     reg = Registry()
     reg.init(fam.config(server))
     model = reg.get(fam.name)
@@ -213,6 +225,15 @@ def test_a_stream_that_drips_after_its_first_delta_times_out_with_its_text(
         list(stream)
     assert info.value.partial_text == "Hel" and stream.partial_text == "Hel"
     assert time.monotonic() - start < bound(1)
+    start = time.monotonic()
+    astream = await model.acall("hi", stream=True)
+    with pytest.raises(errors.ModelTimeoutError) as info:
+        async for _ in astream:
+            pass
+    assert info.value.partial_text == "Hel" and astream.partial_text == "Hel"
+    assert time.monotonic() - start < bound(1)
+    assert len(server.requests) == 2  # the first delta came: no retry
+    assert model("hi").text == "echo: hi"  # the wrapper works on
 
 
 # -- the slow drip on more SDK families ---------------------------------------------------
@@ -277,3 +298,26 @@ async def test_zhipuai_on_the_httpx_pools_keeps_to_the_whole_call_timeout(
                             "model_name": "glm-4", "api_key": "0123456789abcdef.fault0123456789",
                             "base_url": zhipuai_server.base_url}, given)
     await assert_timeouts_in_time(model, options)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+async def test_a_slow_reader_is_not_a_slow_stream(family: str,
+                                                  request: pytest.FixtureRequest) -> None:
+    # The caller takes longer than the timeout over each delta: the stream, whose events
+    # all arrived in time, is read to its end (only the stream's own time counts).
+    import asyncio
+
+    fam = FAMILIES[family]
+    reg = Registry()
+    reg.init(fam.config(server_for(family, request)))
+    model = reg.get(fam.name)
+    text = []
+    for delta in model("hi", stream=True):
+        text.append(delta)
+        time.sleep(TIMEOUT * 1.2)
+    assert "".join(text) == "echo: hi"
+    text = []
+    async for delta in await model.acall("hi", stream=True):
+        text.append(delta)
+        await asyncio.sleep(TIMEOUT * 1.2)
+    assert "".join(text) == "echo: hi"

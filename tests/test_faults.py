@@ -41,7 +41,7 @@ def test_a_stream_that_stalls_times_out(openai_server: OpenAIServer) -> None:
     stream = model(openai_server, timeout=1.0)("hi", stream=True)
     with pytest.raises(errors.ModelTimeoutError) as info:
         list(stream)
-    assert info.value.partial_text == "Hel" and "no stream event" in str(info.value)
+    assert info.value.partial_text == "Hel" and "no stream delta" in str(info.value)
 
 
 def test_a_stream_that_ends_early_carries_what_arrived(openai_server: OpenAIServer) -> None:

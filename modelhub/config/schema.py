@@ -201,7 +201,8 @@ class RemoteModelConfig(ModelConfig):
         default=None, description="The API's base URL, as the provider's own SDK means it.")
     timeout: float | None = Field(
         default=60.0, gt=0, allow_inf_nan=False,
-        description="Seconds the whole call may take (None: no limit).")
+        description="Seconds each attempt of a call may take in all; a stream's, up to its "
+                    "first delta, then between two deltas (None: no limit).")
     max_retries: int = Field(
         default=2, ge=0, le=20,
         description="Retries on 429, 5xx, timeouts and connection errors.")

@@ -10,14 +10,13 @@ readers differ only in how they wait for bytes. Every failure comes out as a
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelhub._secrets import LOGGERS, protect_logger, redact, remember
-from modelhub.errors import ModelCallError, ResponseParseError
+from modelhub.errors import ModelCallError, ModelTimeoutError, ResponseParseError
 from modelhub.http import pool
-from modelhub.http.deadline import timeout_for, within
+from modelhub.http.deadline import Gap, timeout_for, within
 from modelhub.http.errors import (
     SHAPE_ERRORS,
     ErrorContext,
@@ -111,10 +110,12 @@ class StreamHandler(Protocol):
 
 class StreamReader:
     """Bytes in, deltas out: one decoder and one handler, shared by sync and async
-    reading. It enforces the stream timeout: no frame for `timeout` seconds."""
+    reading. It enforces the stream timeout: no delta for `timeout` seconds (`gap`;
+    a frame that adds no text, reasoning, tool call or usage to the handler's
+    `accumulator`, a keep-alive, does not count), as `read_sdk_stream` does."""
 
-    __slots__ = ("_decoder", "_endpoint", "_handler", "_last_frame", "_path", "_timeout",
-                 "done")
+    __slots__ = ("_accumulator", "_decoder", "_endpoint", "_handler", "_path", "_timeout",
+                 "done", "gap")
 
     def __init__(self, framing: Framing, handler: StreamHandler, endpoint: JSONEndpoint,
                  path: str, *, lenient_sse: bool = False) -> None:
@@ -122,8 +123,11 @@ class StreamReader:
         self._handler = handler
         self._endpoint = endpoint
         self._path = path
-        self._timeout = timeout_for(endpoint.context.timeout)  # a call's own, if given
-        self._last_frame = time.monotonic()
+        self._timeout = timeout = timeout_for(endpoint.context.timeout)  # a call's own
+        self._accumulator = getattr(handler, "accumulator", None)
+        # The time allowed until the next delta (None: no limit); the readers below put
+        # it on each pull's socket waits too.
+        self.gap = Gap(timeout) if timeout is not None else None
         self.done = False
 
     @property
@@ -136,9 +140,15 @@ class StreamReader:
         return replace(context, timeout=self._timeout)  # the timeout of the call that opened it
 
     def broken(self, exc: BaseException) -> ModelCallError:
-        """The error for a transport failure while the stream is read."""
+        """The error for a transport failure while the stream is read (a wait cut at
+        the deadline of the next delta says so)."""
         failure = transport_error(exc, self._context)
         assert isinstance(failure, ModelCallError)
+        if isinstance(failure, ModelTimeoutError) and self.gap is not None \
+                and self.gap.expired():
+            acc = self._accumulator
+            return timeout_error(self._context, "no stream delta arrived",
+                                 partial_text=acc.text if acc is not None else None)
         return failure
 
     def _frames(self, frames: list[Frame], out: list[str]) -> None:
@@ -162,12 +172,18 @@ class StreamReader:
     def feed(self, chunk: bytes) -> list[str]:
         """The deltas completed by the next bytes."""
         out: list[str] = []
+        gap = self.gap
+        acc = self._accumulator
+        before = acc.progress if acc is not None else 0
         frames = self._decode(self._decoder.feed, chunk)
         if frames:
-            self._last_frame = time.monotonic()
             self._frames(frames, out)
-        elif self._timeout is not None and time.monotonic() - self._last_frame > self._timeout:
-            raise timeout_error(self._context, "no stream event arrived")
+        if gap is not None:
+            if out or (acc is not None and acc.progress != before):
+                gap.progress()
+            elif gap.expired():
+                raise timeout_error(self._context, "no stream delta arrived",
+                                    partial_text=acc.text if acc is not None else None)
         return out
 
     def end(self) -> list[str]:
@@ -383,7 +399,8 @@ class JSONEndpoint:
 
         def deltas() -> Iterator[str]:
             broken = None
-            chunks = response.iter_bytes()
+            gap = reader.gap
+            chunks = response.iter_bytes() if gap is None else gap.paced(response.iter_bytes())
             try:
                 for chunk in chunks:
                     yield from reader.feed(chunk)
@@ -438,7 +455,9 @@ class JSONEndpoint:
 
         async def deltas() -> AsyncIterator[str]:
             broken = None
-            chunks = response.aiter_bytes()
+            gap = reader.gap
+            chunks = (response.aiter_bytes() if gap is None
+                      else gap.apaced(response.aiter_bytes()))
             try:
                 async for chunk in chunks:
                     for delta in reader.feed(chunk):

@@ -9,32 +9,47 @@ running in this thread or task (`within`), and a wait with nothing left raises
 httpcore's timeout error (httpcore2's, under httpx2), which httpx and then
 `transport_error` (or an SDK and its family's mapping) turn into a
 `ModelTimeoutError`. Outside `within`, waits are as httpx sets them.
+
+A stream, once open, is bounded by `Gap`: no more than the attempt's timeout between
+two deltas (an item carrying no text, tool call, reasoning or usage does not count),
+the same deadline put on the socket waits around each pull from the stream.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 import time
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from typing import Any, TypeVar
 
-__all__ = ["call_timeout", "install", "timeout_for", "within"]
+T = TypeVar("T")
+_END: Any = object()  # what a pull from a finished iterator returns
+
+__all__ = ["Alarm", "Gap", "attempt_timeout", "call_timeout", "deadline_var", "install",
+           "remaining", "timeout_for", "wait_until", "within"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "modelhub_deadline", default=None)
 # A call's own `timeout` (model(..., timeout=...)), boxed: (None,) means no limit.
 _CALL_TIMEOUT: contextvars.ContextVar[tuple[float | None] | None] = contextvars.ContextVar(
     "modelhub_call_timeout", default=None)
+# The seconds of the innermost `within` that set a bound (what a stream opened in it
+# allows between two deltas).
+_SPAN: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "modelhub_span", default=None)
 
 
 class _Within:
     """The context manager `within` returns (a class: it is entered on every call)."""
 
-    __slots__ = ("_seconds", "_token")
+    __slots__ = ("_seconds", "_span", "_token")
 
     def __init__(self, seconds: float | None) -> None:
         self._seconds = seconds
         self._token: contextvars.Token[float | None] | None = None
+        self._span: contextvars.Token[float | None] | None = None
 
     def __enter__(self) -> None:
         seconds = self._seconds
@@ -45,11 +60,15 @@ class _Within:
         if outer is not None and outer < deadline:
             deadline = outer
         self._token = _DEADLINE.set(deadline)
+        self._span = _SPAN.set(seconds)
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
             _DEADLINE.reset(self._token)
             self._token = None
+        if self._span is not None:
+            _SPAN.reset(self._span)
+            self._span = None
 
 
 def within(seconds: float | None) -> contextlib.AbstractContextManager[None]:
@@ -88,6 +107,154 @@ def timeout_for(configured: float | None) -> float | None:
     `configured`."""
     given = _CALL_TIMEOUT.get()
     return configured if given is None else given[0]
+
+
+def attempt_timeout() -> float | None:
+    """The seconds of the innermost `within` in effect that set a bound (None: none):
+    the timeout of the attempt running now."""
+    return _SPAN.get()
+
+
+class Gap:
+    """The time a stream may go without progress: `seconds` from its first pull, then
+    from each delta (`progress`). `paced` pulls from the stream with its socket waits
+    cut to that deadline (or to an earlier one already in effect); `expired` says
+    whether it has passed."""
+
+    __slots__ = ("deadline", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def progress(self) -> None:
+        """A delta arrived: the next may take `seconds` from now."""
+        self.deadline = time.monotonic() + self.seconds
+
+    def expired(self) -> bool:
+        """Whether the time without a delta is up."""
+        return time.monotonic() >= self.deadline
+
+    def _put(self) -> contextvars.Token[float | None]:
+        deadline = self.deadline
+        outer = _DEADLINE.get()
+        return _DEADLINE.set(deadline if outer is None or deadline < outer else outer)
+
+    def paced(self, items: Iterator[T]) -> Iterator[T]:
+        """`items`, each pulled with the deadline on its socket waits; the time the
+        caller spends between two pulls is not counted."""
+        clock = time.monotonic
+        while True:
+            token = self._put()
+            try:
+                item = next(items, _END)
+            finally:
+                _DEADLINE.reset(token)
+            if item is _END:
+                return
+            out = clock()
+            yield item
+            self.deadline += clock() - out
+
+    async def apaced(self, items: AsyncIterator[T]) -> AsyncIterator[T]:
+        """Async twin of `paced` (for clients whose pools keep to the deadline)."""
+        clock = time.monotonic
+        while True:
+            token = self._put()
+            try:
+                item = await anext(items, _END)
+            finally:
+                _DEADLINE.reset(token)
+            if item is _END:
+                return
+            out = clock()
+            yield item
+            self.deadline += clock() - out
+
+
+class Alarm:
+    """The async side of a `Gap`: a pull from a stream still waiting when the gap's
+    deadline passes is cancelled (`caught` then says it was this alarm). One timer per
+    stream, re-armed only when it finds the deadline moved on, so a pull costs two
+    attribute writes; a task switch is no concern (each pull names its task)."""
+
+    __slots__ = ("_gap", "_handle", "_loop", "_task", "fired")
+
+    def __init__(self, gap: Gap) -> None:
+        import asyncio
+
+        self._gap = gap
+        self._loop = asyncio.get_running_loop()
+        self._task: Any = None  # the task pulling now, None between pulls
+        self._handle: Any = None
+        self.fired = False
+
+    def pulling(self) -> None:
+        """A pull starts (in the current task)."""
+        import asyncio
+
+        self._task = asyncio.current_task()
+        if self._handle is None:
+            self._handle = self._loop.call_later(
+                max(self._gap.deadline - time.monotonic(), 0.0), self._ring)
+
+    def pulled(self) -> None:
+        """The pull is over."""
+        self._task = None
+
+    def _ring(self) -> None:
+        left = self._gap.deadline - time.monotonic()
+        if left > 0:
+            self._handle = self._loop.call_later(left, self._ring)
+            return
+        self._handle = None  # re-armed by the next pull
+        task = self._task
+        if task is not None:
+            self.fired = True
+            task.cancel()
+
+    def caught(self) -> bool:
+        """In an `except CancelledError` around a pull: whether this alarm cancelled
+        it (the cancellation is then withdrawn: the caller raises a timeout instead)."""
+        if not self.fired:
+            return False
+        import asyncio
+
+        uncancel = getattr(asyncio.current_task(), "uncancel", None)  # Python 3.11+
+        if uncancel is not None:
+            uncancel()
+        return True
+
+    def stop(self) -> None:
+        """The stream is over: no more ringing."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+def deadline_var() -> contextvars.ContextVar[float | None]:
+    """The context variable holding the deadline in effect (for loops that set it
+    around each pull themselves, `Gap.enter`'s work inlined)."""
+    return _DEADLINE
+
+
+async def wait_until(awaitable: Awaitable[T], deadline: float) -> T:
+    """`await awaitable`, cancelled at `deadline` (on `time.monotonic`'s clock) with
+    asyncio's TimeoutError (an alias of the built-in one from Python 3.11)."""
+    import asyncio
+
+    if sys.version_info >= (3, 11):
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout_at(loop.time() + (deadline - time.monotonic())):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, max(deadline - time.monotonic(), 0.0))
+
+
+def remaining() -> float | None:
+    """Seconds left before the deadline of the call in flight (None: no deadline; 0 or
+    less: none left)."""
+    deadline = _DEADLINE.get()
+    return None if deadline is None else deadline - time.monotonic()
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:

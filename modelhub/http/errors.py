@@ -305,10 +305,14 @@ def decode_json(text: str | bytes, context: ErrorContext, what: str = "the answe
 
 def timeout_error(context: ErrorContext, detail: str = "",
                   partial_text: str | None = None) -> ModelTimeoutError:
-    """The error for a call that took longer than its timeout."""
-    limit = f" within {context.timeout:g} s" if context.timeout is not None else " in time"
+    """The error for a call that took longer than its timeout (the call's own, when it
+    gave one, else the context's)."""
+    from modelhub.http.deadline import timeout_for
+
+    timeout = timeout_for(context.timeout)
+    limit = f" within {timeout:g} s" if timeout is not None else " in time"
     detail = f" ({redact(detail, context.secrets)})" if detail else ""
-    return ModelTimeoutError(f"no answer{limit}{detail}", timeout=context.timeout,
+    return ModelTimeoutError(f"no answer{limit}{detail}", timeout=timeout,
                              partial_text=partial_text, **context.fields())
 
 

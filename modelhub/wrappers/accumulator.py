@@ -47,7 +47,7 @@ class StreamAccumulator:
     """The state of one chat stream, built into a `ModelResponse` at its end."""
 
     __slots__ = ("_calls", "_raw", "_reasoning", "_splitter", "_text", "_usage_mode", "chunks",
-                 "context", "finish_reason", "model", "usage")
+                 "context", "finish_reason", "model", "progress", "usage")
 
     def __init__(self, context: ErrorContext, *, usage_mode: UsageMode = "last",
                  split_think: bool = True) -> None:
@@ -64,12 +64,16 @@ class StreamAccumulator:
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
         self.model: str | None = None
+        # How many deltas (text, reasoning, tool call, usage) it has taken: a stream's
+        # reader sees from it whether an item moved the answer on (a keep-alive does not).
+        self.progress = 0
 
     # -- what the stream delivers ----------------------------------------------------
     def add_text(self, delta: str) -> str:
         """Take a content delta; return the part that is answer text (may be '')."""
         if not delta:
             return ""
+        self.progress += 1
         splitter = self._splitter
         if splitter is None:
             self._text.append(delta)
@@ -89,6 +93,7 @@ class StreamAccumulator:
     def add_reasoning(self, delta: str) -> None:
         """Take a delta of reasoning the provider marks as such."""
         if delta:
+            self.progress += 1
             self._reasoning.append(delta)
 
     def add_tool_call_delta(self, index: int | None = None, *, id: str | None = None,
@@ -99,6 +104,7 @@ class StreamAccumulator:
         `index` says which call it belongs to; without one, a fragment with a new id
         starts a call and any other continues the last.
         """
+        self.progress += 1
         call = self._call_for(index, id)
         if id:
             call.id = id
@@ -116,6 +122,7 @@ class StreamAccumulator:
     def add_tool_call(self, name: str, arguments: str | Mapping[str, Any] | None, *,
                       id: str | None = None, extra: Mapping[str, Any] | None = None) -> None:
         """Take a tool call the provider sends whole in one event."""
+        self.progress += 1
         call = _PendingCall(id=id or "", name=name, extra=dict(extra or {}))
         if isinstance(arguments, Mapping):
             call.parsed = dict(arguments)
@@ -141,6 +148,7 @@ class StreamAccumulator:
         """Take a usage report, as this provider's usage mode says."""
         if usage is None:
             return
+        self.progress += 1
         current = self.usage
         if current is None or self._usage_mode == "last":
             self.usage = usage

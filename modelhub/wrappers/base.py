@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from modelhub.capabilities import CAPABILITIES, Capability
 from modelhub.config.schema import ModelConfig
-from modelhub.errors import InvalidArgumentError, MissingDependencyError, UnsupportedFeatureError
-from modelhub.http.deadline import timeout_for, within
+from modelhub.errors import (
+    InvalidArgumentError,
+    MissingDependencyError,
+    ModelConnectionError,
+    ModelTimeoutError,
+    UnsupportedFeatureError,
+)
+from modelhub.http.deadline import timeout_for, wait_until, within
 from modelhub.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -28,6 +35,8 @@ __all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+# How long after its deadline an async attempt is cancelled (see `awith_retries`).
+_BACKSTOP = 0.1
 
 class ModelWrapperBase:
     """Base of every model wrapper.
@@ -163,14 +172,23 @@ class ModelWrapperBase:
     def with_retries(self, attempt: Callable[[], Any],
                      after: Callable[[Any], Any] | None = None) -> Any:
         """Run one attempt of a call, retrying transient failures by the config's policy;
-        `after` (reading a stream up to its first delta) runs inside each attempt."""
+        `after` (reading a stream up to its first delta) runs inside each attempt, and
+        the attempt keeps to its timeout as a whole (`_attempt_timeout`)."""
         timeout = self._attempt_timeout()
         if timeout is None and after is None:
             return self._retry.call(attempt)
 
         def bounded() -> Any:
-            with within(timeout):
-                return attempt() if after is None else after(attempt())
+            start = time.monotonic()
+            try:
+                with within(timeout):
+                    return attempt() if after is None else after(attempt())
+            except ModelConnectionError:
+                # A read cut at the deadline, which `requests` reports as a connection
+                # error when it happens in a body: a timeout.
+                if timeout is None or time.monotonic() - start < timeout:
+                    raise
+            raise self._cut_off(timeout)
 
         return self._retry.call(bounded)
 
@@ -183,7 +201,9 @@ class ModelWrapperBase:
 
     async def awith_retries(self, attempt: Callable[[], Awaitable[Any]],
                             after: Callable[[Any], Awaitable[Any]] | None = None) -> Any:
-        """Async twin of `with_retries`."""
+        """Async twin of `with_retries`; each attempt is also cancelled when its
+        timeout is up (whatever its client does: aiohttp, or an SDK's own pool), and a
+        ModelTimeoutError raised, so no family's attempt outlives its timeout."""
         timeout = self._attempt_timeout()
 
         async def bounded() -> Any:
@@ -191,12 +211,42 @@ class ModelWrapperBase:
                 result = await attempt()
                 return result if after is None else await after(result)
 
-        return await self._retry.acall(bounded)
+        if timeout is None:
+            return await self._retry.acall(bounded)
+
+        async def whole() -> Any:
+            import asyncio
+
+            # A little after the deadline: a client keeping to it at the socket ends
+            # the attempt first, with the error naming its URL.
+            end = time.monotonic() + timeout + _BACKSTOP
+            try:
+                return await wait_until(bounded(), end)
+            except asyncio.TimeoutError:
+                if time.monotonic() < end:
+                    raise  # not ours
+            raise self._cut_off(timeout)
+
+        return await self._retry.acall(whole)
+
+    def _cut_off(self, timeout: float) -> ModelTimeoutError:
+        """The error for an attempt that ran out of its `timeout`."""
+        from dataclasses import replace
+
+        from modelhub.http.errors import timeout_error
+
+        context = self.error_context()
+        if context.timeout != timeout:  # the call's own
+            context = replace(context, timeout=timeout)
+        return timeout_error(context, "the attempt was cut off")
 
     def _attempt_timeout(self) -> float | None:
         """How long one attempt may take in all: the call's own `timeout`, else the
-        config's (every HTTP client built on `modelhub.http` keeps to it at the socket;
-        a stream's attempt ends at its first delta)."""
+        config's (every HTTP client built on `modelhub.http`, and the SDK clients the
+        families give the deadline to, keep to it at the socket; an async attempt is
+        cancelled when it is up). A stream's attempt ends at its first delta; then no
+        more than this may pass between two deltas (`read_sdk_stream`, the HTTP
+        stream reader)."""
         return timeout_for(self._timeout)
 
     def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -13,11 +13,13 @@ the call can still be retried; and `PerLoop`, the async client of each event loo
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from modelhub.errors import ModelhubError
+from modelhub.errors import ModelConnectionError, ModelhubError, ModelTimeoutError
+from modelhub.http.deadline import Alarm, Gap, attempt_timeout, deadline_var
 
 if TYPE_CHECKING:
     import asyncio
@@ -29,6 +31,10 @@ __all__ = ["ErrorMapper", "ItemReader", "PerLoop", "acall_sdk", "apeek_sdk_strea
            "read_sdk_stream"]
 
 T = TypeVar("T")
+_END: Any = object()  # what a pull from a finished stream returns
+# What a read cut at the deadline comes out as (`requests` reports a read timeout in a
+# body as a connection error).
+_CUT = (ModelTimeoutError, ModelConnectionError)
 
 # A provider's mapping: the modelhub error for an SDK exception, or None.
 ErrorMapper = Callable[[BaseException], ModelhubError | None]
@@ -93,7 +99,21 @@ def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMa
     """The text deltas of an SDK stream, as `reader` finds them; failures while reading
     mapped; `close` called however the reading ends. With `context`, an item the reader
     cannot read (a ResponseParseError, or a KeyError and the like) is a
-    ResponseParseError naming the call and holding the item, redacted."""
+    ResponseParseError naming the call and holding the item, redacted.
+
+    Made inside an attempt with a timeout (`modelhub.http.deadline.within`), the stream
+    may go no longer than that timeout without a delta, from its first pull and then
+    between two deltas: an item that adds no text, reasoning, tool call or usage to
+    `reader.accumulator` (a keep-alive) does not count, and each pull's socket waits
+    are cut to that deadline. Past it, a ModelTimeoutError carrying the text so far."""
+    seconds = attempt_timeout()
+    if seconds is None:
+        return _read(items, reader, map_error, close, context)
+    return _read_gapped(items, reader, map_error, close, context, seconds)
+
+
+def _read(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
+          close: Callable[[], Any] | None, context: ErrorContext | None) -> Iterator[str]:
     failure = None
     item = None
     try:
@@ -115,30 +135,144 @@ def read_sdk_stream(items: Iterable[Any], reader: ItemReader, map_error: ErrorMa
         raise failure
 
 
-async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
-                           map_error: ErrorMapper,
-                           close: Callable[[], Awaitable[Any]] | None = None, *,
-                           context: ErrorContext | None = None) -> AsyncIterator[str]:
-    """Async twin of `read_sdk_stream`."""
-    failure = None
+def _read_gapped(items: Iterable[Any], reader: ItemReader, map_error: ErrorMapper,
+                 close: Callable[[], Any] | None, context: ErrorContext | None,
+                 seconds: float) -> Iterator[str]:
+    # Per item: the deadline set around the pull (an earlier one in effect kept), and
+    # moved on by a delta (from when the caller asks for more: its own time between
+    # two deltas is not the stream's).
+    failure: ModelhubError | None = None
     item = None
+    acc = getattr(reader, "accumulator", None)
+    var = deadline_var()
+    get, put, reset = var.get, var.set, var.reset
+    clock = time.monotonic
+    deadline = clock() + seconds
     try:
-        async for item in items:
+        it = iter(items)
+        while True:
+            outer = get()
+            token = put(deadline if outer is None or deadline < outer else outer)
+            try:
+                item = next(it, _END)
+            finally:
+                reset(token)
+            if item is _END:
+                break
+            before = acc.progress if acc is not None else 0
             delta = reader.feed(item)
             if delta:
                 yield delta
-        last = reader.end()
-        if last:
-            yield last
+                deadline = clock() + seconds
+            elif acc is not None and acc.progress != before:
+                deadline = clock() + seconds
+            elif clock() >= deadline:
+                failure = _gap_timeout(reader, context, seconds)
+                break
+        if failure is None:
+            last = reader.end()
+            if last:
+                yield last
     except Exception as exc:
         failure = _unread(exc, map_error, context, item)
         if failure is None:
             raise
+        if isinstance(failure, _CUT) and clock() >= deadline:  # a wait cut at the deadline
+            failure = _gap_timeout(reader, context, seconds)
     finally:
+        if close is not None:
+            close()
+    if failure is not None:
+        raise failure
+
+
+async def aread_sdk_stream(items: AsyncIterable[Any], reader: ItemReader,
+                           map_error: ErrorMapper,
+                           close: Callable[[], Awaitable[Any]] | None = None, *,
+                           context: ErrorContext | None = None) -> AsyncIterator[str]:
+    """Async twin of `read_sdk_stream` (a pull still waiting at the deadline is
+    cancelled: `modelhub.http.deadline.Alarm`)."""
+    seconds = attempt_timeout()
+    failure: ModelhubError | None = None
+    item = None
+    gap: Gap | None = None
+    alarm: Alarm | None = None
+    try:
+        if seconds is None:
+            async for item in items:
+                delta = reader.feed(item)
+                if delta:
+                    yield delta
+        else:
+            import asyncio
+
+            acc = getattr(reader, "accumulator", None)
+            it = aiter(items)
+            gap = Gap(seconds)
+            alarm = Alarm(gap)
+            clock = time.monotonic
+            while True:
+                alarm.pulling()
+                try:
+                    item = await anext(it, _END)
+                except asyncio.CancelledError:
+                    if not alarm.caught():
+                        raise
+                    failure = _gap_timeout(reader, context, seconds)
+                    break
+                finally:
+                    alarm.pulled()
+                if item is _END:
+                    break
+                before = acc.progress if acc is not None else 0
+                delta = reader.feed(item)
+                if delta:
+                    yield delta
+                    gap.deadline = clock() + seconds
+                elif acc is not None and acc.progress != before:
+                    gap.deadline = clock() + seconds
+                elif clock() >= gap.deadline:
+                    failure = _gap_timeout(reader, context, seconds)
+                    break
+        if failure is None:
+            last = reader.end()
+            if last:
+                yield last
+    except Exception as exc:
+        failure = _unread(exc, map_error, context, item)
+        if failure is None:
+            raise
+        if alarm is not None and alarm.caught():  # the SDK turned our cancel into this
+            failure = _gap_timeout(reader, context, seconds or 0.0)
+        elif isinstance(failure, _CUT) and gap is not None and gap.expired():
+            failure = _gap_timeout(reader, context, gap.seconds)
+    finally:
+        if alarm is not None:
+            alarm.stop()
         if close is not None:
             await close()
     if failure is not None:
         raise failure
+
+
+def _gap_timeout(reader: ItemReader, context: ErrorContext | None,
+                 seconds: float) -> ModelhubError:
+    """The error for a stream that went `seconds` without a delta: a ModelTimeoutError
+    naming the call (`context`, else the reader's accumulator's) with the text so far."""
+    from dataclasses import replace
+
+    from modelhub.http.errors import timeout_error
+
+    acc = getattr(reader, "accumulator", None)
+    partial = acc.text if acc is not None else None
+    if context is None and acc is not None:
+        context = acc.context
+    if context is None:
+        return ModelTimeoutError(f"no stream delta within {seconds:g} s", timeout=seconds,
+                                 partial_text=partial)
+    if context.timeout != seconds:
+        context = replace(context, timeout=seconds)
+    return timeout_error(context, "no stream delta arrived", partial_text=partial)
 
 
 def peek_sdk_stream(items: Iterable[T], map_error: ErrorMapper) -> tuple[T | None, Iterator[T]]:

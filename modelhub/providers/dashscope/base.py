@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub.errors import ModelhubError
+from modelhub.http.deadline import timeout_for
 from modelhub.http.errors import ErrorContext, public_url, same_origin
 from modelhub.providers.dashscope.config import DEFAULT_BASE_URL, OWN_HOSTS, DashScopeConfig
 from modelhub.providers.dashscope.errors import map_error
@@ -64,15 +65,15 @@ class DashScopeWrapperBase(ModelWrapperBase):
             tuple(secrets), cfg.timeout)
         protect_logger("dashscope")  # the SDK logs request bodies at debug level
         remember(self, secrets)
-        self._session = None
-        if cfg.proxy or not cfg.verify_ssl:
-            import requests
+        # Its own session (not the SDK's shared one), whose connections keep to the
+        # deadline: each attempt is bounded as a whole, not each read alone.
+        from modelhub.http.deadline_requests import deadline_session
 
-            session = requests.Session()
-            session.verify = cfg.verify_ssl
-            if cfg.proxy:
-                session.proxies = {"http": cfg.proxy, "https": cfg.proxy}
-            self._session = session
+        session = deadline_session()
+        session.verify = cfg.verify_ssl
+        if cfg.proxy:
+            session.proxies = {"http": cfg.proxy, "https": cfg.proxy}
+        self._session = session
 
     def own_host(self) -> bool:
         """Whether calls go to one of DashScope's own hosts."""
@@ -107,13 +108,15 @@ class DashScopeWrapperBase(ModelWrapperBase):
 
     def sdk_kwargs(self, timeout: float | None = None, *, aio_session: Any = None,
                    sync: bool = True) -> dict[str, Any]:
-        """The keyword arguments every SDK call gets: key, address, timeout, headers
-        (a fresh dict: the SDK edits it), workspace and, for a proxy or unverified TLS,
-        the session (a `requests` one for sync calls, the given aiohttp one for async)."""
+        """The keyword arguments every SDK call gets: key, address, timeout (`timeout`,
+        else the call's own, else the config's: what each read may take), headers (a
+        fresh dict: the SDK edits it), workspace and the session (for sync calls this
+        config's `requests` one, keeping to the attempt's deadline; for async ones the
+        given aiohttp one, for a proxy or unverified TLS)."""
         cfg = self.config
         kwargs: dict[str, Any] = {
             "api_key": self._key, "base_address": self.base_address,
-            "request_timeout": timeout if timeout is not None else cfg.timeout,
+            "request_timeout": timeout if timeout is not None else timeout_for(cfg.timeout),
             "headers": cfg.wire_headers()}
         if cfg.workspace is not None:
             kwargs["workspace"] = cfg.workspace

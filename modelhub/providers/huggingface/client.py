@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub._secrets import LOGGERS, protect_logger, remember
 from modelhub.errors import InvalidRequestError, ModelhubError
+from modelhub.http import deadline
+from modelhub.http.deadline import timeout_for
 from modelhub.http.errors import (
     ErrorContext,
     api_error,
@@ -147,6 +149,16 @@ def map_hf_error(exc: BaseException, context: ErrorContext) -> ModelhubError | N
     return None
 
 
+def _keep_session_to_deadline() -> None:
+    """Have huggingface_hub's process-wide sync session (the one its clients send
+    through; rebuilt if someone closes it) keep to the deadline of the call in flight:
+    each attempt bounded as a whole. Outside a call's `within`, nothing changes for
+    other users of huggingface_hub."""
+    from huggingface_hub.utils import get_session
+
+    deadline.install(get_session())
+
+
 class HFInferenceBase(ModelWrapperBase):
     """Base of the Hugging Face Inference wrappers: the clients and their errors."""
 
@@ -189,6 +201,8 @@ class HFInferenceBase(ModelWrapperBase):
                                     timeout=cfg.timeout)
         self._client = None
         self._aclients = PerLoop(self._new_aclient)
+        # For calls given their own timeout: the event loop's client for each.
+        self._aclients_for: dict[float | None, PerLoop[AsyncInferenceClient]] = {}
         protect_logger(*LOGGERS, *SDK_LOGGERS)
         remember(self, secrets)
 
@@ -198,26 +212,43 @@ class HFInferenceBase(ModelWrapperBase):
 
     def new_client(self) -> InferenceClient:
         """A new sync client (a stream gets its own: the SDK keeps every streamed
-        response of a client open until the client is closed)."""
+        response of a client open until the client is closed), with the call's own
+        timeout, if given, for each read."""
         from huggingface_hub import InferenceClient
 
-        return InferenceClient(**self.client_args)
+        _keep_session_to_deadline()
+        timeout = timeout_for(self.config.timeout)
+        if timeout == self.config.timeout:
+            return InferenceClient(**self.client_args)
+        return InferenceClient(**{**self.client_args, "timeout": timeout})
 
     def client(self) -> InferenceClient:
         """The sync client for complete answers (its HTTP pool is the SDK's, shared)."""
+        if timeout_for(self.config.timeout) != self.config.timeout:
+            return self.new_client()  # the call's own timeout (a client is light)
+        _keep_session_to_deadline()
         if self._client is None:
             self._client = self.new_client()
         return self._client
 
     def aclient(self) -> AsyncInferenceClient:
         """The async client of the running event loop (one per loop: its HTTP client
-        cannot cross loops)."""
-        return self._aclients.get()
+        cannot cross loops), for the call's timeout."""
+        timeout = timeout_for(self.config.timeout)
+        if timeout == self.config.timeout:
+            return self._aclients.get()
+        clients = self._aclients_for.get(timeout)
+        if clients is None:
+            clients = self._aclients_for[timeout] = PerLoop(
+                lambda: self._new_aclient(timeout))
+        return clients.get()
 
-    def _new_aclient(self) -> AsyncInferenceClient:
+    def _new_aclient(self, timeout: float | None = None) -> AsyncInferenceClient:
         from huggingface_hub import AsyncInferenceClient
 
-        return AsyncInferenceClient(**self.client_args)
+        if timeout is None or timeout == self.config.timeout:
+            return AsyncInferenceClient(**self.client_args)
+        return AsyncInferenceClient(**{**self.client_args, "timeout": timeout})
 
     def model_arg(self) -> str | None:
         """The model the SDK is asked for: the config's model name."""

@@ -54,7 +54,9 @@ class HFInferenceConfig(RemoteModelConfig):
     bill_to: str | None = Field(default=None,
                                 description="Organization to bill (X-HF-Bill-To).")
     timeout: float | None = Field(default=120.0, gt=0, allow_inf_nan=False,
-                                  description="Seconds (smolagents' default: 120).")
+                                  description="Seconds each attempt may take in all; a "
+                                              "stream's, up to its first delta, then between "
+                                              "two deltas (smolagents' default: 120).")
     client_kwargs: HFClientArgs | None = Field(
         default=None, validation_alias=AliasChoices("client_kwargs", "client_args"),
         description="InferenceClient(...) arguments (smolagents), folded into the settings.")

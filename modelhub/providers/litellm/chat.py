@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelhub._secrets import LOGGERS, protect_logger, remember
 from modelhub.errors import ModelhubError
+from modelhub.http.deadline import timeout_for
 from modelhub.http.errors import ErrorContext, public_url
+from modelhub.providers.litellm.clients import SyncClients
 from modelhub.providers.litellm.config import FLATTEN_BY_DEFAULT, LiteLLMChatConfig
 from modelhub.providers.litellm.wire import THINKING_KEY, ChunkReader, map_error, parse_completion
 from modelhub.response import ModelResponse
@@ -116,6 +118,11 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         if not cfg.verify_ssl:
             fixed["ssl_verify"] = False
         self._fixed = fixed
+        key = fixed.get("api_key")
+        if key is None and host is not None and fixed.get("api_base") == host[0]:
+            key = os.environ.get(host[1]) or None  # the key LiteLLM would read itself
+        self._sync_clients = SyncClients(self._litellm, self.provider, fixed.get("api_base"),
+                                         key, verify=cfg.verify_ssl)
         flatten = cfg.flatten_messages_as_text
         self._flatten = self.model_name.startswith(FLATTEN_BY_DEFAULT) if flatten is None \
             else flatten
@@ -178,6 +185,19 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         if request.stream:
             kwargs["stream"] = True
             kwargs.setdefault("stream_options", {"include_usage": True})
+        timeout = timeout_for(self.config.timeout)  # the call's own, if given
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        return kwargs
+
+    def sync_arguments(self, request: ChatRequest) -> dict[str, Any]:
+        """`arguments`, with this wrapper's client keeping to the attempt's deadline
+        (unless a call names its own `client`)."""
+        kwargs = self.arguments(request)
+        if "client" not in kwargs:
+            client = self._sync_clients.get()
+            if client is not None:
+                kwargs["client"] = client
         return kwargs
 
     # -- calls ---------------------------------------------------------------------------
@@ -185,7 +205,7 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         return map_error(exc, self.context)
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
-        kwargs = self.arguments(request)
+        kwargs = self.sync_arguments(request)
         response = call_sdk(lambda: self._litellm.completion(**kwargs), self._map)
         return parse_completion(response, self.context)
 
@@ -195,7 +215,7 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         return parse_completion(response, self.context)
 
     def _open_stream(self, request: ChatRequest) -> StreamSource:
-        kwargs = self.arguments(request)
+        kwargs = self.sync_arguments(request)
         chunks = call_sdk(lambda: self._litellm.completion(**kwargs), self._map)
         reader = ChunkReader(self.context)
         return read_sdk_stream(chunks, reader, self._map), reader.response
