@@ -132,6 +132,34 @@ async def test_async_call_and_stream(server: HFServer) -> None:
     assert stream.tool_calls[0].name == "get_weather" and stream.usage is not None
 
 
+async def test_async_streams_close_their_responses_and_share_one_session(
+        server: HFServer) -> None:
+    """The SDK keeps a client's streamed responses open until the client closes: each
+    async stream gets a client of its own, on the loop client's HTTP session, closed when
+    the stream ends, is closed early, or fails to open; the loop's client holds none."""
+    model = build(server)
+    assert (await model.acall("warm")).text == "echo: warm"
+    shared = model.aclient()
+    session = await shared._get_async_client()
+    held = len(shared.exit_stack._exit_callbacks)
+    for _ in range(3):
+        server.enqueue(sse(chat_chunks(["x", "y"]), done=True))
+        stream = await model.acall("b", stream=True)
+        assert [d async for d in stream] == ["x", "y"]
+    server.enqueue(sse(chat_chunks(["x", "y", "z"]), done=True))
+    early = await model.acall("c", stream=True)
+    async for _ in early:
+        break
+    await early.aclose()
+    server.enqueue(error_reply(400, "Input validation error: bad", error_type="validation"))
+    with pytest.raises(errors.BadRequestError):
+        await model.acall("d", stream=True)
+    assert len(shared.exit_stack._exit_callbacks) == held
+    assert not session.is_closed
+    pool = session._transport._pool
+    assert sum(1 for c in pool.connections if not c.is_idle()) == 0
+
+
 # -- errors -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(("reply", "cls"), [
     (error_reply(400, "Input validation error: bad", error_type="validation"),

@@ -275,7 +275,28 @@ class HFInferenceBase(ModelWrapperBase):
 
     async def aopen_stream(self, open_: Callable[[AsyncInferenceClient], Awaitable[Any]],
                            reader: ItemReader) -> AsyncIterator[str]:
-        """Async twin of `open_stream`, on the event loop's client."""
-        client = self.aclient()
-        chunks = await acall_sdk(lambda: open_(client), self.map_error)
-        return aread_sdk_stream(chunks, reader, self.map_error, context=self.context)
+        """Async twin of `open_stream`: a client of its own per stream, sending through
+        the event loop's HTTP session, closed however the reading ends (which closes
+        the streamed response and hands its connection back)."""
+        client = await self._stream_aclient()
+        try:
+            chunks = await acall_sdk(lambda: open_(client), self.map_error)
+        except BaseException:
+            await client.close()
+            raise
+        return aread_sdk_stream(chunks, reader, self.map_error, client.close,
+                                context=self.context)
+
+    async def _stream_aclient(self) -> AsyncInferenceClient:
+        """An async client for one stream. The SDK keeps each streamed response in its
+        client's exit stack until the client is closed (the loop's shared client would
+        hold every stream's response, and its connection, for good), and gives each
+        client an HTTP session of its own, whose TLS set-up costs tens of milliseconds;
+        so the stream's client is lent the loop client's session (the SDK's private
+        `_get_async_client` / `_async_client`; without them, it builds its own)."""
+        client = self._new_aclient()
+        shared = self.aclient()
+        session_of = getattr(shared, "_get_async_client", None)
+        if session_of is not None and hasattr(client, "_async_client"):
+            client._async_client = await session_of()
+        return client
