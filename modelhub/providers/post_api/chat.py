@@ -10,7 +10,6 @@ the answer (and sent under `stop_key` when the config names one).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any, ClassVar
 from modelhub.errors import ResponseParseError, UnsupportedFeatureError
 from modelhub.http.errors import ErrorContext, decode_json, optional_str, parse_answer
 from modelhub.http.framing import Frame
+from modelhub.http.jsonload import loads
 from modelhub.providers.openai import wire
 from modelhub.providers.post_api.base import PostAPIWrapperBase
 from modelhub.providers.post_api.config import PostAPIChatConfig
@@ -108,7 +108,7 @@ def _text(value: Any, path: ResponsePath) -> str | None:
 class PostStreamHandler:
     """Reads the events of a streamed answer by the config's paths."""
 
-    __slots__ = ("accumulator", "context", "end_data", "events", "finished", "paths")
+    __slots__ = ("accumulator", "context", "end_data", "events", "find", "finished", "paths")
 
     def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None,
                  events: EventPaths | None = None) -> None:
@@ -116,17 +116,18 @@ class PostStreamHandler:
         self.events = events if events is not None else EventPaths(paths)
         self.context = context
         self.end_data = end_data
+        self.find = self.events.find
         self.accumulator = StreamAccumulator(context, usage_mode="last")
         self.finished = False
 
     def feed(self, frame: Frame) -> str | None:
         """Take one event; return the text delta it carries, if any."""
         name, data, _ = frame
-        if self.end_data is not None and data == self.end_data:
+        if data == self.end_data:
             self.finished = True
             return None
         try:
-            event = json.loads(data)
+            event = loads(data)
         except ValueError:
             event = _NOT_JSON  # decoded again below, outside this handler: no context kept
         if event is _NOT_JSON:
@@ -135,8 +136,8 @@ class PostStreamHandler:
                                and event.get("error")):
             raise wire.stream_error(event, self.context)
         acc = self.accumulator
-        acc.add_raw(event)
-        usage, model, reason, reasoning, calls, delta = self.events.find(event)
+        acc.chunks.append(event)  # kept for `raw`, as it came
+        usage, model, reason, reasoning, calls, delta = self.find(event)
         # Each part is read only where the event has it: every reader below does
         # nothing with null (or with what a path does not find).
         if usage is not None and usage is not MISSING:

@@ -56,7 +56,7 @@ class EventPaths:
     reasoning paths, the first that finds a value other than null), tool-call
     fragments and the text delta."""
 
-    __slots__ = ("group", "layout", "slots")
+    __slots__ = ("find", "group", "layout", "slots")
 
     def __init__(self, paths: ChatPaths) -> None:
         present: list[ResponsePath] = []
@@ -73,13 +73,15 @@ class EventPaths:
                       *(slot(p) for p in paths.delta_reasoning))
         self.group = PathGroup(present)
         self.layout = _layout_of(present, paths.text)
+        # `find(event)`: (usage, model, finish reason, reasoning, tool calls, delta) in
+        # `event`, read by the layout's lookups where the paths are that layout.
+        self.find = self._walk if self.layout is None else self._layout
 
-    def find(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
-        """(usage, model, finish reason, reasoning, tool calls, delta) in `event`."""
-        if self.layout is not None:
-            parts = self._chunk(event)
-            if parts is not None:
-                return parts
+    def _layout(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+        parts = self._chunk(event)
+        return self._walk(event) if parts is None else parts
+
+    def _walk(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
         found = self.group.find_all(event)
         found.append(MISSING)
         usage, model, reason, calls, delta, *reasoning = (found[n] for n in self.slots)
