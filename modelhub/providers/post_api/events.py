@@ -77,10 +77,6 @@ class EventPaths:
         # `event`, read by the layout's lookups where the paths are that layout.
         self.find = self._walk if self.layout is None else self._layout
 
-    def _layout(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
-        parts = self._chunk(event)
-        return self._walk(event) if parts is None else parts
-
     def _walk(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
         found = self.group.find_all(event)
         found.append(MISSING)
@@ -88,11 +84,12 @@ class EventPaths:
         thought = next((r for r in reasoning if _value(r)), MISSING)
         return usage, model, reason, thought, calls, delta
 
-    def _chunk(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any] | None:
-        """The layout's parts of an event of plain dicts and lists, as its paths find
-        them; None for an event holding anything else on the way."""
+    def _layout(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+        """The layout's parts of an event, as its paths find them: read by the layout's
+        own lookups where the event is plain dicts and lists on the way, else by the
+        walk."""
         assert self.layout is not None
-        steps, n = self.layout
+        steps, n = self.layout  # n >= 0: an index from a path without a sign
         chunk = event
         for step, index in steps:
             kind = type(chunk)
@@ -101,29 +98,29 @@ class EventPaths:
             elif kind is list and index is not None:
                 chunk = chunk[index] if -len(chunk) <= index < len(chunk) else MISSING
             else:
-                return None
-            if chunk is MISSING:
-                return _NONE
+                return self._walk(event)
         if type(chunk) is not dict:
-            return None
+            return _NONE if chunk is MISSING else self._walk(event)
         usage, model = chunk.get("usage", MISSING), chunk.get("model", MISSING)
         choices = chunk.get("choices", MISSING)
-        if type(choices) is list and -len(choices) <= n < len(choices):
+        if type(choices) is list:
+            if n >= len(choices):  # not this one
+                return usage, model, MISSING, MISSING, MISSING, MISSING
             choice = choices[n]
-        elif choices is MISSING or type(choices) is list:  # none, or not this one
+            if type(choice) is not dict:
+                return self._walk(event)
+        elif choices is MISSING:
             return usage, model, MISSING, MISSING, MISSING, MISSING
         else:
-            return None
-        if type(choice) is not dict:
-            return None
-        reason = choice.get("finish_reason", MISSING)
+            return self._walk(event)
         delta = choice.get("delta", MISSING)
         if type(delta) is dict:
             thought = delta.get("reasoning_content", MISSING)
             if thought is MISSING or thought is None:
                 thought = delta.get("reasoning", MISSING)
-            return (usage, model, reason, thought, delta.get("tool_calls", MISSING),
-                    delta.get("content", MISSING))
+            return (usage, model, choice.get("finish_reason", MISSING), thought,
+                    delta.get("tool_calls", MISSING), delta.get("content", MISSING))
         if delta is MISSING or delta is None:  # no step leads on from null
-            return usage, model, reason, MISSING, MISSING, MISSING
-        return None
+            return usage, model, choice.get("finish_reason", MISSING), MISSING, MISSING, \
+                MISSING
+        return self._walk(event)
