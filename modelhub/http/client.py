@@ -143,21 +143,23 @@ class StreamReader:
 
     def _frames(self, frames: list[Frame], out: list[str]) -> None:
         handler = self._handler
-        for frame in frames:
-            failure: ModelCallError | None = None
-            try:
-                delta = handler.feed(frame)
-            except ModelCallError as error:
-                failure = with_context(error, self._context)
-            except SHAPE_ERRORS as exc:
-                failure = unexpected_shape(exc, frame.data, self._context, "a stream event")
-            if failure is not None:  # raised here: no parser exception is kept as context
-                raise failure
-            if delta:
-                out.append(delta)
-            if handler.finished:
-                self.done = True
-                return
+        feed, keep = handler.feed, out.append
+        frame = None
+        try:
+            for frame in frames:
+                delta = feed(frame)
+                if delta:
+                    keep(delta)
+                if handler.finished:
+                    self.done = True
+                    return
+            return
+        except ModelCallError as error:
+            failure = with_context(error, self._context)
+        except SHAPE_ERRORS as exc:
+            assert frame is not None
+            failure = unexpected_shape(exc, frame.data, self._context, "a stream event")
+        raise failure  # raised here: no parser exception is kept as context
 
     def feed(self, chunk: bytes) -> list[str]:
         """The deltas completed by the next bytes."""

@@ -5,6 +5,7 @@ about as much as decoding a small stream event)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from json.scanner import make_scanner
 from typing import Any
 
@@ -12,7 +13,9 @@ __all__ = ["loads"]
 
 # The scanner `json.loads` itself ends in, made from a decoder with the same (default)
 # settings: the C one where the interpreter has it.
-_scan = make_scanner(json.JSONDecoder())
+# (typeshed names the scanner class as make_scanner's argument; it takes a decoder.)
+_scan: Callable[[str, int], tuple[Any, int]] = make_scanner(
+    json.JSONDecoder())  # type: ignore[arg-type]
 _SPACE = " \t\n\r"  # what JSON lets stand around a value
 
 

@@ -162,20 +162,20 @@ class PostStreamHandler:
         usage, model, reason, reasoning, calls, delta = self.find(event)
         # Each part is read only where the event has it: every reader below does
         # nothing with null (or with what a path does not find).
-        if usage is not None and usage is not MISSING:
+        if usage is not None:
             acc.add_usage(wire.parse_usage(usage))
-        if model is not None and model is not MISSING:
+        if model is not None:
             acc.set_model(optional_str(model, "model"))
-        if reason is not None and reason is not MISSING:
+        if reason is not None:
             acc.set_finish_reason(optional_str(reason, "the finish reason"))
-        if reasoning is not None and reasoning is not MISSING:
+        if reasoning is not None:
             acc.add_reasoning(wire.text_of(reasoning) or "")
-        if calls and calls is not MISSING:
+        if calls:
             wire.add_tool_call_fragments(acc, calls)
         if type(delta) is str:
             return acc.add_text(delta) if delta else None
         assert self.paths.delta is not None
-        text = _text(None if delta is MISSING else delta, self.paths.delta)
+        text = _text(delta, self.paths.delta)
         return acc.add_text(text) if text else None
 
     def end(self) -> str | None:

@@ -2,7 +2,7 @@
 paths at once: what `PostStreamHandler` looks up in every event.
 
 `EventPaths.find(event)` gives what each path finds on its own (`ResponsePath.find`),
-by slot. Its paths are read in one walk (`PathGroup`); where they are the OpenAI chunk
+by slot, with None for nothing found. Its paths are read in one walk (`PathGroup`); where they are the OpenAI chunk
 layout under a prefix (the paths a config that names none gets around an OpenAI-shaped
 `response_path`, AgentScope's `data.response.choices.0.message.content` among them),
 an event of plain dicts and lists is read by that layout's own few lookups instead,
@@ -25,7 +25,7 @@ _LAYOUT = ("usage", "model", "choices.{n}.finish_reason", "choices.{n}.delta.too
            "choices.{n}.delta.content", "choices.{n}.delta.reasoning_content",
            "choices.{n}.delta.reasoning")
 # What an event without a part holds for it.
-_NONE = (MISSING,) * 6
+_NONE = (None,) * 6
 
 
 def _layout_of(paths: list[ResponsePath],
@@ -45,16 +45,13 @@ def _layout_of(paths: list[ResponsePath],
     return steps, int(n)
 
 
-def _value(found: Any) -> bool:
-    return found is not MISSING and found is not None
-
-
 class EventPaths:
     """The paths a stream event is read by: `find(event)` gives the six parts of an
-    event, each what its path finds on its own (MISSING where it does not match, or
-    where the config has no such path): usage, model, finish reason, reasoning (of the
-    reasoning paths, the first that finds a value other than null), tool-call
-    fragments and the text delta."""
+    event, each what its path finds on its own, None where it finds nothing (or null,
+    which every reader of a part takes as nothing too), or where the config has no
+    such path: usage, model, finish reason, reasoning (of the reasoning paths, the
+    first that finds a value other than null), tool-call fragments and the text
+    delta."""
 
     __slots__ = ("find", "group", "layout", "slots")
 
@@ -63,7 +60,7 @@ class EventPaths:
 
         def slot(path: ResponsePath | None) -> int:
             if path is None:
-                return -1  # reads the MISSING put after what the group finds
+                return -1  # reads the None put after what the group finds
             present.append(path)
             return len(present) - 1
 
@@ -79,9 +76,10 @@ class EventPaths:
 
     def _walk(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
         found = self.group.find_all(event)
-        found.append(MISSING)
-        usage, model, reason, calls, delta, *reasoning = (found[n] for n in self.slots)
-        thought = next((r for r in reasoning if _value(r)), MISSING)
+        found.append(None)
+        usage, model, reason, calls, delta, *reasoning = (
+            None if found[n] is MISSING else found[n] for n in self.slots)
+        thought = next((r for r in reasoning if r is not None), None)
         return usage, model, reason, thought, calls, delta
 
     def _layout(self, event: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
@@ -94,33 +92,32 @@ class EventPaths:
         for step, index in steps:
             kind = type(chunk)
             if kind is dict:
-                chunk = chunk.get(step, MISSING)
+                chunk = chunk.get(step)
             elif kind is list and index is not None:
-                chunk = chunk[index] if -len(chunk) <= index < len(chunk) else MISSING
+                chunk = chunk[index] if -len(chunk) <= index < len(chunk) else None
             else:
                 return self._walk(event)
         if type(chunk) is not dict:
-            return _NONE if chunk is MISSING else self._walk(event)
-        usage, model = chunk.get("usage", MISSING), chunk.get("model", MISSING)
-        choices = chunk.get("choices", MISSING)
+            return _NONE if chunk is None else self._walk(event)
+        choices = chunk.get("choices")
         if type(choices) is list:
             if n >= len(choices):  # not this one
-                return usage, model, MISSING, MISSING, MISSING, MISSING
+                return chunk.get("usage"), chunk.get("model"), None, None, None, None
             choice = choices[n]
             if type(choice) is not dict:
                 return self._walk(event)
-        elif choices is MISSING:
-            return usage, model, MISSING, MISSING, MISSING, MISSING
+        elif choices is None:
+            return chunk.get("usage"), chunk.get("model"), None, None, None, None
         else:
             return self._walk(event)
-        delta = choice.get("delta", MISSING)
+        delta = choice.get("delta")
         if type(delta) is dict:
-            thought = delta.get("reasoning_content", MISSING)
-            if thought is MISSING or thought is None:
-                thought = delta.get("reasoning", MISSING)
-            return (usage, model, choice.get("finish_reason", MISSING), thought,
-                    delta.get("tool_calls", MISSING), delta.get("content", MISSING))
-        if delta is MISSING or delta is None:  # no step leads on from null
-            return usage, model, choice.get("finish_reason", MISSING), MISSING, MISSING, \
-                MISSING
+            thought = delta.get("reasoning_content")
+            if thought is None:
+                thought = delta.get("reasoning")
+            return (chunk.get("usage"), chunk.get("model"), choice.get("finish_reason"),
+                    thought, delta.get("tool_calls"), delta.get("content"))
+        if delta is None:  # no step leads on from null
+            return chunk.get("usage"), chunk.get("model"), choice.get("finish_reason"), \
+                None, None, None
         return self._walk(event)
