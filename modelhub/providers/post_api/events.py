@@ -2,11 +2,12 @@
 paths at once: what `PostStreamHandler` looks up in every event.
 
 `EventPaths.find(event)` gives what each path finds on its own (`ResponsePath.find`),
-by slot, with None for nothing found. Its paths are read in one walk (`PathGroup`); where they are the OpenAI chunk
-layout under a prefix (the paths a config that names none gets around an OpenAI-shaped
-`response_path`, AgentScope's `data.response.choices.0.message.content` among them),
-an event of plain dicts and lists is read by that layout's own few lookups instead,
-and any other event by the walk.
+by slot, None for nothing found. Its paths are read in one walk (`PathGroup`); where
+they are the OpenAI chunk layout under a prefix (the paths a config that names none
+gets around an OpenAI-shaped `response_path`, AgentScope's
+`data.response.choices.0.message.content` among them), an event of plain dicts and
+lists is read by that layout's own few lookups instead, and any other event by the
+walk.
 """
 
 from __future__ import annotations
