@@ -1,5 +1,5 @@
-"""`modelhub.http.jsonload.loads` is `json.loads` for text: the same value for any text
-that is JSON, the same exception class (and message) for any that is not."""
+"""`modelhub.http.jsonload.loads` is `json.loads`: the same value for any text or bytes
+that are JSON, the same exception class (and message) for any that are not."""
 
 from __future__ import annotations
 
@@ -43,3 +43,20 @@ def test_loads_is_json_loads(value: Any, before: str, after: str, head: str, tai
                                   '"\x01"'])
 def test_edge_texts(text: str) -> None:
     assert outcome(loads, text) == outcome(json.loads, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values, encoding=st.sampled_from(
+    ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]),
+    tail=st.sampled_from([b"", b" ", b"x", b"\xff", b"\x00"]), cut=st.integers(0, 40))
+def test_loads_bytes_is_json_loads(value: Any, encoding: str, tail: bytes, cut: int) -> None:
+    data = json.dumps(value, ensure_ascii=bool(cut % 2)).encode(encoding)
+    for candidate in (data, data + tail, data[:cut], b"\xed\xa0\x80" + data,
+                      bytearray(data)):
+        assert outcome(loads, candidate) == outcome(json.loads, candidate)
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"[", b"{}", b"[1]", b'"\xed\xa0\x80"',
+                                  b'["\xed\xa0\x80"]', b"[\xff]", b"{\x00", b"[\x00\x00\x00"])
+def test_edge_bytes(data: bytes) -> None:
+    assert outcome(loads, data) == outcome(json.loads, data)

@@ -33,6 +33,7 @@ from modelhub.http.errors import (
     with_context,
 )
 from modelhub.http.framing import Frame, Framing, FramingError, make_decoder
+from modelhub.http.jsonload import loads
 
 if TYPE_CHECKING:
     import httpx
@@ -253,7 +254,7 @@ class JSONEndpoint:
 
     def _decode(self, content: bytes, path: str) -> Any:
         try:
-            return json.loads(content)
+            return loads(content)
         except ValueError:
             pass  # decoded again below, outside this handler, to raise a clean error
         return decode_json(content, self.context_for(path))

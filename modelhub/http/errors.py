@@ -293,11 +293,7 @@ def decode_json(text: str | bytes, context: ErrorContext, what: str = "the answe
     """`text` decoded as JSON; a ResponseParseError naming `what` (the text redacted,
     the decoder's exception, which holds the whole text, not chained) if it is not."""
     try:
-        if type(text) is str:
-            return loads(text)
-        import json
-
-        return json.loads(text)
+        return loads(text)
     except ValueError:
         pass  # raised below, so the decoder's exception (its .doc is the text) is not kept
     shown = redact(text.decode("utf-8", "replace") if isinstance(text, bytes) else text,

@@ -1,6 +1,6 @@
-"""`loads`: `json.loads` of a str, the same values and the same errors, without the
-layers of Python that `json.loads` goes through before its C scanner (they cost
-about as much as decoding a small stream event)."""
+"""`loads`: `json.loads`, the same values and the same errors, without the layers of
+Python that `json.loads` goes through before its C scanner (they cost about as much as
+decoding a small stream event)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,17 @@ _scan: Callable[[str, int], tuple[Any, int]] = make_scanner(
 _SPACE = " \t\n\r"  # what JSON lets stand around a value
 
 
-def loads(text: str) -> Any:
+def loads(text: str | bytes) -> Any:
     """`json.loads(text)`: a value that fills `text` (whitespace after it allowed) is
     read by the scanner at once; anything else (leading whitespace, extra data,
     invalid JSON) goes through `json.loads`, which decodes or raises as it always
-    does."""
+    does. Bytes that open an object or an array are UTF-8 (as `json.loads` finds:
+    no byte order mark or UTF-16/32 layout starts so) and decoded as it decodes them."""
+    if type(text) is not str:
+        if type(text) is bytes and text[:1] in (b"{", b"[") and text[1:2] != b"\0":
+            text = text.decode("utf-8", "surrogatepass")
+        else:
+            return json.loads(text)
     try:
         value, end = _scan(text, 0)
     except (StopIteration, ValueError):
