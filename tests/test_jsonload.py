@@ -60,3 +60,12 @@ def test_loads_bytes_is_json_loads(value: Any, encoding: str, tail: bytes, cut: 
                                   b'["\xed\xa0\x80"]', b"[\xff]", b"{\x00", b"[\x00\x00\x00"])
 def test_edge_bytes(data: bytes) -> None:
     assert outcome(loads, data) == outcome(json.loads, data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values)
+def test_request_bodies_are_what_json_dumps_writes(value: Any) -> None:
+    from modelhub.http.client import dumps
+
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert outcome(dumps, value) == outcome(lambda v: expected.encode("utf-8"), value)

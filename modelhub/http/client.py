@@ -53,9 +53,14 @@ _ACCEPT = {"sse": "text/event-stream", "ndjson": "application/x-ndjson",
            "json_array": "application/json"}
 
 
+# What `json.dumps(payload, ensure_ascii=False, separators=(",", ":"))` builds on every
+# call, built once (an encoder keeps no state between calls).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(payload: Any) -> bytes:
     """A request body: compact UTF-8 JSON."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 # After a stream's terminator, what is left of its body (normally nothing but the end of
