@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from modelhub.calls import otel
 from modelhub.calls.hooks import CallEvent
 from modelhub.calls.options import CallOptions
 from modelhub.errors import ModelCallError, ModelhubError
@@ -151,6 +150,8 @@ class _Call:
         except BaseException as error:
             self.end(None, error)
             raise
+        from modelhub.calls import otel
+
         if otel.tracing(self.runtime.tracer_provider):
             self.span = otel.start_span(self.event, self.wrapper.model_type,
                                         getattr(self.wrapper.config, "base_url", None),
