@@ -17,7 +17,7 @@ from modelhub.errors import ModelhubError
 from modelhub.http.errors import ErrorContext, optional_str
 from modelhub.http.framing import Frame
 from modelhub.providers.openai import wire
-from modelhub.providers.post_api.chat import ChatPaths, PostStreamHandler
+from modelhub.providers.post_api.chat import AnswerParts, ChatPaths, PostStreamHandler
 from modelhub.providers.post_api.config import PostAPIChatConfig
 from modelhub.providers.post_api.paths import MISSING, PathGroup, ResponsePath
 from modelhub.wrappers.accumulator import StreamAccumulator
@@ -180,3 +180,29 @@ def test_the_stream_handler_reads_as_each_path_in_turn_did(
         assert ours[:1] == theirs[:1] and ours[1] == "ResponseParseError"
     else:
         assert ours == theirs
+
+
+# -- an answer's parts read together, against each path in turn -----------------------------
+answer_paths_st = st.fixed_dictionaries({}, optional={
+    "tool_calls_path": st.sampled_from(["a.b", "a.*.b", "b"]),
+    "finish_reason_path": st.sampled_from(["a.0", "b.a", "0"]),
+    "usage_path": st.sampled_from(["b", "a.b.1", "a.-1"]),
+    "reasoning_path": st.sampled_from(["a", "b.*", "a.b"])})
+
+
+@settings(max_examples=400, deadline=None)
+@given(given_paths=answer_paths_st, data=data_st,
+       text=st.sampled_from(["a.b", "a.0.b", "choices.0.message.content",
+                             "a.choices.1.message.content", "*.a"]))
+def test_an_answers_parts_are_what_each_path_finds(given_paths: dict[str, str], data: Any,
+                                                   text: str) -> None:
+    cfg = PostAPIChatConfig.model_validate({
+        "config_name": "p", "model_type": "post_api_chat", "api_url": "http://127.0.0.1/llm",
+        "response_path": text, **given_paths})
+    paths = ChatPaths.of(cfg)
+    reasoning = next((found for found in (p.find(data) for p in paths.reasoning)
+                      if found is not MISSING and found is not None), None)
+    assert AnswerParts(paths).read(data) == (
+        paths.text.find(data), _found(paths.tool_calls, data),
+        _found(paths.finish_reason, data), _found(paths.usage, data),
+        _found(paths.model, data), reasoning)

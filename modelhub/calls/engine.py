@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from modelhub.calls.hooks import CallEvent
 from modelhub.calls.options import CallOptions
 from modelhub.errors import ModelCallError, ModelhubError
+from modelhub.retry import call_retries
 from modelhub.wrappers.stream import ModelStream, StreamStart
 
 if TYPE_CHECKING:
@@ -317,8 +318,6 @@ class _Settings:
         self._stack: list[Any] = []
 
     def __enter__(self) -> CallRetries:
-        from modelhub.retry import call_retries
-
         options, stack = self._options, self._stack
         if not options.timeout_given and self._span is None:  # the common case
             scope = call_retries(options.max_retries)
@@ -440,6 +439,9 @@ class _Chain:
 def call(wrapper: ModelWrapperBase, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Make `wrapper(*args, **kwargs)`: a response, or a stream."""
     options = CallOptions.take(kwargs)
+    if not wrapper.config.fallbacks:  # the common case: one config, its error as it is
+        return _one(runtime_of(wrapper), wrapper, wrapper._operation(args, kwargs), options,
+                    wrapper.config_name, None)
     chain = _Chain(wrapper, args, kwargs)
     for current, op, previous in chain.steps():
         try:
@@ -454,6 +456,9 @@ async def acall(wrapper: ModelWrapperBase, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
     """Async twin of `call`."""
     options = CallOptions.take(kwargs)
+    if not wrapper.config.fallbacks:
+        return await _aone(runtime_of(wrapper), wrapper, wrapper._operation(args, kwargs),
+                           options, wrapper.config_name, None)
     chain = _Chain(wrapper, args, kwargs)
     for current, op, previous in chain.steps():
         try:

@@ -32,6 +32,7 @@ from modelhub.http.errors import (
     with_context,
 )
 from modelhub.http.framing import Frame, Framing, FramingError, make_decoder
+from modelhub.http.jsonload import loads
 
 if TYPE_CHECKING:
     import httpx
@@ -51,9 +52,14 @@ _ACCEPT = {"sse": "text/event-stream", "ndjson": "application/x-ndjson",
            "json_array": "application/json"}
 
 
+# What `json.dumps(payload, ensure_ascii=False, separators=(",", ":"))` builds on every
+# call, built once (an encoder keeps no state between calls).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(payload: Any) -> bytes:
     """A request body: compact UTF-8 JSON."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 # After a stream's terminator, what is left of its body (normally nothing but the end of
@@ -153,21 +159,23 @@ class StreamReader:
 
     def _frames(self, frames: list[Frame], out: list[str]) -> None:
         handler = self._handler
-        for frame in frames:
-            failure: ModelCallError | None = None
-            try:
-                delta = handler.feed(frame)
-            except ModelCallError as error:
-                failure = with_context(error, self._context)
-            except SHAPE_ERRORS as exc:
-                failure = unexpected_shape(exc, frame.data, self._context, "a stream event")
-            if failure is not None:  # raised here: no parser exception is kept as context
-                raise failure
-            if delta:
-                out.append(delta)
-            if handler.finished:
-                self.done = True
-                return
+        feed, keep = handler.feed, out.append
+        frame = None
+        try:
+            for frame in frames:
+                delta = feed(frame)
+                if delta:
+                    keep(delta)
+                if handler.finished:
+                    self.done = True
+                    return
+            return
+        except ModelCallError as error:
+            failure = with_context(error, self._context)
+        except SHAPE_ERRORS as exc:
+            assert frame is not None
+            failure = unexpected_shape(exc, frame.data, self._context, "a stream event")
+        raise failure  # raised here: no parser exception is kept as context
 
     def feed(self, chunk: bytes) -> list[str]:
         """The deltas completed by the next bytes."""
@@ -267,7 +275,7 @@ class JSONEndpoint:
 
     def _decode(self, content: bytes, path: str) -> Any:
         try:
-            return json.loads(content)
+            return loads(content)
         except ValueError:
             pass  # decoded again below, outside this handler, to raise a clean error
         return decode_json(content, self.context_for(path))

@@ -29,6 +29,7 @@ from modelhub.errors import (
     ResponseParseError,
     error_class_for_status,
 )
+from modelhub.http.jsonload import loads
 
 __all__ = [
     "ErrorContext",
@@ -291,10 +292,8 @@ def api_error(status: int | None, message: str | None, *, context: ErrorContext,
 def decode_json(text: str | bytes, context: ErrorContext, what: str = "the answer") -> Any:
     """`text` decoded as JSON; a ResponseParseError naming `what` (the text redacted,
     the decoder's exception, which holds the whole text, not chained) if it is not."""
-    import json
-
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError:
         pass  # raised below, so the decoder's exception (its .doc is the text) is not kept
     shown = redact(text.decode("utf-8", "replace") if isinstance(text, bytes) else text,

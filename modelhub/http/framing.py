@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from itertools import repeat
 from typing import Literal, NamedTuple, Protocol
 
 __all__ = [
@@ -33,6 +34,9 @@ __all__ = [
 Framing = Literal["sse", "ndjson", "json_array"]
 
 _BOM = b"\xef\xbb\xbf"
+# One or more events that are each a single `data: ` line (the shape nearly every
+# event of every stream has), read without going line by line.
+_SIMPLE = re.compile(r"(?:data: [^\n]*\n\n)+")
 # Builds a Frame from (event, data, id) without the NamedTuple's Python-level __new__:
 # nearly every frame of a stream is made here, and that call costs more than the rest
 # of reading its line.
@@ -73,11 +77,17 @@ class _LineSplitter:
         self._started = False
 
     def feed(self, chunk: bytes) -> list[str]:
+        text = self.feed_text(chunk)
+        return text[:-1].split("\n") if text else []
+
+    def feed_text(self, chunk: bytes) -> str:
+        """The lines the next bytes complete, as one text with each line ending in LF
+        (CR and CRLF turned into LF); '' when they complete none."""
         buffer = self._buffer + chunk if self._buffer else chunk
         if not self._started:
             if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
                 self._buffer = buffer
-                return []
+                return ""
             self._started = True
             if buffer.startswith(_BOM):
                 buffer = buffer[len(_BOM):]
@@ -86,13 +96,11 @@ class _LineSplitter:
             if buffer.endswith(b"\r"):  # may be the first half of a CRLF
                 buffer, held = buffer[:-1], b"\r"
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        complete, newline, rest = buffer.rpartition(b"\n")
-        self._buffer = rest + held
-        if not newline:
-            return []
+        end = buffer.rfind(b"\n") + 1
+        self._buffer = buffer[end:] + held
         # Whole lines never split a UTF-8 sequence (LF is never part of one), so they are
         # decoded at once.
-        return complete.decode("utf-8", "replace").split("\n")
+        return buffer[:end].decode("utf-8", "replace") if end else ""
 
     def close(self) -> list[str]:
         rest, self._buffer = self._buffer, b""
@@ -149,9 +157,40 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[Frame]:
         """Take the next bytes; return the events they complete."""
+        text = self._lines.feed_text(chunk)
+        # Events that are each one `data: ` line are read without going line by line,
+        # as that reading takes them: each is its line's value (which holds no LF), under
+        # no name, with the last id seen. Where nothing is pending and the whole text is
+        # such events (it has two LFs per event: none inside a value), at once.
+        if text[:6] == "data: " and text[-2:] == "\n\n" and not self._data \
+                and self._event is None:
+            values = text[6:-2].split("\n\ndata: ")
+            if text.count("\n") == 2 * len(values):
+                return list(map(_frame, repeat(Frame), zip(repeat(None), values,
+                                                            repeat(self._id))))
         out: list[Frame] = []
+        pos, size = 0, len(text)
+        while pos < size:
+            if self._data or self._event is not None:  # an event begun: to its end
+                end = text.find("\n\n", pos)
+                stop = size if end < 0 else end + 2
+            else:
+                match = _SIMPLE.match(text, pos)
+                if match is not None:
+                    stop = match.end()
+                    values = text[pos + 6:stop - 2].split("\n\ndata: ")
+                    out += map(_frame, repeat(Frame), zip(repeat(None), values,
+                                                         repeat(self._id)))
+                    pos = stop
+                    continue
+                stop = size
+            self._read_lines(text[pos:stop - 1].split("\n"), out)
+            pos = stop
+        return out
+
+    def _read_lines(self, lines: list[str], out: list[Frame]) -> None:
         data = self._data
-        for line in self._lines.feed(chunk):
+        for line in lines:
             # The two lines nearly every event is made of, read here without a call.
             if line[:5] == "data:":
                 data.append(line[6:] if line[5:6] == " " else line[5:])
@@ -162,7 +201,6 @@ class SSEDecoder:
             else:
                 self._line(line, out)
                 data = self._data
-        return out
 
     def close(self) -> list[Frame]:
         """The stream ended: an event left without its blank line still counts."""

@@ -163,9 +163,10 @@ class ModelStream:
             return
         assert self._iter is not None
         self._state = _READING
+        keep = self._pieces.append
         try:
             for delta in self._iter:
-                self._pieces.append(delta)
+                keep(delta)
                 yield delta
             self._response = self._finalize()
         except ModelCallError as error:
@@ -193,9 +194,10 @@ class ModelStream:
             return
         assert self._aiter is not None
         self._state = _READING
+        keep = self._pieces.append
         try:
             async for delta in self._aiter:
-                self._pieces.append(delta)
+                keep(delta)
                 yield delta
             self._response = self._finalize()
         except ModelCallError as error:

@@ -28,7 +28,7 @@ __all__ = ["ChatStreamHandler", "add_tool_call_fragments", "parse_chat_completio
 
 def parse_usage(usage: Any) -> Usage | None:
     """Usage from an OpenAI `usage` object (the embeddings shape too)."""
-    if usage is None or not isinstance(usage, Mapping):
+    if type(usage) is not dict and (usage is None or not isinstance(usage, Mapping)):
         return None
     inp = usage.get("prompt_tokens") or usage.get("input_tokens") or 0
     out = usage.get("completion_tokens") or usage.get("output_tokens") or 0

@@ -10,7 +10,6 @@ the answer (and sent under `stop_key` when the config names one).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,11 +18,12 @@ from typing import Any, ClassVar
 from modelhub.errors import ResponseParseError, UnsupportedFeatureError
 from modelhub.http.errors import ErrorContext, decode_json, optional_str, parse_answer
 from modelhub.http.framing import Frame
+from modelhub.http.jsonload import loads
 from modelhub.providers.openai import wire
 from modelhub.providers.post_api.base import PostAPIWrapperBase
 from modelhub.providers.post_api.config import PostAPIChatConfig
 from modelhub.providers.post_api.events import EventPaths
-from modelhub.providers.post_api.paths import MISSING, ResponsePath, openai_prefix
+from modelhub.providers.post_api.paths import MISSING, PathGroup, ResponsePath, openai_prefix
 from modelhub.response import ModelResponse
 from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.base import Capability
@@ -31,7 +31,7 @@ from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBa
 from modelhub.wrappers.formatting import strip_call_extras
 from modelhub.wrappers.reasoning import split_think
 
-__all__ = ["ChatPaths", "PostAPIChatWrapper", "PostStreamHandler"]
+__all__ = ["AnswerParts", "ChatPaths", "PostAPIChatWrapper", "PostStreamHandler"]
 
 @dataclass(frozen=True, slots=True)
 class ChatPaths:
@@ -46,6 +46,14 @@ class ChatPaths:
     delta: ResponsePath | None
     delta_tool_calls: ResponsePath | None
     delta_reasoning: tuple[ResponsePath, ...]
+
+    def answer_group(self) -> PathGroup:
+        """The paths an answer is read by, looked up together: the text, the tool
+        calls, the finish reason, the usage, the model, then the reasoning paths
+        (`AnswerParts` reads what it finds)."""
+        return PathGroup([p for p in (self.text, self.tool_calls, self.finish_reason,
+                                      self.usage, self.model, *self.reasoning)
+                          if p is not None])
 
     @classmethod
     def of(cls, cfg: PostAPIChatConfig) -> ChatPaths:
@@ -78,19 +86,33 @@ class ChatPaths:
             delta_reasoning=tuple(ResponsePath.parse(p) for p in d.get("delta_reasoning", ())))
 
 
-def _first(paths: tuple[ResponsePath, ...], data: Any) -> Any:
-    for path in paths:
-        found = path.find(data)
-        if found is not MISSING and found is not None:
-            return found
-    return None
+class AnswerParts:
+    """Reads an answer's parts by `ChatPaths`, all of its paths in one walk: `read(body)`
+    gives (text, tool calls, finish reason, usage, model, reasoning), each what its
+    path finds (MISSING for the text where it finds nothing; None for the others where
+    there is no such path or it finds nothing; the reasoning of the first reasoning path
+    that finds a value other than null)."""
 
+    __slots__ = ("group", "reasoning", "slots")
 
-def _found(path: ResponsePath | None, data: Any) -> Any:
-    if path is None:
-        return None
-    found = path.find(data)
-    return None if found is MISSING else found
+    def __init__(self, paths: ChatPaths) -> None:
+        self.group = paths.answer_group()
+        slots, count = [], 1  # the text's is 0
+        for path in (paths.tool_calls, paths.finish_reason, paths.usage, paths.model):
+            slots.append(-1 if path is None else count)  # -1: the MISSING put last
+            count += path is not None
+        self.slots = tuple(slots)
+        self.reasoning = count  # where the reasoning paths' finds start
+
+    def read(self, body: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+        """(text, tool calls, finish reason, usage, model, reasoning) in `body`."""
+        found = self.group.find_all(body)
+        reasoning = next((r for r in found[self.reasoning:]
+                          if r is not MISSING and r is not None), None)
+        found.append(MISSING)
+        calls, reason, usage, model = (None if found[n] is MISSING else found[n]
+                                       for n in self.slots)
+        return found[0], calls, reason, usage, model, reasoning
 
 
 # What a stream event that is not JSON decodes to, until it is decoded again.
@@ -108,7 +130,7 @@ def _text(value: Any, path: ResponsePath) -> str | None:
 class PostStreamHandler:
     """Reads the events of a streamed answer by the config's paths."""
 
-    __slots__ = ("accumulator", "context", "end_data", "events", "finished", "paths")
+    __slots__ = ("accumulator", "context", "end_data", "events", "find", "finished", "paths")
 
     def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None,
                  events: EventPaths | None = None) -> None:
@@ -116,17 +138,18 @@ class PostStreamHandler:
         self.events = events if events is not None else EventPaths(paths)
         self.context = context
         self.end_data = end_data
+        self.find = self.events.find
         self.accumulator = StreamAccumulator(context, usage_mode="last")
         self.finished = False
 
     def feed(self, frame: Frame) -> str | None:
         """Take one event; return the text delta it carries, if any."""
         name, data, _ = frame
-        if self.end_data is not None and data == self.end_data:
+        if data == self.end_data:
             self.finished = True
             return None
         try:
-            event = json.loads(data)
+            event = loads(data)
         except ValueError:
             event = _NOT_JSON  # decoded again below, outside this handler: no context kept
         if event is _NOT_JSON:
@@ -135,24 +158,24 @@ class PostStreamHandler:
                                and event.get("error")):
             raise wire.stream_error(event, self.context)
         acc = self.accumulator
-        acc.add_raw(event)
-        usage, model, reason, reasoning, calls, delta = self.events.find(event)
+        acc.chunks.append(event)  # kept for `raw`, as it came
+        usage, model, reason, reasoning, calls, delta = self.find(event)
         # Each part is read only where the event has it: every reader below does
         # nothing with null (or with what a path does not find).
-        if usage is not None and usage is not MISSING:
+        if usage is not None:
             acc.add_usage(wire.parse_usage(usage))
-        if model is not None and model is not MISSING:
+        if model is not None:
             acc.set_model(optional_str(model, "model"))
-        if reason is not None and reason is not MISSING:
+        if reason is not None:
             acc.set_finish_reason(optional_str(reason, "the finish reason"))
-        if reasoning is not None and reasoning is not MISSING:
+        if reasoning is not None:
             acc.add_reasoning(wire.text_of(reasoning) or "")
-        if calls and calls is not MISSING:
+        if calls:
             wire.add_tool_call_fragments(acc, calls)
         if type(delta) is str:
             return acc.add_text(delta) if delta else None
         assert self.paths.delta is not None
-        text = _text(None if delta is MISSING else delta, self.paths.delta)
+        text = _text(delta, self.paths.delta)
         return acc.add_text(text) if text else None
 
     def end(self) -> str | None:
@@ -177,12 +200,14 @@ class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
         {"streaming", "tools", "vision", "audio", "video", "response_format"})
     config: PostAPIChatConfig
     paths: ChatPaths
+    parts: AnswerParts
     events: EventPaths
 
     def setup(self) -> None:
         """Build the endpoint and the paths."""
         super().setup()
         self.paths = ChatPaths.of(self.config)
+        self.parts = AnswerParts(self.paths)
         self.events = EventPaths(self.paths)
 
     def format(self, *args: Any, multi_agent_mode: bool = True) -> list[dict[str, Any]]:
@@ -224,22 +249,19 @@ class PostAPIChatWrapper(PostAPIWrapperBase, ChatWrapperBase):
 
     def parse(self, body: Any) -> ModelResponse:
         """A ModelResponse from an answer, read by the config's paths."""
-        paths = self.paths
-        found = paths.text.find(body)
-        calls = _found(paths.tool_calls, body)
+        found, calls, reason, usage, model, thought = self.parts.read(body)
         if found is MISSING and not calls:
             self.error_in(body)
-            raise self.no_match(paths.text, body, "the answer's text")
-        text, reasoning = split_think(_text(None if found is MISSING else found, paths.text))
-        native = wire.text_of(_first(paths.reasoning, body))
+            raise self.no_match(self.paths.text, body, "the answer's text")
+        text, reasoning = split_think(_text(None if found is MISSING else found,
+                                            self.paths.text))
+        native = wire.text_of(thought)
         if native:
             reasoning = native if reasoning is None else native + reasoning
         return ModelResponse(
-            text=text, tool_calls=wire.parse_tool_calls(calls),
-            usage=wire.parse_usage(_found(paths.usage, body)),
-            finish_reason=optional_str(_found(paths.finish_reason, body), "the finish reason"),
-            model=optional_str(_found(paths.model, body), "model"), reasoning=reasoning,
-            raw=body)
+            text=text, tool_calls=wire.parse_tool_calls(calls), usage=wire.parse_usage(usage),
+            finish_reason=optional_str(reason, "the finish reason"),
+            model=optional_str(model, "model"), reasoning=reasoning, raw=body)
 
     def _complete(self, request: ChatRequest) -> ModelResponse:
         return parse_answer(self.parse, self.post(self.payload(request)),
