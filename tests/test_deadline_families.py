@@ -356,3 +356,37 @@ def test_litellm_shared_clients_are_left_alone(openai_server: Any) -> None:
     assert "echo" in (reg.get("ll")("hi", **ROOM).text or "")
     backend = litellm.module_level_client.client._transport._pool._network_backend
     assert type(backend).__module__ != "modelhub.http.deadline"
+
+
+@pytest.mark.parametrize(("model_name", "env"), [
+    ("groq/m", {}),  # LiteLLM's own handler for it (an HTTPHandler), the address named
+    ("together_ai/m", {"TOGETHER_AI_API_BASE": "{base}", "TOGETHERAI_API_KEY": "tk-0123456789"}),
+    ("nebius/m", {"NEBIUS_API_BASE": "{base}", "NEBIUS_API_KEY": "nk-0123456789"}),
+])
+def test_litellm_routes_keep_to_the_whole_attempt(
+        openai_server: Any, monkeypatch: pytest.MonkeyPatch, model_name: str,
+        env: dict[str, str]) -> None:
+    # Whichever client LiteLLM reads for a provider (an HTTPHandler for the providers it
+    # has a handler of its own for, an openai.OpenAI on its OpenAI-compatible path), the
+    # wrapper hands it one keeping to the deadline; with no address in the config, the
+    # one LiteLLM finds itself (here in the provider's variables), and its key.
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(base=openai_server.base_url))
+    config: dict[str, Any] = {"config_name": "ll", "model_type": "litellm_chat",
+                              "max_retries": 0, "model_name": model_name, "timeout": TIMEOUT}
+    if not env:
+        config.update(api_base=openai_server.base_url, api_key="gk-0123456789")
+    reg = Registry()
+    reg.init(config)
+    model = reg.get("ll")
+    echoes(model)
+    stream = FAMILIES["litellm"].stream
+    openai_server.enqueue(dripped(FAMILIES["litellm"].answer()), dripped(stream(["o", "k"])))
+    start = time.monotonic()
+    with pytest.raises(errors.ModelTimeoutError):
+        model("hi")
+    with pytest.raises(errors.ModelTimeoutError):
+        list(model("hi", stream=True))
+    assert time.monotonic() - start < 2 * bound()
+    openai_server.reset()
+    echoes(model)

@@ -98,7 +98,7 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         """Import litellm, find the model's provider, fix where its key may go."""
         cfg = self.config
         self._litellm = _import_litellm(cfg.fetch_model_cost_map)
-        self.provider = self._find_provider()
+        self.provider, own_key, own_base = self._find_provider()
         host = DEFAULT_HOSTS.get(self.provider or "")
         fixed: dict[str, Any] = {}
         secrets = list(cfg.secret_values())
@@ -118,11 +118,17 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         if not cfg.verify_ssl:
             fixed["ssl_verify"] = False
         self._fixed = fixed
-        key = fixed.get("api_key")
-        if key is None and host is not None and fixed.get("api_base") == host[0]:
+        key, base = fixed.get("api_key"), fixed.get("api_base")
+        if key is None and host is not None and base == host[0]:
             key = os.environ.get(host[1]) or None  # the key LiteLLM would read itself
-        self._sync_clients = SyncClients(self._litellm, self.provider, fixed.get("api_base"),
-                                         key, verify=cfg.verify_ssl)
+        if base is None:
+            # A provider left to LiteLLM's own resolution: the wrapper's client gets the
+            # address and key LiteLLM would use itself (nothing goes anywhere else).
+            base, key = own_base, key or own_key
+            if key:
+                secrets.append(key)
+        self._sync_clients = SyncClients(self._litellm, self.provider, base, key,
+                                         verify=cfg.verify_ssl)
         flatten = cfg.flatten_messages_as_text
         self._flatten = self.model_name.startswith(FLATTEN_BY_DEFAULT) if flatten is None \
             else flatten
@@ -134,14 +140,15 @@ class LiteLLMChatWrapper(ChatWrapperBase):
         protect_logger(*LOGGERS, *SDK_LOGGERS)
         remember(self, self.context.secrets)
 
-    def _find_provider(self) -> str | None:
-        """The provider LiteLLM routes this model to (None if it cannot tell: the call
-        then fails with LiteLLM's own error)."""
+    def _find_provider(self) -> tuple[str | None, str | None, str | None]:
+        """The provider LiteLLM routes this model to, and the key and address it would
+        use by itself (Nones if it cannot tell: the call then fails with LiteLLM's own
+        error)."""
         try:
             found = self._litellm.get_llm_provider(model=self.model_name)
         except Exception:
-            return None
-        return str(found[1])
+            return None, None, None
+        return str(found[1]), found[2] or None, found[3] or None
 
     # -- requests ------------------------------------------------------------------------
     def _messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

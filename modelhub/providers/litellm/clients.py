@@ -23,6 +23,30 @@ if TYPE_CHECKING:
 __all__ = ["SyncClients"]
 
 
+def _takes_openai_client(litellm: ModuleType, provider: str | None) -> bool:
+    """Whether LiteLLM reads a sync call's `client=` for `provider` as an `openai.OpenAI`
+    (its OpenAI-compatible path) rather than an `HTTPHandler`. LiteLLM 1.110's dispatch
+    function for a provider (`litellm.main._complete_<provider>`) names the one it
+    reads; many providers LiteLLM lists as OpenAI-compatible (groq, deepseek, xai,
+    together_ai, hosted_vllm, ...) have their own, reading an `HTTPHandler`. Without
+    such a function (another LiteLLM release), the provider list decides."""
+    if provider is None:
+        return False
+    import importlib
+
+    try:
+        main = importlib.import_module("litellm.main")
+    except ImportError:
+        main = None
+    dispatch = getattr(main, f"_complete_{provider}", None)
+    names = getattr(getattr(dispatch, "__code__", None), "co_names", ())
+    if "_dispatch_client_http" in names:
+        return False
+    if "_dispatch_client_openai" in names:
+        return True
+    return provider == "openai" or provider in litellm.openai_compatible_providers
+
+
 class SyncClients:
     """The `client=` argument for one wrapper's sync LiteLLM calls, built on first use."""
 
@@ -34,8 +58,7 @@ class SyncClients:
         wrapper settled them (the OpenAI route needs both, or gets no client);
         `verify`: whether TLS certificates are checked."""
         self._verify = verify
-        self._openai_route = provider == "openai" or (
-            provider is not None and provider in litellm.openai_compatible_providers)
+        self._openai_route = _takes_openai_client(litellm, provider)
         self._api_base = api_base
         self._api_key = api_key
         self._client: Any = None
