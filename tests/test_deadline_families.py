@@ -291,6 +291,21 @@ async def test_a_calls_own_longer_timeout_reaches_the_sdk(
         model("hi")
 
 
+@pytest.mark.parametrize("name", DRIPPING)
+@pytest.mark.usefixtures("dashscope_aio_cleanup")
+async def test_a_calls_own_longer_timeout_reaches_the_sdk_on_streams(
+        name: str, request: pytest.FixtureRequest) -> None:
+    # As above, for a stream opened sync and async: its first delta comes after 1.5 s.
+    fam = FAMILIES[name]
+    server: LoopbackServer = request.getfixturevalue(fam.fixture)
+    reg = Registry()
+    reg.init({"config_name": name, **fam.config(server), "max_retries": 0, "timeout": 0.5})
+    model = await warmed(reg.get(name))
+    server.enqueue(_late(fam.stream(["o", "k"])), _late(fam.stream(["o", "k"])))
+    assert "".join(model("hi", stream=True, timeout=6)) == "ok"
+    assert "".join([d async for d in await model.acall("hi", stream=True, timeout=6)]) == "ok"
+
+
 def _late(reply: Reply) -> Reply:
     """`reply` after a silence of 1.5 s (longer than 0.5 s, within 6 s)."""
     from tests.loopback import delay_reply

@@ -234,7 +234,7 @@ class Alarm:
 
 def deadline_var() -> contextvars.ContextVar[float | None]:
     """The context variable holding the deadline in effect (for loops that set it
-    around each pull themselves, `Gap.enter`'s work inlined)."""
+    around each pull themselves, `Gap.paced`'s work inlined)."""
     return _DEADLINE
 
 

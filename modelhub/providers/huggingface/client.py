@@ -293,8 +293,9 @@ class HFInferenceBase(ModelWrapperBase):
         hold every stream's response, and its connection, for good), and gives each
         client an HTTP session of its own, whose TLS set-up costs tens of milliseconds;
         so the stream's client is lent the loop client's session (the SDK's private
-        `_get_async_client` / `_async_client`; without them, it builds its own)."""
-        client = self._new_aclient()
+        `_get_async_client` / `_async_client`; without them, it builds its own). Its
+        timeout for each read is the call's own, if given."""
+        client = self._new_aclient(timeout_for(self.config.timeout))
         shared = self.aclient()
         session_of = getattr(shared, "_get_async_client", None)
         if session_of is not None and hasattr(client, "_async_client"):
