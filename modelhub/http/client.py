@@ -216,8 +216,8 @@ class StreamReader:
 class JSONEndpoint:
     """One configured JSON API: `post`, `get` and `open_stream`, sync and async."""
 
-    __slots__ = ("__weakref__", "_error_fields", "_headers", "_key", "_query", "_timeout",
-                 "base_url", "context")
+    __slots__ = ("__weakref__", "_error_fields", "_headers", "_key", "_prepared", "_query",
+                 "_timeout", "base_url", "context")
 
     def __init__(self, *, base_url: str, provider: str, headers: Mapping[str, str] | None = None,
                  timeout: float | None = 60.0, secrets: tuple[str, ...] | list[str] = (),
@@ -228,9 +228,13 @@ class JSONEndpoint:
         self.context = ErrorContext(provider=provider, config_name=config_name,
                                     url=public_url(self.base_url),
                                     secrets=tuple(s for s in secrets if s), timeout=timeout)
-        self._headers = {"Content-Type": "application/json", "Accept": "application/json",
-                         "User-Agent": USER_AGENT, **(headers or {})}
+        given = dict(headers or {})
+        named = {name.lower() for name in given}  # a header is named in any case
+        self._headers = {**{name: value for name, value in (
+            ("Content-Type", "application/json"), ("Accept", "application/json"),
+            ("User-Agent", USER_AGENT)) if name.lower() not in named}, **given}
         self._query = dict(query or {}) or None
+        self._prepared: dict[tuple[int, str, str | None], tuple[Any, Any, Any]] = {}
         self._timeout = timeout
         self._error_fields = error_fields
         self._key = pool.transport_key(self.base_url, verify, proxy)
@@ -291,14 +295,42 @@ class JSONEndpoint:
             f"a stream was asked for, but the answer is {kind}: {summarize_text(text)!r}",
             response=text[:2000], **self.context_for(path).fields())
 
+    def _headers_for(self, accept: str | None) -> dict[str, str]:
+        """The request headers, with `accept` (a stream's type) as the only Accept."""
+        if accept is None:
+            return self._headers
+        return {**{name: value for name, value in self._headers.items()
+                   if name.lower() != "accept"}, "Accept": accept}
+
     def _request(self, client: httpx.Client | httpx.AsyncClient, method: str, path: str,
                  payload: Any, params: Mapping[str, str] | None, timeout: float | None,
                  accept: str | None = None) -> httpx.Request:
-        query = {**self._query, **params} if self._query and params else (params or self._query)
-        headers = self._headers if accept is None else {**self._headers, "Accept": accept}
-        return client.build_request(method, self.base_url + path, headers=headers,
-                                    content=dumps(payload) if payload is not None else None,
-                                    params=query, timeout=timeout)
+        import httpx
+
+        content = dumps(payload) if payload is not None else None
+        if params or self._query or client.cookies:
+            query = {**self._query, **params} if self._query and params \
+                else (params or self._query)
+            return client.build_request(method, self.base_url + path,
+                                        headers=self._headers_for(accept),
+                                        content=content, params=query, timeout=timeout)
+        # With no query and no cookies, the request `client.build_request` builds, from
+        # the URL and headers merged with the client's once per path and client (that
+        # merging is most of what building a request costs).
+        source = client.headers
+        key = (id(source), path, accept)
+        prepared = self._prepared.get(key)
+        if prepared is None or prepared[0] is not source:  # an id is reused once freed
+            merged = httpx.Headers(source)
+            merged.update(self._headers_for(accept))
+            if len(self._prepared) >= 16:  # a client per event loop: keep the newest
+                self._prepared.clear()
+            prepared = (source, httpx.URL(self.base_url + path), merged)
+            self._prepared[key] = prepared
+        _, url, headers = prepared
+        return httpx.Request(method, url, content=content, headers=headers, extensions={
+            "timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                        "pool": timeout}})
 
     # -- JSON, sync --------------------------------------------------------------------
     def request(self, method: str, path: str, payload: Any = None,
