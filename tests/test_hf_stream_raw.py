@@ -65,7 +65,7 @@ def test_raw_is_the_sdks_own_chunks_built_from_the_lines(server: HFServer) -> No
     stream = build(server)("x", stream=True)
     assert "".join(stream) == "Checking."
     raw = stream.raw
-    assert isinstance(raw, SDKChunks) and raw._items is None  # nothing parsed yet
+    assert isinstance(raw, SDKChunks) and not raw.built  # nothing parsed yet
     assert len(raw) == len(expected) == len(events())
     assert raw == expected and list(raw) == expected and raw[-2:] == expected[-2:]
     assert all(type(c) is ChatCompletionStreamOutput for c in raw)

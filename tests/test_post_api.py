@@ -211,6 +211,32 @@ def test_stream_sse_text_tools_and_usage(server: PostAPIServer) -> None:
     assert server.last.headers["accept"] == "text/event-stream"
 
 
+def test_stream_raw_is_every_event_as_it_came_decoded_on_first_read(
+        server: PostAPIServer) -> None:
+    from modelhub.wrappers.raw_events import BuiltOnRead
+
+    events = stream_events()
+    events[0]["x_extra"] = {"kept": [1, 2.5, None]}
+    server.enqueue(sse(events))
+    stream = chat(server)("weather?", stream=True)
+    assert "".join(stream) == "Checking."
+    raw = stream.raw
+    assert isinstance(raw, BuiltOnRead) and not raw.built  # kept as text until read
+    assert raw == events and list(raw) == events and len(raw) == len(events)
+    assert raw.built and raw[0]["x_extra"] == {"kept": [1, 2.5, None]}
+    assert raw[-1:] == events[-1:]
+    assert stream.response.raw is raw
+
+
+def test_ndjson_stream_raw_is_its_lines_decoded(server: PostAPIServer) -> None:
+    lines = [{"delta": {"text": "a"}}, {"delta": {"text": "é"}}, {"done": True}]
+    server.enqueue(ndjson_reply(lines))
+    model = chat(server, path="/custom", response_path="result.text",
+                 stream_delta_path="delta.text", stream_framing="ndjson", stream_end=None)
+    stream = model("x", stream=True)
+    assert "".join(stream) == "aé" and stream.raw == lines
+
+
 async def test_stream_async_and_config_stream_default(server: PostAPIServer) -> None:
     server.enqueue(sse(stream_events()))
     stream = await chat(server, stream=True).acall("weather?")

@@ -27,10 +27,11 @@ from collections.abc import (
     Callable,
     Iterable,
     Iterator,
-    Sequence,
 )
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from modelhub.wrappers.raw_events import BuiltOnRead
 
 if TYPE_CHECKING:
     from modelhub.wrappers.accumulator import StreamAccumulator
@@ -42,49 +43,14 @@ _KEPT: ContextVar[KeptLines | None] = ContextVar("modelhub_hf_stream_lines", def
 _HOOKED = "_modelhub_lines_hooked"
 
 
-class SDKChunks(Sequence[Any]):
+class SDKChunks(BuiltOnRead):
     """The SDK's chunk objects of one stream (`parse` of each data line up to
     `[DONE]`, as the SDK reads them), built when first read."""
 
-    __slots__ = ("_items", "_lines", "_parse")
+    __slots__ = ()
 
     def __init__(self, lines: list[str], parse: Callable[[str], Any]) -> None:
-        self._lines = lines
-        self._parse = parse
-        self._items: list[Any] | None = None
-
-    def _built(self) -> list[Any]:
-        if self._items is None:
-            self._items = [self._parse(payload) for payload in _payloads(self._lines)]
-            self._lines = []
-        return self._items
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        return self._built()[index]
-
-    def __len__(self) -> int:
-        return len(self._built())
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._built())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, SDKChunks):
-            return self._built() == other._built()
-        if isinstance(other, (list, tuple)):
-            return self._built() == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # a sequence compared by value
-
-    def __repr__(self) -> str:
-        return repr(self._built())
+        super().__init__(lines, lambda kept: [parse(p) for p in _payloads(kept)])
 
 
 def _payloads(lines: Iterable[str]) -> Iterator[str]:

@@ -29,6 +29,7 @@ from modelhub.wrappers.accumulator import StreamAccumulator
 from modelhub.wrappers.base import Capability
 from modelhub.wrappers.chat import AsyncStreamSource, ChatRequest, ChatWrapperBase, StreamSource
 from modelhub.wrappers.formatting import strip_call_extras
+from modelhub.wrappers.raw_events import BuiltOnRead
 from modelhub.wrappers.reasoning import split_think
 
 __all__ = ["AnswerParts", "ChatPaths", "PostAPIChatWrapper", "PostStreamHandler"]
@@ -119,6 +120,11 @@ class AnswerParts:
 _NOT_JSON: Any = object()
 
 
+def _decode_all(kept: list[str]) -> list[Any]:
+    """The events of a stream, decoded from their kept text."""
+    return [loads(data) for data in kept]
+
+
 def _text(value: Any, path: ResponsePath) -> str | None:
     """The text a path found: a string, or OpenAI content parts."""
     if value is None or isinstance(value, (str, list)):
@@ -130,7 +136,8 @@ def _text(value: Any, path: ResponsePath) -> str | None:
 class PostStreamHandler:
     """Reads the events of a streamed answer by the config's paths."""
 
-    __slots__ = ("accumulator", "context", "end_data", "events", "find", "finished", "paths")
+    __slots__ = ("accumulator", "context", "end_data", "events", "find", "finished", "kept",
+                 "paths")
 
     def __init__(self, paths: ChatPaths, context: ErrorContext, end_data: str | None,
                  events: EventPaths | None = None) -> None:
@@ -140,6 +147,9 @@ class PostStreamHandler:
         self.end_data = end_data
         self.find = self.events.find
         self.accumulator = StreamAccumulator(context, usage_mode="last")
+        # Each event's text, decoded again for `raw` when it is first read.
+        self.kept: list[str] = []
+        self.accumulator.use_raw(BuiltOnRead(self.kept, _decode_all))
         self.finished = False
 
     def feed(self, frame: Frame) -> str | None:
@@ -157,8 +167,8 @@ class PostStreamHandler:
         if name == "error" or ((type(event) is dict or isinstance(event, Mapping))
                                and event.get("error")):
             raise wire.stream_error(event, self.context)
+        self.kept.append(data)
         acc = self.accumulator
-        acc.chunks.append(event)  # kept for `raw`, as it came
         usage, model, reason, reasoning, calls, delta = self.find(event)
         # Each part is read only where the event has it: every reader below does
         # nothing with null (or with what a path does not find).
