@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
+from modelhub.calls import otel
 from modelhub.calls.hooks import CallEvent
 from modelhub.calls.options import CallOptions
 from modelhub.errors import ModelCallError, ModelhubError
@@ -129,44 +130,37 @@ class _Call:
         does not fit: nothing is sent)."""
         state, event, op = self.state, self.event, self.op
         budget = state.config.budget
-        usd = None
-        if state.counts_tokens:
-            from modelhub.calls.estimate import input_tokens, output_tokens
+        if budget is None and state.config.tpm is None:
+            return  # nothing to hold, nor to count
+        from modelhub.calls.estimate import input_tokens, output_tokens
 
-            asked_in, asked_out = input_tokens(op.input), output_tokens(op.params)
-            self.tokens = asked_in + asked_out
-            self.input_estimate = asked_in
-            price = state.price if budget is not None and budget.usd is not None else None
-            ceiling = getattr(op, "output_ceiling", None)
-            # Only a budget that counts output (tokens, or USD at a price of output)
-            # gives a call that names no limit one.
-            bounded = budget is not None and (budget.tokens is not None or (
-                price is not None and price.output > 0))
-            most = ceiling() if bounded and not asked_out and ceiling else None
-            if most is not None and budget is not None:
+        asked_in, asked_out = input_tokens(op.input), output_tokens(op.params)
+        self.tokens = asked_in + asked_out
+        self.input_estimate = asked_in
+        if budget is None:
+            return  # counted for the rate limiter's tpm; no budget to hold
+        price = state.price if budget.usd is not None else None
+        ceiling = getattr(op, "output_ceiling", None)
+        # Only a budget that counts output (tokens, or USD at a price of output) gives
+        # a call that names no limit one.
+        bounded = budget.tokens is not None or (price is not None and price.output > 0)
+        most = ceiling() if bounded and not asked_out and ceiling else None
+        try:
+            if most is not None:
                 # No limit named: the call holds, and is limited to, what is left.
                 from modelhub.calls.estimate import choices
 
-                try:
-                    self.reservation, fits = self.runtime.ledger.reserve_fitting(
-                        event.config_name, budget, asked_in, most, price,
-                        choices(op.params))
-                except ModelhubError as error:
-                    self.end(None, error)
-                    raise
+                self.reservation, fits = self.runtime.ledger.reserve_fitting(
+                    event.config_name, budget, asked_in, most, price, choices(op.params))
                 op.limit_output(fits)  # type: ignore[attr-defined]
-                self._hold_asks_again()
-                return
-            if price is not None:
-                usd = price.estimate(asked_in, asked_out)
-        try:
-            self.reservation = self.runtime.ledger.reserve(
-                event.config_name, budget, self.tokens, usd)
+            else:
+                usd = price.estimate(asked_in, asked_out) if price is not None else None
+                self.reservation = self.runtime.ledger.reserve(
+                    event.config_name, budget, self.tokens, usd)
         except ModelhubError as error:
             self.end(None, error)
             raise
-        if budget is not None:
-            self._hold_asks_again()
+        self._hold_asks_again()
 
     def _hold_asks_again(self) -> None:
         """Have each ask again of a structured answer (parse_retries) hold its worst
@@ -208,8 +202,6 @@ class _Call:
     def start(self) -> None:
         """Run the before_call hooks (one that raises refuses the call) and open the
         span."""
-        from modelhub.calls import otel
-
         tracing = otel.tracing(self.runtime.tracer_provider)
         if tracing or self.runtime.hooks.any():
             self.mask()

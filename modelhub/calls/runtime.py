@@ -44,11 +44,6 @@ class ConfigState:
             self._price = price_of(self.config)
         return self._price
 
-    @property
-    def counts_tokens(self) -> bool:
-        """Whether a call's tokens are reckoned before it is sent (budget or tpm)."""
-        return self.config.budget is not None or self.config.tpm is not None
-
 
 class CallRuntime:
     """The call-time state of one registry (thread-safe)."""

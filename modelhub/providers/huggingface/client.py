@@ -12,6 +12,7 @@ sends no telemetry in its user agent (ours replaces it) and retries nothing itse
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -154,9 +155,16 @@ def _keep_session_to_deadline() -> None:
     through; rebuilt if someone closes it) keep to the deadline of the call in flight:
     each attempt bounded as a whole. Outside a call's `within`, nothing changes for
     other users of huggingface_hub."""
+    deadline.install(_session_getter()())
+
+
+@functools.cache
+def _session_getter() -> Callable[[], Any]:
+    """huggingface_hub's `get_session` (imported once: its package resolves names
+    lazily, which costs more than the rest of the check)."""
     from huggingface_hub.utils import get_session
 
-    deadline.install(get_session())
+    return get_session  # type: ignore[no-any-return]
 
 
 class HFInferenceBase(ModelWrapperBase):
