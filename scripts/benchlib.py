@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ENV", "ROWS", "Route", "best_of", "best_pair", "cpu_per_call", "fresh",
-           "http_answer", "interleaved", "per_call", "report", "serve", "sse_body", "table"]
+           "http_answer", "interleaved", "paired", "per_call", "report", "report_paired",
+           "serve", "sse_body", "table"]
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,45 @@ def best_pair(a: Callable[[], float], b: Callable[[], float],
     for _ in range(repeats):
         best_a, best_b = min(best_a, a()), min(best_b, b())
     return best_a, best_b
+
+
+def paired(floor: Callable[[], Any], ours: Callable[[], Any], batch: int, rounds: int,
+           clock: Callable[[], float] = time.perf_counter) -> tuple[float, float, float]:
+    """The two measured in alternating batches of `batch` calls, `rounds` of each, after
+    a warm-up: (the floor's median seconds per call, ours, the median of the rounds'
+    ratios). A burst of other load then spoils a round or two of both sides, and the
+    medians pass over it, where the best of a few long turns each lands on whichever
+    side it falls."""
+    for _ in range(min(20, batch)):
+        floor()
+        ours()
+    floors, mine = [], []
+    for _ in range(rounds):
+        start = clock()
+        for _ in range(batch):
+            floor()
+        middle = clock()
+        for _ in range(batch):
+            ours()
+        end = clock()
+        floors.append((middle - start) / batch)
+        mine.append((end - middle) / batch)
+    ratios = [m / f for f, m in zip(floors, mine) if f > 0]
+    return (statistics.median(floors), statistics.median(mine),
+            statistics.median(ratios) if ratios else float("nan"))
+
+
+def report_paired(label: str, floor: Callable[[], Any], ours: Callable[[], Any], batch: int,
+                  rounds: int, target: str) -> None:
+    """Report `ours` against `floor` measured by `paired`, in wall time and then in this
+    process's CPU time (the server runs in another process): the median ratio, with
+    each side's median time."""
+    for suffix, clock in (("", time.perf_counter), (", client CPU", time.process_time)):
+        base, mine, ratio = paired(floor, ours, batch, rounds, clock)
+        shown = f"{mine * 1e3:.2f} ms vs {base * 1e3:.2f} ms"
+        ROWS.append((label + suffix, f"{ratio:.2f}x", target, shown))
+        print(f"  {label}{suffix}: {ratio:.2f}x  ({shown}; median of {rounds} rounds; "
+              f"target {target})", flush=True)
 
 
 ROWS: list[tuple[str, str, str, str]] = []

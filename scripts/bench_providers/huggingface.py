@@ -10,19 +10,8 @@ streamed responses open until it is closed) and `include_usage` asked for."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
-from benchlib import (
-    Route,
-    best_pair,
-    cpu_per_call,
-    http_answer,
-    per_call,
-    report,
-    serve,
-    sse_body,
-)
+from benchlib import Route, http_answer, report_paired, serve, sse_body
 
 TARGET = "<= 1.1x"
 TIMEOUT = 120.0  # the wrapper's default timeout, set on the bare clients too
@@ -52,25 +41,14 @@ def _routes() -> list[Route]:
             Route(b"/v1/chat/completions", http_answer(json.dumps(answer).encode()))]
 
 
-def _pairs(label: str, sdk: Callable[[], Any], ours: Callable[[], Any], n: int,
-           turns: int) -> None:
-    """`ours` against `sdk` in turns: in wall time, then in CPU time."""
-    floor, mine = best_pair(lambda: per_call(sdk, n), lambda: per_call(ours, n), turns)
-    report(label, mine, floor, TARGET)
-    floor, mine = best_pair(lambda: cpu_per_call(sdk, n), lambda: cpu_per_call(ours, n),
-                            turns)
-    report(f"{label}, CPU time", mine, floor, TARGET)
-
-
 def run(quick: bool) -> None:
     """One call and one 200-chunk stream: the wrapper against the bare SDK."""
     from huggingface_hub import InferenceClient
 
     import modelhub
 
-    # Many short turns rather than a few long ones: on a busy machine a burst of other
-    # load then spoils one turn of one side, not the figure.
-    calls, streams, turns = (150, 15, 5) if quick else (700, 50, 11)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((20, 15), (2, 15)) if quick else ((25, 120), (2, 60))
     messages = [{"role": "user", "content": "Hi"}]
     with serve(_routes()) as url:
         modelhub.init([{"config_name": "hf-bench", "model_type": "hf_inference_chat",
@@ -101,7 +79,7 @@ def run(quick: bool) -> None:
         def our_call() -> None:
             model("Hi")
 
-        _pairs("hf_inference_chat call vs bare InferenceClient", sdk_call, our_call, calls,
-               turns)
-        _pairs("hf_inference_chat 200-chunk stream vs bare InferenceClient", sdk_stream,
-               our_stream, streams, turns)
+        report_paired("hf_inference_chat call vs bare InferenceClient", sdk_call, our_call,
+                      batch, rounds, TARGET)
+        report_paired("hf_inference_chat 200-chunk stream vs bare InferenceClient", sdk_stream,
+                      our_stream, sbatch, srounds, TARGET)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from benchlib import Route, best_pair, http_answer, per_call, report, serve
+from benchlib import Route, http_answer, report_paired, serve
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
@@ -33,7 +33,8 @@ def run(quick: bool) -> None:
 
     import modelhub
 
-    calls, streams, repeats = (300, 30, 3) if quick else (2000, 150, 5)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((20, 15), (2, 15)) if quick else ((25, 120), (3, 60))
     with serve(_routes()) as url:
         modelhub.init([{"config_name": "ollama-bench", "model_type": "ollama_chat",
                         "model_name": "m", "base_url": url, "max_retries": 0}])
@@ -46,9 +47,8 @@ def run(quick: bool) -> None:
         def our_call() -> None:
             model(MESSAGES)
 
-        sdk, ours = best_pair(lambda: per_call(sdk_call, calls),
-                              lambda: per_call(our_call, calls), repeats)
-        report("ollama_chat: one call vs bare ollama.Client.chat", ours, sdk, "<= 1.1x")
+        report_paired("ollama_chat: one call vs bare ollama.Client.chat", sdk_call, our_call,
+                      batch, rounds, "<= 1.1x")
 
         def sdk_stream() -> None:
             for _ in client.chat(model="m", messages=MESSAGES, stream=True):
@@ -58,7 +58,5 @@ def run(quick: bool) -> None:
             for _ in model(MESSAGES, stream=True):
                 pass
 
-        sdk, ours = best_pair(lambda: per_call(sdk_stream, streams),
-                              lambda: per_call(our_stream, streams), repeats)
-        report("ollama_chat: 200-chunk NDJSON stream vs bare ollama.Client.chat", ours, sdk,
-               "<= 1.1x")
+        report_paired("ollama_chat: 200-chunk NDJSON stream vs bare ollama.Client.chat",
+                      sdk_stream, our_stream, sbatch, srounds, "<= 1.1x")

@@ -5,18 +5,8 @@ decoding the same JSON and reading the same keys."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
-from benchlib import (
-    Route,
-    best_pair,
-    cpu_per_call,
-    http_answer,
-    per_call,
-    report,
-    serve,
-    sse_body,
-)
+from benchlib import Route, http_answer, report_paired, serve, sse_body
 
 TARGET = "<= 1.1x"
 
@@ -37,18 +27,14 @@ def _routes() -> list[Route]:
             Route(b"/llm", http_answer(json.dumps(answer).encode()))]
 
 
-def _pair(measure: Callable[[Callable[[], None], int], float], floor: Callable[[], None],
-          ours: Callable[[], None], n: int) -> tuple[float, float]:
-    return best_pair(lambda: measure(floor, n), lambda: measure(ours, n), 3)
-
-
 def run(quick: bool) -> None:
     """One call and one 200-chunk stream: the wrapper against raw httpx."""
     import httpx
 
     import modelhub
 
-    calls, streams = (300, 30) if quick else (2000, 150)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((20, 15), (3, 15)) if quick else ((25, 120), (5, 80))
     with serve(_routes()) as url:
         modelhub.init([{"config_name": "post-bench", "model_type": "post_api_chat",
                         "api_url": url + "/llm/", "headers": {"Authorization": "Bearer k"},
@@ -84,15 +70,8 @@ def run(quick: bool) -> None:
             for _ in model("Hi", stream=True):
                 pass
 
-        # Wall time, then the client process's CPU time: what the wrapper adds, less
-        # disturbed by other load on the machine (the server runs in another process).
-        for label, measure, floor_fn, our_fn, n in (
-                ("call vs raw httpx.Client POST", per_call, raw_call, our_call, calls),
-                ("200-chunk stream vs raw httpx iter_lines", per_call, raw_stream,
-                 our_stream, streams),
-                ("call, client CPU", cpu_per_call, raw_call, our_call, calls),
-                ("200-chunk stream, client CPU", cpu_per_call, raw_stream, our_stream,
-                 streams)):
-            floor, ours = _pair(measure, floor_fn, our_fn, n)
-            report(f"post_api_chat {label}", ours, floor, TARGET)
+        report_paired("post_api_chat call vs raw httpx.Client POST", raw_call, our_call,
+                      batch, rounds, TARGET)
+        report_paired("post_api_chat 200-chunk stream vs raw httpx iter_lines", raw_stream,
+                      our_stream, sbatch, srounds, TARGET)
         raw.close()
