@@ -100,35 +100,51 @@ def _moves_on(wrapper: ModelWrapperBase, error: BaseException) -> bool:
 
 # -- one config's call: before and after ---------------------------------------------
 class _Call:
-    """The bookkeeping of one call of one config."""
+    """The bookkeeping of one call of one config. Its `CallEvent` is made only for a
+    call that hooks, a span or the log will see."""
 
-    __slots__ = ("event", "input_estimate", "masked", "op", "reservation", "runtime",
-                 "secrets", "span", "started", "state", "ticket", "tokens", "wrapper")
+    __slots__ = ("_event", "attempts", "fallback_from", "input_estimate", "is_async",
+                 "masked", "op", "requested", "reservation", "runtime", "secrets", "span",
+                 "started", "state", "ticket", "tokens", "wall_started", "wrapper")
 
     def __init__(self, runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
                  requested: str, fallback_from: str | None, is_async: bool) -> None:
         self.runtime = runtime
         self.wrapper = wrapper
-        config = wrapper.config
-        self.state: ConfigState = runtime.state(config)
-        self.event = CallEvent(
-            config_name=config.config_name, model_type=wrapper.model_type or config.model_type,
-            model=wrapper.model_name, kind=op.kind, stream=op.stream, is_async=is_async,
-            requested=requested, fallback_from=fallback_from, started=time.time())
+        self.state: ConfigState = runtime.state(wrapper.config)
         self.op = op
+        self.requested = requested
+        self.fallback_from = fallback_from
+        self.is_async = is_async
+        self.wall_started = time.time()
+        self.started = time.perf_counter()
+        self._event: CallEvent | None = None
+        self.attempts = 0
         self.masked = False
         self.secrets: tuple[str, ...] | list[str] = self.state.secrets
-        self.started = time.perf_counter()
         self.reservation: Reservation | None = None
         self.ticket: Ticket | None = None
         self.span: Any = None
         self.tokens = 0
         self.input_estimate = 0
 
+    @property
+    def event(self) -> CallEvent:
+        """The call as hooks, spans and the log see it (made on first use)."""
+        if self._event is None:
+            wrapper, config, op = self.wrapper, self.wrapper.config, self.op
+            self._event = CallEvent(
+                config_name=config.config_name,
+                model_type=wrapper.model_type or config.model_type, model=wrapper.model_name,
+                kind=op.kind, stream=op.stream, is_async=self.is_async,
+                requested=self.requested, fallback_from=self.fallback_from,
+                started=self.wall_started)
+        return self._event
+
     def reserve(self) -> None:
         """Hold the call's share of the config's budget (BudgetExceededError if it
         does not fit: nothing is sent)."""
-        state, event, op = self.state, self.event, self.op
+        state, op = self.state, self.op
         budget = state.config.budget
         if budget is None and state.config.tpm is None:
             return  # nothing to hold, nor to count
@@ -151,12 +167,13 @@ class _Call:
                 from modelhub.calls.estimate import choices
 
                 self.reservation, fits = self.runtime.ledger.reserve_fitting(
-                    event.config_name, budget, asked_in, most, price, choices(op.params))
+                    state.config.config_name, budget, asked_in, most, price,
+                    choices(op.params))
                 op.limit_output(fits)  # type: ignore[attr-defined]
             else:
                 usd = price.estimate(asked_in, asked_out) if price is not None else None
                 self.reservation = self.runtime.ledger.reserve(
-                    event.config_name, budget, self.tokens, usd)
+                    state.config.config_name, budget, self.tokens, usd)
         except ModelhubError as error:
             self.end(None, error)
             raise
@@ -177,7 +194,7 @@ class _Call:
             asked_in, asked_out = input_tokens(request.messages), output_tokens(request.params)
             price = state.price if budget is not None and budget.usd is not None else None
             usd = price.estimate(asked_in, asked_out) if price is not None else None
-            more = self.runtime.ledger.reserve(self.event.config_name, budget,
+            more = self.runtime.ledger.reserve(state.config.config_name, budget,
                                                asked_in + asked_out, usd)
             held = self.reservation
             self.reservation = more if held is None else Reservation(
@@ -202,45 +219,42 @@ class _Call:
     def start(self) -> None:
         """Run the before_call hooks (one that raises refuses the call) and open the
         span."""
-        tracing = otel.tracing(self.runtime.tracer_provider)
-        if tracing or self.runtime.hooks.any():
-            self.mask()
+        runtime = self.runtime
+        tracing = otel.tracing(runtime.tracer_provider)
+        if not (tracing or runtime.hooks.any()):
+            return
+        self.mask()
         try:
-            self.runtime.hooks.before(self.event)
+            runtime.hooks.before(self.event)
         except BaseException as error:
             self.end(None, error)
             raise
         if tracing:
             self.span = otel.start_span(self.event, self.wrapper.model_type,
                                         getattr(self.wrapper.config, "base_url", None),
-                                        self.runtime.tracer_provider)
+                                        runtime.tracer_provider)
 
     def end(self, response: Any, error: BaseException | None, *, closed: bool = False,
             partial_text: str | None = None) -> None:
         """Account for the call's end: totals, limiter, hooks, span and log."""
-        event, state = self.event, self.state
+        state = self.state
         if isinstance(error, ModelCallError) and error.config_name is None:
             from modelhub.http.errors import with_context
 
             with_context(error, self.wrapper.error_context())  # name the config, redact
-        event.latency = time.perf_counter() - self.started
-        event.response = response
-        event.error = error
-        event.partial_text = partial_text or None
-        event.status = ("closed" if closed else "ok" if error is None
-                        else "broken" if partial_text else "error")
+        latency = time.perf_counter() - self.started
         usage = getattr(response, "usage", None)
         used_in = usage.input_tokens if usage is not None else 0
         used_out = usage.output_tokens if usage is not None else 0
         price = state.price if response is not None else None
-        event.cost = price.cost(usage) if price is not None else None
+        cost = price.cost(usage) if price is not None else None
         before = getattr(self.op, "asked_before", None)
         if before is not None:  # answers asked for again: spent too
             used_in += before.input_tokens
             used_out += before.output_tokens
             known = state.price
             if known is not None:
-                event.cost = (event.cost or 0.0) + known.cost(before, succeeded=False)
+                cost = (cost or 0.0) + known.cost(before, succeeded=False)
         held = self.reservation
         if usage is None and (closed or partial_text is not None) and held is not None \
                 and state.config.budget is not None:
@@ -248,18 +262,27 @@ class _Call:
             # counts what it sent, unknown here, so a budget counts what the call held.
             used_in, used_out = self.input_estimate, max(held.tokens - self.input_estimate, 0)
             known = state.price
-            event.cost = known.estimate(used_in, used_out) if known is not None else None
-        self.runtime.ledger.settle(self.reservation, event.config_name,
-                                   failed=error is not None, input_tokens=used_in,
-                                   output_tokens=used_out, latency=event.latency,
-                                   cost=event.cost)
+            cost = known.estimate(used_in, used_out) if known is not None else None
+        self.runtime.ledger.settle(held, state.config.config_name, failed=error is not None,
+                                   input_tokens=used_in, output_tokens=used_out,
+                                   latency=latency, cost=cost)
         if self.ticket is not None and state.limiter is not None:
             state.limiter.settle(self.ticket, used_in + used_out if usage is not None
                                  else self.tokens)
-        if self.runtime.hooks.any() or state.log is not None or self.span is not None:
-            self.mask()
-            if isinstance(error, ModelCallError):
-                _scrub(error, self.secrets)  # a key given to the call, quoted back
+        if not (self.runtime.hooks.any() or state.log is not None or self.span is not None):
+            return
+        event = self.event
+        event.attempts = self.attempts
+        event.latency = latency
+        event.response = response
+        event.error = error
+        event.partial_text = partial_text or None
+        event.status = ("closed" if closed else "ok" if error is None
+                        else "broken" if partial_text else "error")
+        event.cost = cost
+        self.mask()
+        if isinstance(error, ModelCallError):
+            _scrub(error, self.secrets)  # a key given to the call, quoted back
         self.runtime.hooks.after(event)
         if self.span is not None:
             from modelhub.calls.otel import end_span
@@ -351,10 +374,10 @@ def _one(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
         try:
             result = op.run()
         except BaseException as error:
-            record.event.attempts = retries.attempts
+            record.attempts = retries.attempts
             record.end(None, error)
             raise
-    record.event.attempts = retries.attempts
+    record.attempts = retries.attempts
     if isinstance(result, StreamStart):
         return record.streamed(result, False)
     record.end(result, None)
@@ -377,10 +400,10 @@ async def _aone(runtime: CallRuntime, wrapper: ModelWrapperBase, op: Operation,
         try:
             result = await op.arun()
         except BaseException as error:
-            record.event.attempts = retries.attempts
+            record.attempts = retries.attempts
             record.end(None, error)
             raise
-    record.event.attempts = retries.attempts
+    record.attempts = retries.attempts
     if isinstance(result, StreamStart):
         return record.streamed(result, True)
     record.end(result, None)

@@ -26,15 +26,21 @@ __all__ = ["ChatStreamHandler", "add_tool_call_fragments", "parse_chat_completio
            "parse_tool_calls", "parse_usage", "reasoning_of", "stream_error", "text_of"]
 
 
+# The keys of a usage object that carries no `..._details`.
+_PLAIN_USAGE = frozenset({"prompt_tokens", "completion_tokens", "total_tokens",
+                          "input_tokens", "output_tokens"})
+
+
 def parse_usage(usage: Any) -> Usage | None:
     """Usage from an OpenAI `usage` object (the embeddings shape too)."""
-    if type(usage) is not dict and (usage is None or not isinstance(usage, Mapping)):
+    if not isinstance(usage, dict) and (usage is None or not isinstance(usage, Mapping)):
         return None
-    inp = usage.get("prompt_tokens") or usage.get("input_tokens") or 0
-    out = usage.get("completion_tokens") or usage.get("output_tokens") or 0
-    details = {k: v for k, v in usage.items()
-               if k.endswith("_details") and isinstance(v, Mapping)}
-    return Usage(int(inp), int(out), int(usage.get("total_tokens") or inp + out), details)
+    get = usage.get
+    inp = get("prompt_tokens") or get("input_tokens") or 0
+    out = get("completion_tokens") or get("output_tokens") or 0
+    details = {} if usage.keys() <= _PLAIN_USAGE else {
+        k: v for k, v in usage.items() if k.endswith("_details") and isinstance(v, Mapping)}
+    return Usage(int(inp), int(out), int(get("total_tokens") or inp + out), details)
 
 
 def text_of(content: Any) -> str | None:
@@ -90,10 +96,11 @@ def reasoning_of(part: Mapping[str, Any]) -> str | None:
 
 def parse_chat_completion(body: Any) -> ModelResponse:
     """A ModelResponse from a `chat.completion` body."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("choices"), list):
+    choices = body.get("choices") if isinstance(body, (dict, Mapping)) else None
+    if not isinstance(choices, list):
         raise ResponseParseError("expected a chat.completion object with 'choices'",
                                  response=body)
-    choice = body["choices"][0] if body["choices"] else {}
+    choice = choices[0] if choices else {}
     message = choice.get("message") or {}
     text, reasoning = split_think(text_of(message.get("content")))
     native = reasoning_of(message)
