@@ -50,12 +50,16 @@ class HFInferenceChatWrapper(HFInferenceBase, ChatWrapperBase):
 
     def arguments(self, request: ChatRequest) -> dict[str, Any]:
         """The keyword arguments of `chat_completion` for one call."""
-        params = dict(request.params)
-        kwargs: dict[str, Any] = {k: params.pop(k) for k in list(params) if k in SDK_ARGS}
-        kwargs["messages"] = self.messages(request)
-        kwargs["model"] = self.model_name
-        if params:
-            kwargs["extra_body"] = params
+        kwargs: dict[str, Any] = {"messages": self.messages(request), "model": self.model_name}
+        if request.params:
+            extra = {}
+            for key, value in request.params.items():
+                if key in SDK_ARGS:
+                    kwargs[key] = value
+                else:
+                    extra[key] = value
+            if extra:
+                kwargs["extra_body"] = extra
         if request.stop:
             kwargs["stop"] = request.stop
         if request.tools:
