@@ -41,6 +41,7 @@ _REQUEST_PARAMS = {
 _installed: list[bool] = []
 _tracers: list[Any] = []  # the global provider's tracer, once made
 _global_set: list[bool] = []  # [True] once a global tracer provider is set
+_trace_module: list[Any] = []  # opentelemetry.trace, once imported
 
 
 def installed() -> bool:
@@ -62,10 +63,13 @@ def tracing(tracer_provider: Any = None) -> bool:
     nothing, and none is made)."""
     if tracer_provider is not None or _global_set:
         return True
-    if not installed():
-        return False
-    from opentelemetry import trace
+    if not _trace_module:
+        if not installed():
+            return False
+        from opentelemetry import trace as module
 
+        _trace_module.append(module)
+    trace = _trace_module[0]
     # The global provider is set once, for good; until it is, asking for it reads the
     # environment each time, so the module's own slot is looked at first.
     if getattr(trace, "_TRACER_PROVIDER", True) is None:

@@ -368,7 +368,9 @@ def install(client: Any) -> bool:
     """Have every connection pool of an httpx (or httpx2) client keep to the deadline;
     whether it could (the pools are httpcore's, or httpcore2's, reached through
     attributes httpx does not document, so a test proves it still works)."""
-    transports = [client._transport, *(t for t in client._mounts.values() if t is not None)]
+    transports = [client._transport]
+    if client._mounts:  # proxies, or transports mounted by the user
+        transports += [t for t in client._mounts.values() if t is not None]
     done = True
     for transport in transports:
         pool = getattr(transport, "_pool", None)
