@@ -11,6 +11,7 @@ import functools
 import importlib.util
 import time
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from modelhub.capabilities import CAPABILITIES, Capability
@@ -31,12 +32,22 @@ if TYPE_CHECKING:
     from modelhub.response import ModelResponse
     from modelhub.wrappers.stream import ModelStream
 
-__all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase"]
+__all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase", "call_engine"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 # How long after its deadline an async attempt is cancelled (see `awith_retries`).
 _BACKSTOP = 0.1
+
+
+@functools.cache
+def call_engine() -> ModuleType:
+    """`modelhub.calls.engine`, which makes every call (imported on the first call, and
+    looked up once: an import statement in a function costs about a microsecond on
+    every call)."""
+    from modelhub.calls import engine
+
+    return engine
 
 class ModelWrapperBase:
     """Base of every model wrapper.

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse, Usage
-from modelhub.wrappers.base import Capability, ModelWrapperBase
+from modelhub.wrappers.base import Capability, ModelWrapperBase, call_engine
 from modelhub.wrappers.formatting import normalize_messages
 from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
 from modelhub.wrappers.stream import ModelStream, StreamStart, aprefetch, prefetch
@@ -226,9 +226,7 @@ class ChatWrapperBase(ModelWrapperBase):
         own `timeout` and `max_retries`, and any provider generation argument (they
         override the config's generate_args).
         """
-        from modelhub.calls.engine import call
-
-        return call(self, (messages,), {"stream": stream, **kwargs})  # type: ignore[no-any-return]
+        return call_engine().call(self, (messages,), {"stream": stream, **kwargs})  # type: ignore[no-any-return]
 
     @overload
     async def acall(self, messages: Any, /, *, stream: Literal[True],
@@ -246,9 +244,7 @@ class ChatWrapperBase(ModelWrapperBase):
                     **kwargs: Any) -> ModelResponse | ModelStream:
         """The async twin of `__call__`, same arguments; a stream is read with
         `async for`."""
-        from modelhub.calls.engine import acall
-
-        return await acall(self, (messages,), {"stream": stream, **kwargs})  # type: ignore[no-any-return]
+        return await call_engine().acall(self, (messages,), {"stream": stream, **kwargs})  # type: ignore[no-any-return]
 
     def _finished(self, request: ChatRequest, response: ModelResponse) -> ModelResponse:
         """A stream's response, finished; an answer that does not parse is not asked

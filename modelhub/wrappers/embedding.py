@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse
-from modelhub.wrappers.base import Capability, ModelWrapperBase
+from modelhub.wrappers.base import Capability, ModelWrapperBase, call_engine
 
 __all__ = ["EmbeddingOperation", "EmbeddingWrapperBase", "as_vector", "mean_pool"]
 
@@ -95,15 +95,11 @@ class EmbeddingWrapperBase(ModelWrapperBase):
     def __call__(self, texts: str | Sequence[str], /, **kwargs: Any) -> ModelResponse:
         """Embed one text or a list of texts; keyword arguments override generate_args
         (besides the call's own `timeout` and `max_retries`)."""
-        from modelhub.calls.engine import call
-
-        return call(self, (texts,), kwargs)  # type: ignore[no-any-return]
+        return call_engine().call(self, (texts,), kwargs)  # type: ignore[no-any-return]
 
     async def acall(self, texts: str | Sequence[str], /, **kwargs: Any) -> ModelResponse:
         """Async twin of `__call__`."""
-        from modelhub.calls.engine import acall
-
-        return await acall(self, (texts,), kwargs)  # type: ignore[no-any-return]
+        return await call_engine().acall(self, (texts,), kwargs)  # type: ignore[no-any-return]
 
     def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> EmbeddingOperation:
         (texts,) = args

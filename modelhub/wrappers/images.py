@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse
-from modelhub.wrappers.base import Capability, ModelWrapperBase
+from modelhub.wrappers.base import Capability, ModelWrapperBase, call_engine
 
 __all__ = ["ImageOperation", "ImageWrapperBase"]
 
@@ -37,15 +37,11 @@ class ImageWrapperBase(ModelWrapperBase):
     def __call__(self, prompt: str, /, **kwargs: Any) -> ModelResponse:
         """Generate images for a prompt; generation arguments (n, size, ...) as keywords,
         besides the call's own `timeout` and `max_retries`."""
-        from modelhub.calls.engine import call
-
-        return call(self, (prompt,), kwargs)  # type: ignore[no-any-return]
+        return call_engine().call(self, (prompt,), kwargs)  # type: ignore[no-any-return]
 
     async def acall(self, prompt: str, /, **kwargs: Any) -> ModelResponse:
         """Async twin of `__call__`."""
-        from modelhub.calls.engine import acall
-
-        return await acall(self, (prompt,), kwargs)  # type: ignore[no-any-return]
+        return await call_engine().acall(self, (prompt,), kwargs)  # type: ignore[no-any-return]
 
     def _operation(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ImageOperation:
         (prompt,) = args
