@@ -316,7 +316,8 @@ class JSONEndpoint:
                                         content=content, params=query, timeout=timeout)
         # With no query and no cookies, the request `client.build_request` builds, from
         # the URL and headers merged with the client's once per path and client (that
-        # merging is most of what building a request costs).
+        # merging is most of what building a request costs). The shared clients'
+        # headers are never changed in place; a client given new ones is a new key.
         source = client.headers
         key = (id(source), path, accept)
         prepared = self._prepared.get(key)

@@ -43,11 +43,12 @@ _BACKSTOP = 0.1
 @functools.cache
 def call_engine() -> ModuleType:
     """`modelhub.calls.engine`, which makes every call (imported on the first call, and
-    looked up once: an import statement in a function costs about a microsecond on
+    looked up once: an import statement in a function costs most of a microsecond on
     every call)."""
     from modelhub.calls import engine
 
     return engine
+
 
 class ModelWrapperBase:
     """Base of every model wrapper.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from benchlib import Route, best_pair, http_answer, per_call, report, serve
+from benchlib import Route, http_answer, report_paired, serve
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 MAX_TOKENS = 2048  # what the wrapper sends by default, sent by the SDK call too
@@ -45,7 +45,8 @@ def run(quick: bool) -> None:
 
     from modelhub.registry import Registry
 
-    calls, streams, repeats = (100, 20, 3) if quick else (500, 100, 7)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((10, 15), (2, 15)) if quick else ((25, 100), (3, 60))
     with serve(_routes()) as url:
         reg = Registry()
         reg.init({"config_name": "claude", "model_type": "anthropic_chat", "model_name": "m",
@@ -59,9 +60,8 @@ def run(quick: bool) -> None:
         def sdk_call() -> None:
             client.messages.create(model="m", max_tokens=MAX_TOKENS, messages=MESSAGES)
 
-        ours, floor = best_pair(lambda: per_call(ours_call, calls),
-                                lambda: per_call(sdk_call, calls), repeats)
-        report("anthropic_chat call vs anthropic SDK", ours, floor, "<= 1.1x")
+        report_paired("anthropic_chat call vs anthropic SDK", sdk_call, ours_call, batch, rounds,
+                      "<= 1.1x")
 
         def ours_stream() -> None:
             "".join(model(MESSAGES, stream=True))
@@ -74,6 +74,5 @@ def run(quick: bool) -> None:
                     text.append(event.delta.text)
             "".join(text)
 
-        ours, floor = best_pair(lambda: per_call(ours_stream, streams),
-                                lambda: per_call(sdk_stream, streams), repeats)
-        report("anthropic_chat 200-chunk stream vs anthropic SDK", ours, floor, "<= 1.1x")
+        report_paired("anthropic_chat 200-chunk stream vs anthropic SDK", sdk_stream,
+                      ours_stream, sbatch, srounds, "<= 1.1x")

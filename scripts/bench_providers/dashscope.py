@@ -5,11 +5,9 @@ made directly, on the same loopback server (DashScope's SSE framing), in turns."
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
-from benchlib import Route, best_pair, http_answer, per_call, report, serve
+from benchlib import Route, http_answer, report_paired, serve
 
 GENERATION = b"/services/aigc/text-generation/generation"
 
@@ -33,21 +31,10 @@ def _routes() -> list[Route]:
             Route(GENERATION, http_answer(answer))]
 
 
-def cpu_per_call(fn: Callable[[], Any], n: int) -> float:
-    """This process's CPU seconds per call of `fn` (the server runs in another process,
-    so this is the client's own cost, and other load on the machine barely moves it)."""
-    fn()
-    start = time.process_time()
-    for _ in range(n):
-        fn()
-    return (time.process_time() - start) / n
-
-
 def run(quick: bool) -> None:
     """One call and one 200-chunk stream: wrapper vs bare SDK, as ratios."""
-    # Many short turns, the best of each: on a shared machine the least disturbed turn
-    # is the closest to what the code costs.
-    calls, streams, turns = (50, 5, 9) if quick else (200, 20, 15)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((10, 15), (2, 15)) if quick else ((20, 100), (2, 60))
     import dashscope
 
     import modelhub
@@ -70,13 +57,8 @@ def run(quick: bool) -> None:
             assert model(messages).text
 
         print("one dashscope_chat call", flush=True)
-        floor, ours = best_pair(lambda: per_call(sdk_call, calls),
-                                lambda: per_call(our_call, calls), turns)
-        report("dashscope_chat call vs bare dashscope.Generation.call", ours, floor, "<= 1.1x",
-               unit="us")
-        floor, ours = best_pair(lambda: cpu_per_call(sdk_call, calls),
-                                lambda: cpu_per_call(our_call, calls), turns)
-        report("  the same, client CPU time", ours, floor, "<= 1.1x", unit="us")
+        report_paired("dashscope_chat call vs bare dashscope.Generation.call", sdk_call,
+                      our_call, batch, rounds, "<= 1.1x")
 
         def sdk_stream() -> None:
             text = []
@@ -90,10 +72,5 @@ def run(quick: bool) -> None:
             assert sum(1 for _ in model(messages, stream=True)) == 200
 
         print("one 200-chunk dashscope_chat stream, to the last chunk", flush=True)
-        floor, ours = best_pair(lambda: per_call(sdk_stream, streams),
-                                lambda: per_call(our_stream, streams), turns)
-        report("dashscope_chat 200-chunk stream vs bare dashscope.Generation.call", ours, floor,
-               "<= 1.1x")
-        floor, ours = best_pair(lambda: cpu_per_call(sdk_stream, streams),
-                                lambda: cpu_per_call(our_stream, streams), turns)
-        report("  the same, client CPU time", ours, floor, "<= 1.1x")
+        report_paired("dashscope_chat 200-chunk stream vs bare dashscope.Generation.call",
+                      sdk_stream, our_stream, sbatch, srounds, "<= 1.1x")

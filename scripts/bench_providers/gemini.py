@@ -10,11 +10,18 @@ swing."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
-from benchlib import Route, best_pair, http_answer, per_call, report, serve, sse_body
+from benchlib import (
+    Route,
+    best_pair,
+    cpu_per_call,
+    http_answer,
+    report,
+    report_paired,
+    serve,
+    sse_body,
+)
 
 
 def _chunk(text: str, i: int, finish: str | None = None) -> dict[str, Any]:
@@ -36,16 +43,6 @@ def _routes() -> list[Route]:
             Route(b":generatecontent", http_answer(answer))]
 
 
-def _cpu_per_call(fn: Callable[[], Any], n: int) -> float:
-    """CPU seconds of this process per call of `fn` over `n` calls, after a warm-up."""
-    for _ in range(min(20, n)):
-        fn()
-    start = time.process_time()
-    for _ in range(n):
-        fn()
-    return (time.process_time() - start) / n
-
-
 def run(quick: bool) -> None:
     """The call and the stream, wrapper against bare SDK, as ratios."""
     from google import genai
@@ -53,7 +50,9 @@ def run(quick: bool) -> None:
 
     from modelhub.registry import Registry
 
-    calls, streams = (150, 15) if quick else (1000, 100)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((10, 15), (2, 15)) if quick else ((25, 100), (3, 60))
+    calls = 150 if quick else 1000  # the mocked figure's
     with serve(_routes()) as url:
         reg = Registry()
         reg.init({"config_name": "gemini", "model_type": "gemini_chat", "model_name": "m",
@@ -71,12 +70,8 @@ def run(quick: bool) -> None:
         def our_call() -> None:
             assert model("Hi").text  # type: ignore[union-attr]
 
-        sdk, ours = best_pair(lambda: per_call(sdk_call, calls),
-                              lambda: per_call(our_call, calls), 3)
-        report("gemini_chat call vs bare google.genai", ours, sdk, "<= 1.1x")
-        sdk, ours = best_pair(lambda: _cpu_per_call(sdk_call, calls),
-                              lambda: _cpu_per_call(our_call, calls), 3)
-        report("gemini_chat call, CPU time", ours, sdk, "<= 1.1x")
+        report_paired("gemini_chat call vs bare google.genai", sdk_call, our_call, batch,
+                      rounds, "<= 1.1x")
 
         def sdk_stream() -> None:
             text = "".join(c.text or "" for c in bare.models.generate_content_stream(
@@ -87,12 +82,8 @@ def run(quick: bool) -> None:
             text = "".join(model("Hi", stream=True))
             assert text.startswith("tok1 ")
 
-        sdk, ours = best_pair(lambda: per_call(sdk_stream, streams),
-                              lambda: per_call(our_stream, streams), 3)
-        report("gemini_chat 200-chunk stream vs bare google.genai", ours, sdk, "<= 1.1x")
-        sdk, ours = best_pair(lambda: _cpu_per_call(sdk_stream, streams),
-                              lambda: _cpu_per_call(our_stream, streams), 3)
-        report("gemini_chat 200-chunk stream, CPU time", ours, sdk, "<= 1.1x")
+        report_paired("gemini_chat 200-chunk stream vs bare google.genai", sdk_stream,
+                      our_stream, sbatch, srounds, "<= 1.1x")
     _mocked(calls)
 
 
@@ -122,9 +113,9 @@ def _mocked(calls: int) -> None:
             httpx_async_client=httpx2.AsyncClient(),
             retry_options=types.HttpRetryOptions(attempts=1)))
         sdk, ours = best_pair(
-            lambda: _cpu_per_call(lambda: bare.models.generate_content(model="m",
+            lambda: cpu_per_call(lambda: bare.models.generate_content(model="m",
                                                                        contents="Hi"), calls),
-            lambda: _cpu_per_call(lambda: model("Hi"), calls), 10)
+            lambda: cpu_per_call(lambda: model("Hi"), calls), 10)
         report("gemini_chat call, HTTP mocked, CPU time", ours, sdk, "<= 1.1x")
     finally:
         pool.sync_client = real  # type: ignore[assignment]

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from bench import _routes  # the core figures' OpenAI-protocol answers
-from benchlib import best_pair, per_call, report, serve
+from benchlib import report_paired, serve
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
@@ -19,7 +19,8 @@ def run(quick: bool) -> None:
 
     from modelhub.registry import Registry
 
-    calls, streams, repeats = (50, 10, 3) if quick else (300, 50, 7)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((5, 15), (2, 15)) if quick else ((10, 80), (2, 50))
     with serve(_routes()) as url:
         base = url + "/v1"
         reg = Registry()
@@ -37,9 +38,8 @@ def run(quick: bool) -> None:
         def sdk_call() -> None:
             litellm.completion(messages=MESSAGES, **same)
 
-        ours, floor = best_pair(lambda: per_call(ours_call, calls),
-                                lambda: per_call(sdk_call, calls), repeats)
-        report("litellm_chat call vs litellm.completion", ours, floor, "<= 1.1x")
+        report_paired("litellm_chat call vs litellm.completion", sdk_call, ours_call, batch,
+                      rounds, "<= 1.1x")
 
         def ours_stream() -> None:
             "".join(model(MESSAGES, stream=True))
@@ -52,6 +52,5 @@ def run(quick: bool) -> None:
                     text.append(chunk.choices[0].delta.content)
             "".join(text)
 
-        ours, floor = best_pair(lambda: per_call(ours_stream, streams),
-                                lambda: per_call(sdk_stream, streams), repeats)
-        report("litellm_chat 200-chunk stream vs litellm.completion", ours, floor, "<= 1.1x")
+        report_paired("litellm_chat 200-chunk stream vs litellm.completion", sdk_stream,
+                      ours_stream, sbatch, srounds, "<= 1.1x")

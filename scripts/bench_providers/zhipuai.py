@@ -8,16 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from benchlib import (
-    Route,
-    best_pair,
-    cpu_per_call,
-    http_answer,
-    per_call,
-    report,
-    serve,
-    sse_body,
-)
+from benchlib import Route, http_answer, report_paired, serve, sse_body
 
 PREFIX = "/api/paas/v4"
 MESSAGES = [{"role": "user", "content": "Hi"}]
@@ -48,7 +39,8 @@ def _routes() -> list[Route]:
 
 def run(quick: bool) -> None:
     """One call and one 200-chunk stream: the wrapper against the bare SDK."""
-    calls, streams = (300, 40) if quick else (2000, 200)
+    # Rounds of a few calls each side in turn; medians (see benchlib.paired).
+    (batch, rounds), (sbatch, srounds) = ((10, 15), (2, 15)) if quick else ((25, 100), (3, 60))
     from zai import ZhipuAiClient
 
     import modelhub
@@ -68,12 +60,8 @@ def run(quick: bool) -> None:
         def our_call() -> None:
             assert model(MESSAGES).text == "Hello there!"
 
-        sdk, ours = best_pair(lambda: per_call(sdk_call, calls),
-                              lambda: per_call(our_call, calls), 5)
-        report("zhipuai_chat call vs bare zai-sdk", ours, sdk, "<= 1.1x", "us")
-        sdk, ours = best_pair(lambda: cpu_per_call(sdk_call, calls),
-                              lambda: cpu_per_call(our_call, calls), 5)
-        report("zhipuai_chat call, client CPU time", ours, sdk, "<= 1.1x", "us")
+        report_paired("zhipuai_chat call vs bare zai-sdk", sdk_call, our_call, batch, rounds,
+                      "<= 1.1x")
 
         def sdk_stream() -> None:
             text = []
@@ -86,9 +74,5 @@ def run(quick: bool) -> None:
             stream = model(MESSAGES, stream=True)
             assert sum(1 for _ in stream) == 200 and stream.usage is not None
 
-        sdk, ours = best_pair(lambda: per_call(sdk_stream, streams),
-                              lambda: per_call(our_stream, streams), 5)
-        report("zhipuai_chat 200-chunk stream vs bare zai-sdk", ours, sdk, "<= 1.1x")
-        sdk, ours = best_pair(lambda: cpu_per_call(sdk_stream, streams),
-                              lambda: cpu_per_call(our_stream, streams), 5)
-        report("zhipuai_chat 200-chunk stream, client CPU time", ours, sdk, "<= 1.1x")
+        report_paired("zhipuai_chat 200-chunk stream vs bare zai-sdk", sdk_stream, our_stream,
+                      sbatch, srounds, "<= 1.1x")

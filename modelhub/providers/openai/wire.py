@@ -26,7 +26,7 @@ __all__ = ["ChatStreamHandler", "add_tool_call_fragments", "parse_chat_completio
            "parse_tool_calls", "parse_usage", "reasoning_of", "stream_error", "text_of"]
 
 
-# The keys of a usage object that carries no `..._details`.
+# Keys that are never a `..._details` part: a usage object of these alone has none.
 _PLAIN_USAGE = frozenset({"prompt_tokens", "completion_tokens", "total_tokens",
                           "input_tokens", "output_tokens"})
 
