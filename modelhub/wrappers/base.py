@@ -11,7 +11,6 @@ import functools
 import importlib.util
 import time
 from collections.abc import Awaitable, Callable
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from modelhub.capabilities import CAPABILITIES, Capability
@@ -32,22 +31,12 @@ if TYPE_CHECKING:
     from modelhub.response import ModelResponse
     from modelhub.wrappers.stream import ModelStream
 
-__all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase", "call_engine"]
+__all__ = ["CAPABILITIES", "Capability", "ModelWrapperBase"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 # How long after its deadline an async attempt is cancelled (see `awith_retries`).
 _BACKSTOP = 0.1
-
-
-@functools.cache
-def call_engine() -> ModuleType:
-    """`modelhub.calls.engine`, which makes every call (imported on the first call, and
-    looked up once: an import statement in a function costs most of a microsecond on
-    every call)."""
-    from modelhub.calls import engine
-
-    return engine
 
 
 class ModelWrapperBase:

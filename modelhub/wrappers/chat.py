@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse, Usage
-from modelhub.wrappers.base import Capability, ModelWrapperBase, call_engine
+from modelhub.wrappers.base import Capability, ModelWrapperBase
+from modelhub.wrappers.engine_ref import call_engine
 from modelhub.wrappers.formatting import normalize_messages
 from modelhub.wrappers.stops import StopTrimmer, trim_at_stop
 from modelhub.wrappers.stream import ModelStream, StreamStart, aprefetch, prefetch

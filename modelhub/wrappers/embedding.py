@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 
 from modelhub.errors import ResponseParseError
 from modelhub.response import ModelResponse
-from modelhub.wrappers.base import Capability, ModelWrapperBase, call_engine
+from modelhub.wrappers.base import Capability, ModelWrapperBase
+from modelhub.wrappers.engine_ref import call_engine
 
 __all__ = ["EmbeddingOperation", "EmbeddingWrapperBase", "as_vector", "mean_pool"]
 
